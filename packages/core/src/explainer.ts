@@ -1,0 +1,190 @@
+import type { Capability, Model } from './model.js';
+import type { BackwardRules } from './rules.js';
+import type { Rng } from './ops/random.js';
+import type { Tensor } from './tensor.js';
+
+/** The method families of xlens. */
+export type Family = 'gradients' | 'cam' | 'relevance' | 'perturbation' | 'synthesis' | 'other';
+
+/**
+ * How a class score is read from the model outputs. `logit` (default) uses the raw output;
+ * `softmax` / `log-softmax` / `sigmoid` apply that function first. Never applied silently.
+ */
+export type ScoreKind = 'logit' | 'softmax' | 'log-softmax' | 'sigmoid';
+
+/**
+ * What the user asks to explain, per batch item:
+ * - `'top1'`: the highest-scoring class of each item;
+ * - a class index (all items) or one index per item;
+ * - a class label (needs `info.labels`);
+ * - `{ cotangent }`: a seed over the outputs, `N×numClasses` (or `1×numClasses` for all items).
+ */
+export type TargetSpec = 'top1' | number | string | readonly number[] | { readonly cotangent: Tensor };
+
+/** A target after validation: one class per item, or an explicit output cotangent. */
+export interface ResolvedTarget {
+  /** Class per item, or null when an explicit cotangent was given. */
+  readonly classes: Int32Array | null;
+  /** Explicit cotangent `N×numClasses`, when given. */
+  readonly cotangent: Tensor | null;
+  readonly score: ScoreKind;
+}
+
+/** Metadata of one option, for validation, CLI parsing and listings. */
+export type OptionSpec =
+  | { readonly type: 'number'; readonly doc: string; readonly min?: number; readonly max?: number; readonly unit?: string }
+  | { readonly type: 'integer'; readonly doc: string; readonly min?: number; readonly max?: number }
+  | { readonly type: 'boolean'; readonly doc: string }
+  | { readonly type: 'enum'; readonly doc: string; readonly values: readonly string[] }
+  | { readonly type: 'string'; readonly doc: string; readonly allowed?: readonly string[] }
+  | { readonly type: 'numbers'; readonly doc: string }
+  | { readonly type: 'json'; readonly doc: string };
+
+/** Option specs for every key of an options object. */
+export type OptionSpecs<O> = { readonly [K in keyof O]-?: OptionSpec };
+
+/** Progress report of long work. */
+export interface Progress {
+  readonly method: string;
+  readonly done: number;
+  readonly total: number;
+}
+
+/** Options every explain call accepts besides the method's own. */
+export interface RunOptions {
+  /** Most items sent to the model in one pass by methods that expand their input. Default 16. */
+  readonly batchSize?: number;
+  /** Seed of every random draw. Default 0. */
+  readonly seed?: number;
+  /** How the class score is read. Default `logit`. */
+  readonly score?: ScoreKind;
+  /** Called as work progresses. */
+  readonly onProgress?: (p: Progress) => void;
+  /** Aborts long work between passes. */
+  readonly signal?: AbortSignal;
+  /** Resolves method ids for wrappers (SmoothGrad over `base`). */
+  readonly registry?: { get(id: string): Explainer<any> };
+}
+
+/** Options a user passes: any subset of the method's options plus the run options. */
+export type ExplainOptions<O> = Partial<O> & RunOptions;
+
+/** A backward pass on rows of an (expanded) input, targeting the items the rows belong to. */
+export interface GradientRequest {
+  /** Rows to differentiate, `M×inputShape`. */
+  readonly input: Tensor;
+  /** For each row, the batch item whose target it uses (default: row i → item i). */
+  readonly items?: readonly number[] | Int32Array;
+  readonly wrtInput?: boolean;
+  readonly wrtLayers?: readonly string[];
+  readonly capture?: readonly string[];
+  readonly rules?: BackwardRules;
+  readonly relevance?: boolean;
+  /** Use this model instead of the context's (e.g. a derived one). */
+  readonly model?: Model;
+}
+
+/** Everything a method sees when it runs. Inputs are validated already. */
+export interface ExplainContext<O> {
+  readonly method: string;
+  readonly model: Model;
+  /** `N×inputShape`, validated finite. */
+  readonly input: Tensor;
+  readonly target: ResolvedTarget;
+  /** Defaults merged with the user's options, validated. */
+  readonly options: Readonly<O>;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly signal?: AbortSignal;
+  /** A fresh RNG from `seed` (and an optional stream number, for independent draws). */
+  rng(stream?: number): Rng;
+  /** Report progress of `done` out of `total` units. */
+  progress(done: number, total: number): void;
+  /** Throw an `aborted` error if the signal fired. */
+  checkAborted(): void;
+  /** Score of each row's target from model outputs, per `target.score`. */
+  scores(output: Tensor, items?: readonly number[] | Int32Array): Float32Array;
+  /** Cotangent over the outputs for rows belonging to `items`, per target and score kind. */
+  outputCotangent(output: Tensor | null, items: readonly number[] | Int32Array): Tensor;
+  /** Forward + backward with the target's cotangent, in chunks of `batchSize`, results re-joined. */
+  gradient(request: GradientRequest): Promise<GradientResult>;
+  /** Forward in chunks of `batchSize`. */
+  forward(input: Tensor, model?: Model): Promise<Tensor>;
+  /** Run another explainer on (possibly perturbed) input with the same targets and run options. */
+  run<P extends object>(explainer: Explainer<P>, input: Tensor, options?: Partial<P>, model?: Model): Promise<MethodResult>;
+  /** Look up a method by id in `RunOptions.registry`. */
+  resolve(id: string): Explainer<any>;
+}
+
+/** A joined backward result. */
+export interface GradientResult {
+  readonly output: Tensor;
+  readonly inputGradient?: Tensor;
+  readonly layerGradients: Readonly<Record<string, Tensor>>;
+  readonly activations: Readonly<Record<string, Tensor>>;
+  readonly inputRelevance?: Tensor;
+}
+
+/** Where a method's map lives. */
+export type MapKind =
+  /** Same shape and layout as the input (per channel). */
+  | 'input'
+  /** One value per pixel, `N×H×W`. */
+  | 'pixel';
+
+/** What a method's `attribute` returns. */
+export interface MethodResult {
+  /** Raw map; its shape follows the explainer's `mapKind`. */
+  readonly map: Tensor;
+  /** The coarse map before upsampling (CAM methods), `N×h×w`. */
+  readonly coarse?: Tensor;
+  /** Numbers worth reporting (e.g. completeness gap per item). */
+  readonly extras?: Readonly<Record<string, number | readonly number[]>>;
+  readonly warnings?: readonly string[];
+}
+
+/** A method descriptor: data about the method plus its `attribute` function. */
+export interface ExplainerSpec<O extends object> {
+  /** Registry id, kebab-case (`integrated-gradients`). */
+  readonly id: string;
+  readonly family: Family;
+  /** Human title (`Integrated Gradients`). */
+  readonly title: string;
+  /** Authors, year, venue and arXiv/DOI of the primary paper. */
+  readonly citation: string;
+  /** What the map means, one or two sentences. */
+  readonly description: string;
+  readonly requires: readonly Capability[];
+  readonly mapKind: MapKind;
+  /** Whether the method draws random numbers (then it honours `seed`). */
+  readonly stochastic?: boolean;
+  readonly defaults: Readonly<O>;
+  readonly options: OptionSpecs<O>;
+  /** Extra validation of merged options and model, before compute. Throw an `XlensError`. */
+  validate?(options: Readonly<O>, model: Model, input: Tensor): void;
+  attribute(ctx: ExplainContext<O>): Promise<MethodResult>;
+}
+
+/** A registered, callable method. */
+export interface Explainer<O extends object = Record<string, unknown>> extends ExplainerSpec<O> {
+  /** Validate everything, then run. Same as core's `explain(this, ...)`. */
+  explain(model: Model, input: Tensor, target?: TargetSpec, options?: ExplainOptions<O>): Promise<Attribution>;
+}
+
+/** The result of an explain call: raw map per item plus everything needed to reproduce it. */
+export interface Attribution {
+  readonly method: string;
+  readonly map: Tensor;
+  readonly mapKind: MapKind;
+  /** Layout of `map` when `mapKind` is `input`. */
+  readonly layout: 'NCHW' | 'NHWC' | 'NHW';
+  readonly coarse?: Tensor;
+  /** Class per item, or null for a cotangent target. */
+  readonly targets: readonly number[] | null;
+  readonly score: ScoreKind;
+  /** Options actually used (defaults merged), plus run options. */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly timing: { readonly milliseconds: number };
+  readonly extras: Readonly<Record<string, number | readonly number[]>>;
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,170 @@
+import type { BackwardRules } from './rules.js';
+import type { Tensor } from './tensor.js';
+
+/** Memory layout of an image batch. */
+export type Layout = 'NCHW' | 'NHWC';
+
+/** What a model's outputs are. Methods score logits by default; see `ScoreKind`. */
+export type OutputKind = 'logits' | 'probabilities';
+
+/** Static facts about a model. */
+export interface ModelInfo {
+  /** A short name for reports. */
+  readonly name: string;
+  /** Shape of one input item in `layout` order, e.g. `[3, 224, 224]` (NCHW) or `[224, 224, 3]` (NHWC). */
+  readonly inputShape: readonly number[];
+  /** Layout of input batches and of input-shaped attributions. */
+  readonly layout: Layout;
+  /** Number of outputs (classes). */
+  readonly numClasses: number;
+  /** Whether the outputs are logits or already probabilities. */
+  readonly outputKind: OutputKind;
+  /** Class labels, index-aligned with the outputs, when known. */
+  readonly labels?: readonly string[];
+  /**
+   * The range of valid input values in the model's own input space (after preprocessing), used for
+   * black/white baselines and LRP box bounds. A single pair covers every channel; one pair per
+   * channel is allowed.
+   */
+  readonly inputRange?: readonly [number, number] | readonly (readonly [number, number])[];
+}
+
+/**
+ * The capabilities a model may offer beyond `forward`. A method lists those it requires and
+ * `explain` checks them before any compute.
+ */
+export type Capability =
+  | 'layers'
+  | 'capture'
+  | 'gradients'
+  | 'layer-gradients'
+  | 'relu-rules'
+  | 'linear-rules'
+  | 'derive';
+
+/** Broad kind of a layer, backend-neutral. */
+export type LayerKind =
+  | 'input'
+  | 'conv'
+  | 'dense'
+  | 'batchnorm'
+  | 'activation'
+  | 'pool'
+  | 'global-pool'
+  | 'add'
+  | 'multiply'
+  | 'concat'
+  | 'reshape'
+  | 'dropout'
+  | 'softmax'
+  | 'other';
+
+/** One layer (or graph tensor) a method can name. */
+export interface LayerInfo {
+  /** Name used for captures, gradients and rules. Unique within the model. */
+  readonly name: string;
+  readonly kind: LayerKind;
+  /** The backend's own op name (`Conv2D`, `Conv`, `GlobalAveragePool`, ...). */
+  readonly op: string;
+  /** Output shape of one item, channels-first for spatial outputs (`[C, H, W]`), `[K]` for vectors. */
+  readonly outputShape: readonly number[];
+  /** Names of the layers feeding this one, in order. */
+  readonly inputs: readonly string[];
+  /** Activation fused into the layer (Keras `activation`), if any. */
+  readonly activation?: string;
+  /** Whether the layer has trainable weights / a bias. */
+  readonly hasWeights?: boolean;
+  readonly hasBias?: boolean;
+}
+
+/** Result of a forward pass that also captured activations. */
+export interface CaptureResult {
+  /** Model outputs, `N×numClasses`. */
+  readonly output: Tensor;
+  /** Activations by layer name, channels-first. */
+  readonly activations: Readonly<Record<string, Tensor>>;
+}
+
+/**
+ * Where the backward pass starts.
+ * - `output`: a cotangent over the model outputs, `N×numClasses` (one-hot rows for class targets).
+ * - `layer`: a cotangent over a layer's activation (channels-first, same shape as the activation);
+ *   the objective is `Σ cotangent ⊙ activation`. Synthesis uses this.
+ */
+export type BackwardSeed =
+  | { readonly kind: 'output'; readonly cotangent: Tensor }
+  | { readonly kind: 'layer'; readonly layer: string; readonly cotangent: Tensor };
+
+/** One backward call. */
+export interface BackwardRequest {
+  readonly input: Tensor;
+  readonly seed: BackwardSeed;
+  /** Return the cotangent at the input (default true). */
+  readonly wrtInput?: boolean;
+  /** Also return cotangents at these layers' outputs (channels-first). Needs `layer-gradients`. */
+  readonly wrtLayers?: readonly string[];
+  /** Also return these layers' activations from the same forward pass. Needs `capture`. */
+  readonly capture?: readonly string[];
+  /** Backward rules; absent means the ordinary gradient. Needs `relu-rules` / `linear-rules`. */
+  readonly rules?: BackwardRules;
+  /** Also return `inputRelevance` (see `BackwardResult`). */
+  readonly relevance?: boolean;
+}
+
+/** What a backward call returns. */
+export interface BackwardResult {
+  /** Forward outputs of the same pass, `N×numClasses`. */
+  readonly output: Tensor;
+  /** Cotangent at the input, in the input's layout. */
+  readonly inputGradient?: Tensor;
+  /** Cotangents at the requested layers, channels-first. */
+  readonly layerGradients?: Readonly<Record<string, Tensor>>;
+  /** Requested activations, channels-first. */
+  readonly activations?: Readonly<Record<string, Tensor>>;
+  /**
+   * Relevance at the input when `relevance` was requested: `input ⊙ inputGradient`, except where a
+   * layer fed by the input carries a `z-box`, `w-square` or `flat` rule, whose own relevance is used.
+   */
+  readonly inputRelevance?: Tensor;
+}
+
+/**
+ * One weight tensor handed to a `WeightTransform`, in a canonical layout so transforms give the
+ * same result on every backend: convolution `O×I×kH×kW`, dense `out×in`, vectors as they are.
+ */
+export interface WeightParam {
+  /** Layer name as in `layers()`. */
+  readonly layer: string;
+  /** Position of the layer in `layers()` order. */
+  readonly layerIndex: number;
+  readonly role: 'weight' | 'bias' | 'other';
+  readonly shape: readonly number[];
+  readonly values: Float32Array;
+}
+
+/**
+ * A host-side transform of weights for `derive`: return new values (same length) or `undefined`
+ * to keep the parameter. See `randomizeLayers` and `multiplicativeNoise` in core.
+ */
+export type WeightTransform = (param: WeightParam) => Float32Array | undefined;
+
+/**
+ * The backend-neutral model contract. Only `forward` is required; everything else is an optional
+ * capability, listed in `capabilities`, which methods declare they need.
+ */
+export interface Model {
+  readonly info: ModelInfo;
+  readonly capabilities: ReadonlySet<Capability>;
+  /** Batched forward: `input` is `N×inputShape` in `info.layout`; returns `N×numClasses`. */
+  forward(input: Tensor): Promise<Tensor>;
+  /** Layers in topological order. Capability `layers`. */
+  layers?(): readonly LayerInfo[];
+  /** Forward that also returns the named activations. Capability `capture`. */
+  capture?(input: Tensor, layers: readonly string[]): Promise<CaptureResult>;
+  /** Backward pass. Capabilities `gradients` (+ `layer-gradients`, `relu-rules`, `linear-rules`). */
+  backward?(request: BackwardRequest): Promise<BackwardResult>;
+  /** A new model with transformed weights; this one is unchanged. Capability `derive`. */
+  derive?(transform: WeightTransform): Promise<Model>;
+  /** Release native resources. Further calls throw a `disposed` error. */
+  dispose(): void | Promise<void>;
+}
