@@ -243,11 +243,12 @@ export async function explain<O extends object>(
     const v = (run as Record<string, unknown>)[key];
     if (v !== undefined && (typeof v === 'number' || typeof v === 'string')) runUsed[key] = v;
   }
+  const mapKind = result.mapKind ?? explainer.mapKind;
   return {
     method: explainer.id,
     map: result.map,
-    mapKind: explainer.mapKind,
-    layout: explainer.mapKind === 'input' ? model.info.layout : 'NHW',
+    mapKind,
+    layout: mapKind === 'input' ? model.info.layout : 'NHW',
     coarse: result.coarse,
     targets: resolved.classes ? Array.from(resolved.classes) : null,
     score: resolved.score,

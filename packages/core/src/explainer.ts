@@ -141,6 +141,11 @@ export interface MethodResult {
   /** Numbers worth reporting (e.g. completeness gap per item). */
   readonly extras?: Readonly<Record<string, number | readonly number[]>>;
   readonly warnings?: readonly string[];
+  /**
+   * Overrides the explainer's `mapKind` for this result. Wrappers (SmoothGrad, NoiseGrad, ...)
+   * return their base method's map, whose kind is only known at run time.
+   */
+  readonly mapKind?: MapKind;
 }
 
 /** A method descriptor: data about the method plus its `attribute` function. */
