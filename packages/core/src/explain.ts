@@ -152,15 +152,22 @@ function makeContext<O>(parts: ContextParts): ExplainContext<O> {
       const m = req.model ?? model;
       if (!m.backward) throw new CapabilityError(`${method} needs gradients, which ${m.info.name} does not offer`);
       const rows = req.input.shape[0];
+      if (req.cotangent && (req.cotangent.shape.length !== 2 || req.cotangent.shape[0] !== rows || req.cotangent.shape[1] !== k)) {
+        throw new InputError('invalid-shape', `${method}: cotangent has shape [${req.cotangent.shape.join(', ')}]; expected [${rows}, ${k}]`);
+      }
       const items = rowItems(rows, req.items);
       const results: BackwardResult[] = [];
       for (const [s, e] of chunkRanges(rows, batchSize)) {
         ctx.checkAborted();
         const chunk = sliceBatch(req.input, s, e);
         const chunkItems = Array.from({ length: e - s }, (_, i) => items[s + i]);
-        const needsOutput = target.classes !== null && target.score !== 'logit';
-        const output = needsOutput ? await m.forward(chunk) : null;
-        const cotangent = ctx.outputCotangent(output, chunkItems);
+        let cotangent: Tensor;
+        if (req.cotangent) cotangent = sliceBatch(req.cotangent, s, e);
+        else {
+          const needsOutput = target.classes !== null && target.score !== 'logit';
+          const output = needsOutput ? await m.forward(chunk) : null;
+          cotangent = ctx.outputCotangent(output, chunkItems);
+        }
         results.push(
           await m.backward({
             input: chunk,

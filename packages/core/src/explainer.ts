@@ -82,6 +82,11 @@ export interface GradientRequest {
   readonly relevance?: boolean;
   /** Use this model instead of the context's (e.g. a derived one). */
   readonly model?: Model;
+  /**
+   * Output cotangent per row (`M×numClasses`), used instead of the target's (contrastive and
+   * softmax-seeded relevance methods). Chunked together with `input`.
+   */
+  readonly cotangent?: Tensor;
 }
 
 /** Everything a method sees when it runs. Inputs are validated already. */
