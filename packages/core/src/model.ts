@@ -89,7 +89,7 @@ export interface CaptureResult {
  * Where the backward pass starts.
  * - `output`: a cotangent over the model outputs, `N×numClasses` (one-hot rows for class targets).
  * - `layer`: a cotangent over a layer's activation (channels-first, same shape as the activation);
- *   the objective is `Σ cotangent ⊙ activation`. Synthesis uses this.
+ *   the objective is `Σ cotangent ⊙ activation`. Synthesis uses this. Needs `layer-gradients`.
  */
 export type BackwardSeed =
   | { readonly kind: 'output'; readonly cotangent: Tensor }
@@ -117,7 +117,7 @@ export interface BackwardResult {
   readonly output: Tensor;
   /** Cotangent at the input, in the input's layout. */
   readonly inputGradient?: Tensor;
-  /** Cotangents at the requested layers, channels-first. */
+  /** Cotangents at the requested layers, channels-first (zeros for layers past a layer seed). */
   readonly layerGradients?: Readonly<Record<string, Tensor>>;
   /** Requested activations, channels-first. */
   readonly activations?: Readonly<Record<string, Tensor>>;
@@ -131,11 +131,16 @@ export interface BackwardResult {
 /**
  * One weight tensor handed to a `WeightTransform`, in a canonical layout so transforms give the
  * same result on every backend: convolution `O×I×kH×kW`, dense `out×in`, vectors as they are.
+ * Roles: conv/dense kernel `weight`, their bias `bias`; BatchNorm γ `weight`, β `bias`, moving
+ * mean and variance `other`.
  */
 export interface WeightParam {
   /** Layer name as in `layers()`. */
   readonly layer: string;
-  /** Position of the layer in `layers()` order. */
+  /**
+   * Position of the layer in `layers()` order. Backends differ in what they list (an input layer,
+   * split activations), so transforms should key on `layer`, never on this index.
+   */
   readonly layerIndex: number;
   readonly role: 'weight' | 'bias' | 'other';
   readonly shape: readonly number[];

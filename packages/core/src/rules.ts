@@ -29,14 +29,27 @@ export type ReluRule = 'gradient' | 'guided' | 'deconvnet' | 'rescale';
  * `R = z ⊙ g` the relevance of the layer's outputs, the rule returns the cotangent at `x` such that
  * `x ⊙ g_in` is the rule's input relevance (Bach et al., 2015; Montavon et al., 2019):
  * - `epsilon`: `R_in = x ⊙ Wᵀ(R ⊘ (z + ε·sign(z)))`, with sign(0) = +1; ε = 0 is LRP-0.
- * - `gamma`: as epsilon with `W + γW⁺` and `b + γb⁺`.
- * - `alpha-beta`: `α·(positive contributions) − β·(negative contributions)`, α − β = 1.
- * - `z-plus`: only positive contributions (equals alpha-beta with α=1, β=0 on non-negative inputs).
+ * - `gamma`: with `W' = W + γW⁺`, `b' = b + γb⁺`, `z' = W'x + b'`:
+ *   `R_in = x ⊙ W'ᵀ(R ⊘ (z' + ε·sign(z')))`; `epsilon` defaults to 1e-6.
+ * - `alpha-beta`: `α·(positive contributions) − β·(negative contributions)`, α − β = 1, each
+ *   normalised by its own sum with the bias counted on its sign's side (`Σ(x w)⁺ + b⁺`,
+ *   `Σ(x w)⁻ + b⁻`). Positive contributions of an input `x ≥ 0` come through `W⁺`, of `x < 0`
+ *   through `W⁻`, so the cotangent is `α·W⁺ᵀs⁺ − β·W⁻ᵀs⁻` where `x ≥ 0` and `α·W⁻ᵀs⁺ − β·W⁺ᵀs⁻`
+ *   where `x < 0` (`s± = R ⊘ z±`).
+ * - `z-plus`: `R_in = x ⊙ W⁺ᵀ(R ⊘ (W⁺x + b⁺))` whatever the sign of x (so it equals alpha-beta
+ *   with α=1, β=0 on non-negative inputs).
  * - `z-box`, `w-square`, `flat`: rules whose relevance is not `x ⊙ something`; only allowed on
- *   layers fed directly by the model input, and reported in `BackwardResult.inputRelevance`.
+ *   layers fed directly by the model input (reshapes in between are fine), and reported in
+ *   `BackwardResult.inputRelevance` (`inputGradient` is then backend-defined; compare relevance).
+ *   z-box: `R_in = x ⊙ Wᵀs − l ⊙ W⁺ᵀs − h ⊙ W⁻ᵀs` with `s = R ⊘ (Wx − W⁺l − W⁻h)` (no bias, so
+ *   it conserves relevance); `low`/`high` are numbers or tensors in the input's layout holding one
+ *   item or the whole batch. w-square: `R_in = V ᵀ(R ⊘ V·1)` with `V = W∘W`; flat: the same with
+ *   `V` all ones (sums over the receptive field, padding excluded; biases ignored).
  * - `pattern`: backpropagate through the given weights instead of W (PatternNet / PatternAttribution,
  *   Kindermans et al., 2018); `weight` is in the canonical layout of `WeightParam`.
  * - `gradient`: unchanged.
+ *
+ * Wherever a denominator is exactly 0 (ε = 0, an all-zero receptive field) the share is 0.
  */
 export type LinearRule =
   | { readonly kind: 'gradient' }
@@ -62,15 +75,22 @@ export interface BackwardRules {
   /** Rules for linear layers by layer name; layers not listed keep the ordinary gradient. */
   readonly linear?: Readonly<Record<string, LinearRule>>;
   /**
-   * Max-pooling: `winner` (ordinary gradient, winner takes all) or `proportional` (relevance
-   * shared over the window in proportion to the inputs, as average pooling under LRP-0).
+   * Max-pooling: `winner` (ordinary gradient, winner takes all; ties go to the first maximum in
+   * row-major window order) or `proportional` (relevance `y·g` of each window shared over the
+   * window in proportion to the inputs, as average pooling under LRP-0: `g_in = y·g / Σ_window x`).
+   * Part of the `linear-rules` capability.
    */
   readonly maxPool?: 'winner' | 'proportional';
   /**
-   * Canonizer: treat an inference-mode BatchNorm that directly follows a linear layer as part of
-   * it (W·γ/√(σ²+ε), (b−μ)·γ/√(σ²+ε)+β) when applying linear rules. Forward values do not change.
+   * Canonizer: treat an inference-mode BatchNorm that directly follows a linear layer (with no
+   * fused activation) as part of it (W·γ/√(σ²+ε), (b−μ)·γ/√(σ²+ε)+β) when applying that layer's
+   * linear rule, seeded with the cotangent at the BatchNorm's output. Forward values and the
+   * cotangent reported at the linear layer's own output do not change. Part of `linear-rules`.
    */
   readonly foldBatchNorm?: boolean;
-  /** Reference input for `relu: 'rescale'` (same shape as the input, or one item broadcast). */
+  /**
+   * Reference input for `relu: 'rescale'`, in the input's layout: the whole batch, or one item
+   * broadcast to every item. Required with `rescale`; its activations come from an ordinary forward.
+   */
   readonly reference?: Tensor;
 }

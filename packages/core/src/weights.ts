@@ -10,14 +10,21 @@ function stdOf(values: Float32Array): number {
   return Math.sqrt(s / Math.max(values.length, 1));
 }
 
+/** FNV-1a hash of a layer name: unlike `layerIndex`, the name is the same on every backend. */
+function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 function paramSeed(seed: number, p: WeightParam): number {
-  return (seed * 1000003 + p.layerIndex * 31 + (p.role === 'weight' ? 1 : p.role === 'bias' ? 2 : 3)) | 0;
+  return (Math.imul(seed, 1000003) + Math.imul(nameHash(p.layer), 31) + (p.role === 'weight' ? 1 : p.role === 'bias' ? 2 : 3)) | 0;
 }
 
 /**
  * Re-initialise the weights (and biases) of the named layers with N(0, s²), s the standard
  * deviation of the original tensor (or of fan-in He init when that is 0, e.g. a zero bias stays
- * zero), deterministic per seed and layer. The randomisation of the sanity checks
+ * zero), deterministic per seed and layer name (so every backend draws the same values). The randomisation of the sanity checks
  * (Adebayo et al., 2018, arXiv:1810.03292).
  */
 export function randomizeLayers(layers: Iterable<string>, seed = 0): WeightTransform {
