@@ -1,0 +1,102 @@
+import {
+  defineExplainer,
+  type ExplainContext,
+  type Explainer,
+  type Model,
+  multiplicativeNoise,
+} from '@xlens/core';
+import { type BasePlan, checkBaseOptions, MapAccumulator, resolveBase, runBase } from './noise-tunnel.js';
+
+/** Options of `noisegrad`. */
+export interface NoiseGradOptions {
+  /** Id of the method averaged over the noisy models (any explainer). */
+  readonly base: string;
+  /** Options of the base method. */
+  readonly baseOptions: Readonly<Record<string, unknown>>;
+  /** Number of models with noisy weights. */
+  readonly models: number;
+  /** Standard deviation of the multiplicative weight noise N(1, σ²). */
+  readonly sigma: number;
+}
+
+/** Shared option specs of the weight-noise wrappers. */
+export const weightNoiseOptionSpecs = {
+  base: {
+    type: 'string',
+    doc: 'id of the base method (any explainer; looked up in the registry, else among this package’s methods)',
+  },
+  baseOptions: { type: 'json', doc: 'options of the base method' },
+  models: { type: 'integer', doc: 'models with noisy weights', min: 1 },
+  sigma: { type: 'number', doc: 'standard deviation of the multiplicative weight noise N(1, σ²)', min: 0 },
+} as const;
+
+/**
+ * Call `each` with `count` derived models whose weights (and biases) are multiplied by
+ * N(1, σ²) noise, one at a time, disposing each before the next is made. σ = 0 calls it once
+ * with the model itself.
+ */
+export async function forEachNoisyModel(
+  ctx: ExplainContext<unknown>,
+  count: number,
+  sigma: number,
+  each: (model: Model, index: number) => Promise<void>,
+): Promise<void> {
+  if (sigma === 0) return each(ctx.model, 0);
+  const seeds = ctx.rng(2);
+  for (let m = 0; m < count; m++) {
+    ctx.checkAborted();
+    const derived = await ctx.model.derive!(multiplicativeNoise(sigma, seeds.int(2 ** 31)));
+    try {
+      await each(derived, m);
+    } finally {
+      await derived.dispose();
+    }
+  }
+}
+
+/** Mean of the base maps over noisy models. */
+async function meanOverModels(
+  ctx: ExplainContext<NoiseGradOptions>,
+  plan: BasePlan,
+): Promise<MapAccumulator> {
+  const acc = new MapAccumulator(ctx.input.shape[0], false);
+  const total = ctx.options.sigma === 0 ? 1 : ctx.options.models;
+  await forEachNoisyModel(
+    ctx as ExplainContext<unknown>,
+    ctx.options.models,
+    ctx.options.sigma,
+    async (model, m) => {
+      acc.addResult(await runBase(ctx as ExplainContext<unknown>, plan, ctx.input, model));
+      ctx.progress(m + 1, total);
+    },
+  );
+  return acc;
+}
+
+/**
+ * Bykov, Hedström, Nakajima & Höhne, 2022, "NoiseGrad — Enhancing Explanations by Introducing
+ * Stochasticity to Model Weights", AAAI, arXiv:2106.10185. The mean of a base method's maps over
+ * `models` copies of the model whose weights are multiplied by N(1, σ²) noise (core's
+ * `multiplicativeNoise` through `model.derive`; each copy is disposed after use). Default base:
+ * `gradient`; the map has the base's kind; σ = 0 returns the base map.
+ */
+export const noisegrad: Explainer<NoiseGradOptions> = defineExplainer<NoiseGradOptions>({
+  id: 'noisegrad',
+  family: 'gradients',
+  title: 'NoiseGrad',
+  citation:
+    'Bykov, Hedström, Nakajima & Höhne, 2022, NoiseGrad: Enhancing Explanations by Introducing Stochasticity to Model Weights, AAAI, arXiv:2106.10185',
+  description: 'The mean of a base attribution over copies of the model with multiplicative weight noise.',
+  requires: ['derive'],
+  mapKind: 'input',
+  stochastic: true,
+  defaults: { base: 'gradient', baseOptions: {}, models: 10, sigma: 0.2 },
+  options: weightNoiseOptionSpecs,
+  validate: (options) => checkBaseOptions('noisegrad', options.baseOptions),
+  async attribute(ctx) {
+    const plan = resolveBase(ctx as ExplainContext<unknown>, ctx.options.base, ctx.options.baseOptions);
+    if (ctx.options.sigma === 0) return runBase(ctx as ExplainContext<unknown>, plan, ctx.input, ctx.model);
+    const acc = await meanOverModels(ctx, plan);
+    return { map: acc.result('mean'), mapKind: acc.mapKind, warnings: [...acc.warnings] };
+  },
+});
