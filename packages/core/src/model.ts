@@ -129,6 +129,18 @@ export interface BackwardResult {
 }
 
 /**
+ * Channel-wise scaling of one layer's output during a forward pass (`Model.forwardScaled`):
+ * channel `c` of item `i` is multiplied by `scale[i, c]` before the rest of the network runs.
+ * A 0 ablates the channel (Ablation-CAM), a 1 keeps it.
+ */
+export interface ChannelScaling {
+  /** Layer whose output is scaled, as named in `layers()`; channels as in its channels-first shape. */
+  readonly layer: string;
+  /** `N×C` multipliers, row i for input item i. */
+  readonly scale: Tensor;
+}
+
+/**
  * One weight tensor handed to a `WeightTransform`, in a canonical layout so transforms give the
  * same result on every backend: convolution `O×I×kH×kW`, dense `out×in`, vectors as they are.
  * Roles: conv/dense kernel `weight`, their bias `bias`; BatchNorm γ `weight`, β `bias`, moving
@@ -168,6 +180,12 @@ export interface Model {
   capture?(input: Tensor, layers: readonly string[]): Promise<CaptureResult>;
   /** Backward pass. Capabilities `gradients` (+ `layer-gradients`, `relu-rules`, `linear-rules`). */
   backward?(request: BackwardRequest): Promise<BackwardResult>;
+  /**
+   * Forward with one layer's channels scaled per item. Optional and offered when present: it has
+   * no `Capability` flag, so that existing exhaustive capability maps stay valid; methods that
+   * need it (Ablation-CAM) check for the member before any compute.
+   */
+  forwardScaled?(input: Tensor, scaling: ChannelScaling): Promise<Tensor>;
   /** A new model with transformed weights; this one is unchanged. Capability `derive`. */
   derive?(transform: WeightTransform): Promise<Model>;
   /** Release native resources. Further calls throw a `disposed` error. */
