@@ -3,6 +3,18 @@
  * backend runs. Import from `@xlens/core/testing`.
  */
 
+export {
+  assertClose,
+  type BackwardFields,
+  compareBackward,
+  defaultTolerance,
+  oneHotRows,
+  randomInput,
+  randomTensor,
+  requireCapabilities,
+  requireSameInterface,
+} from './compare.js';
+export { type ConformanceCase, conformanceCases } from './conformance.js';
 export { type ReferenceModelOptions, referenceModel } from './reference-model.js';
 export * from './spec.js';
 export { avgPoolCnn, biasFreeCnn, cnnWithBatchNorm, tinyCnn, tinyDense, toyNets } from './toy-nets.js';
