@@ -1,0 +1,73 @@
+import type { BackwardRules, ExplainContext, Tensor } from '@xlens/core';
+import { sizeOf } from '@xlens/core';
+
+/** A relevance map and the bookkeeping of where its relevance came from. */
+export interface RelevanceRun {
+  /** Relevance at the input, in the input layout. */
+  readonly map: Tensor;
+  /** Model outputs of the same pass. */
+  readonly output: Tensor;
+  /** Σ over the outputs of `z ⊙ cotangent`: the relevance put in at the top, per item. */
+  readonly seeded: number[];
+  /** Σ of the input relevance per item. */
+  readonly total: number[];
+}
+
+/**
+ * One backward pass with `rules` returning input relevance. The seed is `cotangent` (rows aligned
+ * with the input) or the target's own; under the gradient convention the relevance put in at the
+ * outputs is `z ⊙ cotangent`, i.e. the logit for a one-hot seed.
+ */
+export async function relevanceRun(ctx: ExplainContext<unknown>, rules: BackwardRules, cotangent?: Tensor): Promise<RelevanceRun> {
+  const result = await ctx.gradient({ input: ctx.input, rules, relevance: true, cotangent });
+  const map = result.inputRelevance ?? times(ctx.input, result.inputGradient!);
+  const n = ctx.input.shape[0];
+  const seed = cotangent ?? ctx.outputCotangent(result.output, Array.from({ length: n }, (_, i) => i));
+  return { map, output: result.output, seeded: rowDots(result.output, seed), total: itemSums(map) };
+}
+
+/** Element-wise product of two equally sized tensors, shaped like `a`. */
+export function times(a: Tensor, b: Tensor): Tensor {
+  const out = new Float32Array(a.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = a.data[i] * b.data[i];
+  return { data: out, shape: [...a.shape] };
+}
+
+/** Σ_j a_ij·b_ij per row of two `N×K` tensors. */
+export function rowDots(a: Tensor, b: Tensor): number[] {
+  const [n, k] = a.shape;
+  return Array.from({ length: n }, (_, i) => {
+    let s = 0;
+    for (let j = 0; j < k; j++) s += a.data[i * k + j] * b.data[i * k + j];
+    return s;
+  });
+}
+
+/** Σ of each item of a batch. */
+export function itemSums(t: Tensor): number[] {
+  const m = sizeOf(t.shape.slice(1));
+  return Array.from({ length: t.shape[0] }, (_, i) => {
+    let s = 0;
+    for (let j = 0; j < m; j++) s += t.data[i * m + j];
+    return s;
+  });
+}
+
+/** Extras of a relevance run: input-relevance sums, seeded relevance and their gap per item. */
+export function conservationExtras(run: RelevanceRun): Record<string, number[]> {
+  return {
+    relevanceSum: run.total,
+    outputRelevance: run.seeded,
+    conservationGap: run.total.map((t, i) => t - run.seeded[i]),
+  };
+}
+
+/**
+ * An output cotangent whose relevance `z ⊙ c` equals the wanted output relevance `r`:
+ * `c = r ⊘ z` (0 where z is 0, which carries no relevance under the gradient convention).
+ */
+export function cotangentForRelevance(output: Tensor, relevance: Float32Array): Tensor {
+  const data = new Float32Array(relevance.length);
+  for (let i = 0; i < data.length; i++) data[i] = output.data[i] === 0 ? 0 : relevance[i] / output.data[i];
+  return { data, shape: [...output.shape] };
+}
