@@ -1,0 +1,100 @@
+import { CapabilityError, type Model, type Tensor, defineExplainer } from '@xlens/core';
+import { finishCam, inputSize, weightedSum } from './internal/combine.js';
+import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, targetLayers, validateCam } from './internal/layers.js';
+import { captureChunked, gatherRows } from './internal/passes.js';
+
+/** Options of Ablation-CAM (the common CAM options). */
+export type AblationCamOptions = CamCommonOptions;
+
+/** Whether channel `k` of item `b` is zero everywhere (ablating it changes nothing). */
+function isZeroChannel(a: Tensor, b: number, k: number): boolean {
+  const [, c, h, w] = a.shape;
+  const base = (b * c + k) * h * w;
+  for (let p = 0; p < h * w; p++) if (a.data[base + p] !== 0) return false;
+  return true;
+}
+
+function checkScaling(model: Model): void {
+  if (typeof model.forwardScaled !== 'function') {
+    throw new CapabilityError(
+      `ablation-cam needs forwardScaled (a forward pass with a layer's channels zeroed), which ${model.info.name} does not offer; score-cam needs forward passes only`,
+    );
+  }
+}
+
+/**
+ * Ablation-CAM — Desai & Ramaswamy, 2020, "Ablation-CAM: Visual Explanations for Deep
+ * Convolutional Network via Gradient-free Localization", WACV, DOI 10.1109/WACV45572.2020.9093360.
+ *
+ * Weight of channel k: the relative drop of the target score when channel k of the layer is set
+ * to zero, `w_k = (y − y_k) / |y|`, then `M = ReLU(Σ_k w_k A^k)`. The paper divides by `y`; the
+ * absolute value keeps a negative score from flipping the map (with `y = 0` the plain drop is
+ * used). Ablations run through `Model.forwardScaled`, one row per (item, channel), streamed in
+ * chunks of `batchSize`. Channels that are zero everywhere are skipped: ablating them is a no-op,
+ * so their weight is exactly 0 (`extras.zeroChannels` counts them).
+ */
+export const ablationCam = defineExplainer<AblationCamOptions>({
+  id: 'ablation-cam',
+  family: 'cam',
+  title: 'Ablation-CAM',
+  citation: 'Desai & Ramaswamy, 2020, Ablation-CAM: Visual Explanations for Deep CNNs via Gradient-free Localization, WACV; DOI 10.1109/WACV45572.2020.9093360',
+  description: 'Channels weighted by the relative drop of the target score when each is zeroed (no gradients).',
+  requires: ['layers', 'capture'],
+  mapKind: 'pixel',
+  defaults: camDefaults(true),
+  options: camCommonOptionSpecs,
+  validate(options, model, input) {
+    validateCam('ablation-cam')(options, model);
+    void input;
+    checkScaling(model);
+  },
+  async attribute(ctx) {
+    checkScaling(ctx.model);
+    const layers = targetLayers(ctx.model, ctx.options);
+    const clean = await captureChunked(ctx, ctx.input, layers.map((l) => l.name));
+    const n = ctx.input.shape[0];
+    const base = ctx.scores(clean.output);
+    const zeroChannels = new Array<number>(n).fill(0);
+    const jobsByLayer = layers.map((layer) => {
+      const a = clean.activations[layer.name];
+      const jobs: Array<{ b: number; k: number }> = [];
+      for (let b = 0; b < n; b++)
+        for (let k = 0; k < a.shape[1]; k++) {
+          if (isZeroChannel(a, b, k)) zeroChannels[b]++;
+          else jobs.push({ b, k });
+        }
+      return jobs;
+    });
+    const total = jobsByLayer.reduce((s, j) => s + j.length, 0);
+    let done = 0;
+    const maps: Tensor[] = [];
+    for (const [li, layer] of layers.entries()) {
+      const a = clean.activations[layer.name];
+      const c = a.shape[1];
+      const weights = new Float64Array(n * c);
+      const jobs = jobsByLayer[li];
+      for (let s = 0; s < jobs.length; s += ctx.batchSize) {
+        ctx.checkAborted();
+        const chunk = jobs.slice(s, s + ctx.batchSize);
+        const items = chunk.map((j) => j.b);
+        const scale = new Float32Array(chunk.length * c).fill(1);
+        chunk.forEach((j, r) => {
+          scale[r * c + j.k] = 0;
+        });
+        const out = await ctx.model.forwardScaled!(gatherRows(ctx.input, items, 0, items.length), {
+          layer: layer.name,
+          scale: { data: scale, shape: [chunk.length, c] },
+        });
+        const ablated = ctx.scores(out, items);
+        chunk.forEach((j, r) => {
+          const y = base[j.b];
+          weights[j.b * c + j.k] = y !== 0 ? (y - ablated[r]) / Math.abs(y) : y - ablated[r];
+        });
+        done += chunk.length;
+        ctx.progress(done, total);
+      }
+      maps.push(weightedSum(a, weights, layer.name));
+    }
+    return finishCam(maps, ctx.options, inputSize(ctx.model, ctx.input), { zeroChannels });
+  },
+});

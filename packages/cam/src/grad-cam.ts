@@ -1,0 +1,37 @@
+import { type Tensor, defineExplainer } from '@xlens/core';
+import { channelMeans, weightedSum } from './internal/combine.js';
+import { type CamCommonOptions, camDefaults, camCommonOptionSpecs, validateCam } from './internal/layers.js';
+import { runCam } from './internal/run-cam.js';
+
+/** Options of Grad-CAM (the common CAM options). */
+export type GradCamOptions = CamCommonOptions;
+
+/** Grad-CAM channel weights: the spatial mean of `∂score/∂A^k` (eq. 5 of the review). */
+export function gradCamWeights(gradients: Tensor, layer?: string): Float64Array {
+  return channelMeans(gradients, layer);
+}
+
+/**
+ * Grad-CAM — Selvaraju, Cogswell, Das, Vedantam, Parikh, Batra, 2017 (ICCV; IJCV 2020),
+ * arXiv:1610.02391, DOI 10.1007/s11263-019-01228-7.
+ *
+ * `M = ReLU(Σ_k w_k A^k)` with `w_k = mean_ij ∂f_c/∂A^k_ij`. The ReLU is an option so negative
+ * evidence can be shown.
+ */
+export const gradCam = defineExplainer<GradCamOptions>({
+  id: 'grad-cam',
+  family: 'cam',
+  title: 'Grad-CAM',
+  citation: 'Selvaraju et al., 2017, Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization, ICCV; arXiv:1610.02391',
+  description: 'Channels of a spatial layer weighted by the spatial mean of the target gradient; positive part upsampled.',
+  requires: ['layers', 'capture', 'gradients', 'layer-gradients'],
+  mapKind: 'pixel',
+  defaults: camDefaults(true),
+  options: camCommonOptionSpecs,
+  validate: validateCam('grad-cam'),
+  attribute: (ctx) =>
+    runCam(ctx, {
+      gradients: true,
+      coarse: ({ layer, activations, gradients }) => weightedSum(activations, gradCamWeights(gradients!, layer.name), layer.name),
+    }),
+});

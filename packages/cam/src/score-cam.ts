@@ -1,0 +1,126 @@
+import { type ExplainContext, type Tensor, defineExplainer, resizeBilinear } from '@xlens/core';
+import { finishCam, inputSize, isConstantChannel, weightedSum } from './internal/combine.js';
+import { type CamCommonOptions, camDefaults, camCommonOptionSpecs, targetLayers, validateCam } from './internal/layers.js';
+import { captureChunked } from './internal/passes.js';
+
+/** Options of Score-CAM (the common CAM options). */
+export type ScoreCamOptions = CamCommonOptions;
+
+/** One masked forward: channel `k` of item `b`. */
+interface Job {
+  readonly b: number;
+  readonly k: number;
+}
+
+/** Input item `b` multiplied by a `H×W` mask, broadcast over the channels in the model's layout. */
+function maskItem(ctx: ExplainContext<unknown>, b: number, mask: Float32Array, out: Float32Array, offset: number): void {
+  const [, d1, d2, d3] = ctx.input.shape;
+  const per = d1 * d2 * d3;
+  const hw = mask.length;
+  const x = ctx.input.data;
+  if (ctx.model.info.layout === 'NCHW') {
+    for (let c = 0; c < d1; c++) for (let p = 0; p < hw; p++) out[offset + c * hw + p] = x[b * per + c * hw + p] * mask[p];
+  } else {
+    for (let p = 0; p < hw; p++) for (let c = 0; c < d3; c++) out[offset + p * d3 + c] = x[b * per + p * d3 + c] * mask[p];
+  }
+}
+
+/**
+ * Channel `k` of item `b` upsampled to the input size and min–max scaled to [0, 1], or null when
+ * it is constant (max = min: no mask is defined).
+ */
+function channelMask(a: Tensor, b: number, k: number, height: number, width: number): Float32Array | null {
+  const [, c, h, w] = a.shape;
+  const plane = { data: a.data.subarray((b * c + k) * h * w, (b * c + k + 1) * h * w), shape: [1, h, w] };
+  const up = resizeBilinear(plane, height, width).data;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of up) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (!(hi > lo)) return null;
+  for (let i = 0; i < up.length; i++) up[i] = (up[i] - lo) / (hi - lo);
+  return up;
+}
+
+/**
+ * Score-CAM — Wang, Wang, Du, Yang, Zhang, Ding, Mardziel, Hu, 2020, "Score-CAM: Score-Weighted
+ * Visual Explanations for Convolutional Neural Networks", CVPR Workshops, arXiv:1910.01279.
+ *
+ * Each channel, upsampled and min–max scaled, masks the input; the masked inputs are scored
+ * (forwards streamed in chunks of `batchSize`). Weights are the softmax over channels of the score
+ * increase against a baseline, `M = ReLU(Σ_k w_k A^k)`. The softmax is shift-invariant, so the
+ * baseline's score cancels exactly and is not computed. Constant channels have no defined mask and
+ * get weight 0 (counted in `extras.constantChannels`). The score follows the run's `score` option
+ * (logit by default; the paper scored with softmax probabilities).
+ */
+export const scoreCam = defineExplainer<ScoreCamOptions>({
+  id: 'score-cam',
+  family: 'cam',
+  title: 'Score-CAM',
+  citation: 'Wang et al., 2020, Score-CAM: Score-Weighted Visual Explanations for CNNs, CVPR Workshops; arXiv:1910.01279',
+  description: 'Channels weighted by how much the target score rises when the input is masked with them (no gradients).',
+  requires: ['layers', 'capture'],
+  mapKind: 'pixel',
+  defaults: camDefaults(true),
+  options: camCommonOptionSpecs,
+  validate: validateCam('score-cam'),
+  async attribute(ctx) {
+    const layers = targetLayers(ctx.model, ctx.options);
+    const { activations } = await captureChunked(ctx, ctx.input, layers.map((l) => l.name));
+    const size = inputSize(ctx.model, ctx.input);
+    const n = ctx.input.shape[0];
+    const per = ctx.input.data.length / n;
+    const jobsByLayer = layers.map((layer) => {
+      const [, c] = activations[layer.name].shape;
+      const jobs: Job[] = [];
+      for (let b = 0; b < n; b++) for (let k = 0; k < c; k++) if (!isConstantChannel(activations[layer.name], b, k)) jobs.push({ b, k });
+      return jobs;
+    });
+    const total = jobsByLayer.reduce((s, j) => s + j.length, 0);
+    const constantChannels = new Array<number>(n).fill(0);
+    let done = 0;
+    const maps: Tensor[] = [];
+    for (const [li, layer] of layers.entries()) {
+      const a = activations[layer.name];
+      const c = a.shape[1];
+      const scores = new Float64Array(n * c);
+      const scored = new Uint8Array(n * c);
+      const jobs = jobsByLayer[li];
+      for (let s = 0; s < jobs.length; s += ctx.batchSize) {
+        const chunk = jobs.slice(s, s + ctx.batchSize);
+        const masks = chunk.map((j) => channelMask(a, j.b, j.k, size.height, size.width));
+        const kept = chunk.filter((_, r) => masks[r] !== null);
+        if (kept.length > 0) {
+          const rows = new Float32Array(kept.length * per);
+          let r = 0;
+          chunk.forEach((job, i) => {
+            if (masks[i]) maskItem(ctx, job.b, masks[i], rows, per * r++);
+          });
+          const out = await ctx.forward({ data: rows, shape: [kept.length, ...ctx.input.shape.slice(1)] });
+          const got = ctx.scores(out, kept.map((j) => j.b));
+          kept.forEach((job, i) => {
+            scores[job.b * c + job.k] = got[i];
+            scored[job.b * c + job.k] = 1;
+          });
+        }
+        done += chunk.length;
+        ctx.progress(done, total);
+      }
+      const weights = new Float64Array(n * c);
+      for (let b = 0; b < n; b++) {
+        let top = Number.NEGATIVE_INFINITY;
+        for (let k = 0; k < c; k++) if (scored[b * c + k]) top = Math.max(top, scores[b * c + k]);
+        let z = 0;
+        for (let k = 0; k < c; k++) if (scored[b * c + k]) z += Math.exp(scores[b * c + k] - top);
+        for (let k = 0; k < c; k++) {
+          if (scored[b * c + k]) weights[b * c + k] = Math.exp(scores[b * c + k] - top) / z;
+          else constantChannels[b]++;
+        }
+      }
+      maps.push(weightedSum(a, weights, layer.name));
+    }
+    return finishCam(maps, ctx.options, size, { constantChannels });
+  },
+});
