@@ -207,9 +207,29 @@ export function compileNetwork(spec: ToySpec): Network {
 
 const reluF = (v: number): number => Math.max(v, 0);
 
-/** Forward pass recording every activation. `x` is a channels-first batch of `n` items. */
-export function forwardTrace(net: Network, x: Float64Array, n: number): Trace {
-  const values = [x];
+/** Per-item channel multipliers applied to one value (`Model.forwardScaled`). */
+export interface Scaling {
+  /** Value index: 0 = input, i + 1 = output of layer i. */
+  readonly index: number;
+  /** `n × C` multipliers. */
+  readonly scale: Float64Array;
+}
+
+function scaleChannels(v: Float64Array, shape: readonly number[], scale: Float64Array): Float64Array {
+  const c = shape[0];
+  const plane = size(shape.slice(1));
+  return mapF64(
+    v,
+    (value, j) => value * scale[Math.floor(j / (c * plane)) * c + (Math.floor(j / plane) % c)],
+  );
+}
+
+/**
+ * Forward pass recording every activation. `x` is a channels-first batch of `n` items. With
+ * `scaling`, that value's channels are multiplied before the rest of the network runs.
+ */
+export function forwardTrace(net: Network, x: Float64Array, n: number, scaling?: Scaling): Trace {
+  const values = [scaling?.index === 0 ? scaleChannels(x, net.spec.inputShape, scaling.scale) : x];
   const pre: (Float64Array | null)[] = [];
   const winners: (Int32Array | null)[] = [];
   for (const layer of net.layers) {
@@ -230,6 +250,7 @@ export function forwardTrace(net: Network, x: Float64Array, n: number): Trace {
     else if (l.type === 'batchnorm')
       out = channelAffine(v, n, c, size(layer.inShape.slice(1)), layer.affine!.scale, layer.affine!.shift);
     else out = v;
+    if (scaling?.index === values.length) out = scaleChannels(out, layer.outShape, scaling.scale);
     values.push(out);
     pre.push(z);
     winners.push(win);

@@ -5,6 +5,7 @@ import type {
   BackwardResult,
   Capability,
   CaptureResult,
+  ChannelScaling,
   LayerInfo,
   Layout,
   Model,
@@ -45,7 +46,8 @@ const allCapabilities: readonly Capability[] = [
  * layers; a conv/dense layer's output is taken after its fused activation. `derive` hands
  * conv/dense weights (`O×I×kH×kW`, `out×in`) and biases to the transform, and BatchNorm's γ as
  * `weight`, β as `bias`, mean and variance as `other`. Max-pool ties go to the first maximum in
- * row-major window order. Computations run in float64; results are float32.
+ * row-major window order. `forwardScaled` is offered too. Computations run in float64; results
+ * are float32.
  */
 export function referenceModel(spec: ToySpec, options: ReferenceModelOptions = {}): Model {
   const net = compileNetwork(spec);
@@ -179,6 +181,22 @@ export function referenceModel(spec: ToySpec, options: ReferenceModelOptions = {
         result.activations = out;
       }
       return result;
+    },
+    async forwardScaled(input: Tensor, scaling: ChannelScaling) {
+      const { x, n } = prepare(input);
+      const index = valueIndex(scaling?.layer, 'forwardScaled');
+      const channels = layerInfos[index].outputShape[0];
+      const scale = scaling.scale;
+      if (!scale || !sameShape(scale.shape, [n, channels]) || scale.data.length !== n * channels) {
+        throw new InputError(
+          'invalid-shape',
+          `forwardScaled: scale has shape [${scale?.shape?.join(', ')}]; expected [${n}, ${channels}] for layer ${scaling.layer}`,
+        );
+      }
+      if (firstNonFinite(scale.data) >= 0)
+        throw new InputError('non-finite-input', 'forwardScaled: scale contains NaN or infinite values');
+      const trace = forwardTrace(net, x, n, { index, scale: Float64Array.from(scale.data) });
+      return asTensor(trace.values[net.layers.length], n, net.layers.length);
     },
     async derive(transform: WeightTransform) {
       alive();
