@@ -81,7 +81,7 @@ function broadcast(t: Tensor, input: Tensor, source: string): Tensor {
   }
   if (firstNonFinite(t.data) >= 0)
     throw new InputError('non-finite-input', `${source} contains NaN or infinite values`);
-  if (lead === n) return t;
+  if (lead === n) return { data: t.data, shape: [...input.shape] };
   const out = new Float32Array(n * per);
   for (let i = 0; i < n; i++) out.set(t.data, i * per);
   return { data: out, shape: [...input.shape] };

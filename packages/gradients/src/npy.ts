@@ -47,8 +47,10 @@ export function parseNpy(bytes: Uint8Array, source = 'npy data'): Tensor {
   const offset = start + headerLength;
   if (bytes.length - offset !== count * 4)
     bad(`holds ${bytes.length - offset} data bytes but shape [${shape.join(', ')}] needs ${count * 4}`);
-  // Copy: the data may not be 4-byte aligned inside the file's buffer.
-  const data = new Float32Array(bytes.slice(offset, offset + count * 4).buffer);
+  // Copy: the data may not be 4-byte aligned in the file's buffer (a Node Buffer may share a pool).
+  const copy = new Uint8Array(count * 4);
+  copy.set(bytes.subarray(offset, offset + count * 4));
+  const data = new Float32Array(copy.buffer);
   return { data, shape };
 }
 

@@ -53,7 +53,7 @@ export async function noisyInputAttribute(
     samples: options.samples,
     sigma: options.sigma,
     model: ctx.model,
-    stream: 1,
+    stream: 100, // FusionGrad draws model m's input noise from stream 100 + m: σ_w = 0 gives SmoothGrad
     progress: (d: number) => ctx.progress(d, total),
   };
   await addNoisySamples(ctx as ExplainContext<unknown>, plan, run, acc);
