@@ -30,7 +30,8 @@ const reluRules = ['gradient', 'guided', 'deconvnet', 'rescale'];
 export function checkRules(model: Model, rules: BackwardRules, input?: Tensor, method = 'lrp'): void {
   const linear = Object.entries(rules.linear ?? {});
   const needs: string[] = [];
-  if (linear.some(([, r]) => r.kind !== 'gradient') && !model.capabilities.has('linear-rules')) needs.push('linear-rules');
+  const linearNeeded = linear.some(([, r]) => r.kind !== 'gradient') || rules.maxPool === 'proportional';
+  if (linearNeeded && !model.capabilities.has('linear-rules')) needs.push('linear-rules');
   if (rules.relu !== undefined && rules.relu !== 'gradient' && !model.capabilities.has('relu-rules')) needs.push('relu-rules');
   if (needs.length > 0) {
     throw new CapabilityError(`${method} needs ${needs.join(' and ')}, which ${model.info.name} does not offer (it has: ${[...model.capabilities].join(', ') || 'forward only'})`);

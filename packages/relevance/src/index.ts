@@ -10,3 +10,8 @@ export { checkRules } from './check-rules.js';
 export { resolveLrpRules, lrpRuleDefaults, loadRuleMap, inputBounds, type LrpRuleOptions, type BoundOption } from './resolve-rules.js';
 export { lrpOptionSpecs, type LrpMethodOptions } from './lrp-options.js';
 export { lrp, type LrpOptions } from './lrp.js';
+export { clrp, type ClrpOptions } from './clrp.js';
+export { sglrp, type SglrpOptions } from './sglrp.js';
+export { deeplift, type DeepLiftOptions } from './deeplift.js';
+export { deepTaylor, type DeepTaylorOptions } from './deep-taylor.js';
+export { referenceBatch, baselineKinds, type BaselineKind } from './baselines.js';

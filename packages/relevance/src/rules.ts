@@ -151,7 +151,8 @@ export function parseRule(spec: unknown, defaults: RuleDefaults, where = 'rule')
         );
       case 'pattern':
         if (!isTensor(r.weight)) throw new OptionError('invalid-option', `${where}: a pattern rule needs weight: { data, shape }`);
-        return patternRule(r.weight);
+        // JSON gives plain arrays; the contract wants Float32Array.
+        return patternRule({ data: Float32Array.from(r.weight.data as ArrayLike<number>), shape: [...r.weight.shape] });
       default:
         return { kind: r.kind } as LinearRule;
     }
