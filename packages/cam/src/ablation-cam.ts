@@ -1,6 +1,12 @@
-import { CapabilityError, type Model, type Tensor, defineExplainer } from '@xlens/core';
+import { CapabilityError, defineExplainer, type Model, type Tensor } from '@xlens/core';
 import { finishCam, inputSize, weightedSum } from './internal/combine.js';
-import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, targetLayers, validateCam } from './internal/layers.js';
+import {
+  type CamCommonOptions,
+  camCommonOptionSpecs,
+  camDefaults,
+  targetLayers,
+  validateCam,
+} from './internal/layers.js';
 import { captureChunked, gatherRows } from './internal/passes.js';
 
 /** Options of Ablation-CAM (the common CAM options). */
@@ -37,8 +43,10 @@ export const ablationCam = defineExplainer<AblationCamOptions>({
   id: 'ablation-cam',
   family: 'cam',
   title: 'Ablation-CAM',
-  citation: 'Desai & Ramaswamy, 2020, Ablation-CAM: Visual Explanations for Deep CNNs via Gradient-free Localization, WACV; DOI 10.1109/WACV45572.2020.9093360',
-  description: 'Channels weighted by the relative drop of the target score when each is zeroed (no gradients).',
+  citation:
+    'Desai & Ramaswamy, 2020, Ablation-CAM: Visual Explanations for Deep CNNs via Gradient-free Localization, WACV; DOI 10.1109/WACV45572.2020.9093360',
+  description:
+    'Channels weighted by the relative drop of the target score when each is zeroed (no gradients).',
   requires: ['layers', 'capture'],
   mapKind: 'pixel',
   defaults: camDefaults(true),
@@ -51,7 +59,11 @@ export const ablationCam = defineExplainer<AblationCamOptions>({
   async attribute(ctx) {
     checkScaling(ctx.model);
     const layers = targetLayers(ctx.model, ctx.options);
-    const clean = await captureChunked(ctx, ctx.input, layers.map((l) => l.name));
+    const clean = await captureChunked(
+      ctx,
+      ctx.input,
+      layers.map((l) => l.name),
+    );
     const n = ctx.input.shape[0];
     const base = ctx.scores(clean.output);
     const zeroChannels = new Array<number>(n).fill(0);

@@ -1,15 +1,21 @@
 import {
+  defineExplainer,
   type ExplainContext,
   type LayerInfo,
   type Model,
-  type Tensor,
-  UnsupportedError,
-  defineExplainer,
   sizeOf,
   sliceBatch,
+  type Tensor,
+  UnsupportedError,
 } from '@xlens/core';
 import { finishCam, inputSize, weightedSum } from './internal/combine.js';
-import { type CamLayerOptions, camLayerDefaults, camLayerOptionSpecs, checkImageModel, targetLayers } from './internal/layers.js';
+import {
+  type CamLayerOptions,
+  camLayerDefaults,
+  camLayerOptionSpecs,
+  checkImageModel,
+  targetLayers,
+} from './internal/layers.js';
 import { backwardChunked } from './internal/passes.js';
 
 /** Options of CAM: the target layer (the one feeding global average pooling), `upsample`, `relu`. */
@@ -43,20 +49,30 @@ export function findGapDenseHead(model: Model, layer: LayerInfo): GapDenseHead {
   };
   const single = (from: LayerInfo): LayerInfo | null => {
     const next = consumers(from.name);
-    if (next.length > 1) fail(`${from.name} feeds ${next.length} layers (${next.map((l) => l.name).join(', ')})`);
+    if (next.length > 1)
+      fail(`${from.name} feeds ${next.length} layers (${next.map((l) => l.name).join(', ')})`);
     return next[0] ?? null;
   };
   const pool = single(layer);
   if (!pool) return fail(`nothing consumes ${layer.name}`);
-  if (pool.kind !== 'global-pool' || !/av(era)?g|mean/i.test(pool.op)) fail(`it feeds ${pool.name} (${pool.kind}, ${pool.op})`);
+  if (pool.kind !== 'global-pool' || !/av(era)?g|mean/i.test(pool.op))
+    fail(`it feeds ${pool.name} (${pool.kind}, ${pool.op})`);
   let dense = single(pool);
   while (dense && passThrough.has(dense.kind)) dense = single(dense);
-  if (!dense || dense.kind !== 'dense') return fail(`${pool.name} is followed by ${dense ? `${dense.name} (${dense.kind})` : 'nothing'}, not a dense layer`);
-  if (dense.activation && dense.activation !== 'linear') fail(`dense layer ${dense.name} has a fused ${dense.activation} activation`);
-  if (sizeOf(dense.outputShape) !== model.info.numClasses) fail(`dense layer ${dense.name} has ${sizeOf(dense.outputShape)} outputs, not the ${model.info.numClasses} classes`);
+  if (dense?.kind !== 'dense')
+    return fail(
+      `${pool.name} is followed by ${dense ? `${dense.name} (${dense.kind})` : 'nothing'}, not a dense layer`,
+    );
+  if (dense.activation && dense.activation !== 'linear')
+    fail(`dense layer ${dense.name} has a fused ${dense.activation} activation`);
   for (let next = single(dense); next; next = single(next)) {
-    if (!afterDense.has(next.kind)) fail(`${next.name} (${next.kind}, ${next.op}) follows the dense layer ${dense.name}`);
+    if (!afterDense.has(next.kind))
+      fail(`${next.name} (${next.kind}, ${next.op}) follows the dense layer ${dense.name}`);
   }
+  if (sizeOf(dense.outputShape) !== model.info.numClasses)
+    fail(
+      `dense layer ${dense.name} has ${sizeOf(dense.outputShape)} outputs, not the ${model.info.numClasses} classes`,
+    );
   return { pool, dense };
 }
 
@@ -86,8 +102,10 @@ export const cam = defineExplainer<CamOptions>({
   id: 'cam',
   family: 'cam',
   title: 'CAM',
-  citation: 'Zhou et al., 2016, Learning Deep Features for Discriminative Localization, CVPR; arXiv:1512.04150',
-  description: 'The last spatial features weighted by the class weights of the dense layer after global average pooling.',
+  citation:
+    'Zhou et al., 2016, Learning Deep Features for Discriminative Localization, CVPR; arXiv:1512.04150',
+  description:
+    'The last spatial features weighted by the class weights of the dense layer after global average pooling.',
   requires: ['layers', 'capture', 'gradients', 'layer-gradients'],
   mapKind: 'pixel',
   defaults: camLayerDefaults(false),
@@ -110,6 +128,11 @@ export const cam = defineExplainer<CamOptions>({
     const result = finishCam([coarse], ctx.options, inputSize(ctx.model, ctx.input));
     return ctx.target.score === 'logit'
       ? result
-      : { ...result, warnings: [`cam weights channels with the dense weights of the class; score ${ctx.target.score} does not apply`] };
+      : {
+          ...result,
+          warnings: [
+            `cam weights channels with the dense weights of the class; score ${ctx.target.score} does not apply`,
+          ],
+        };
   },
 });

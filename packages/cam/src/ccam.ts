@@ -1,7 +1,13 @@
-import { type OptionSpecs, defineExplainer, sliceBatch, topK } from '@xlens/core';
+import { defineExplainer, type OptionSpecs, sliceBatch, topK } from '@xlens/core';
 import { gradCamWeights } from './grad-cam.js';
 import { finishCam, inputSize, weightedSum } from './internal/combine.js';
-import { type CamLayerOptions, camLayerDefaults, camLayerOptionSpecs, checkImageModel, targetLayers } from './internal/layers.js';
+import {
+  type CamLayerOptions,
+  camLayerDefaults,
+  camLayerOptionSpecs,
+  checkImageModel,
+  targetLayers,
+} from './internal/layers.js';
 import { backwardChunked, captureChunked } from './internal/passes.js';
 
 /** Options of CCAM. */
@@ -13,7 +19,11 @@ export interface CcamOptions extends CamLayerOptions {
 const defaults: CcamOptions = { ...camLayerDefaults(false), components: 5 };
 const options: OptionSpecs<CcamOptions> = {
   ...camLayerOptionSpecs,
-  components: { type: 'integer', doc: "largest components of the group's mean output vector that are combined", min: 1 },
+  components: {
+    type: 'integer',
+    doc: "largest components of the group's mean output vector that are combined",
+    min: 1,
+  },
 };
 
 /**
@@ -32,8 +42,10 @@ export const ccam = defineExplainer<CcamOptions>({
   id: 'ccam',
   family: 'cam',
   title: 'CCAM',
-  citation: 'Li, Jafari & Rother, 2018, Localizing Common Objects Using Common Component Activation Map, CVPR Workshops',
-  description: 'For a group of images: activation maps of the components the group has in common, the same for every image.',
+  citation:
+    'Li, Jafari & Rother, 2018, Localizing Common Objects Using Common Component Activation Map, CVPR Workshops',
+  description:
+    'For a group of images: activation maps of the components the group has in common, the same for every image.',
   requires: ['layers', 'capture', 'gradients', 'layer-gradients'],
   mapKind: 'pixel',
   defaults,

@@ -1,7 +1,21 @@
-import { type OptionSpecs, type Tensor, defineExplainer, resizeBilinear, scoreCotangent, sliceBatch, topK } from '@xlens/core';
+import {
+  defineExplainer,
+  type OptionSpecs,
+  resizeBilinear,
+  scoreCotangent,
+  sliceBatch,
+  type Tensor,
+  topK,
+} from '@xlens/core';
 import { gradCamWeights } from './grad-cam.js';
 import { inputSize, weightedSum } from './internal/combine.js';
-import { type CamLayerOptions, camLayerDefaults, camLayerOptionSpecs, checkImageModel, targetLayers } from './internal/layers.js';
+import {
+  type CamLayerOptions,
+  camLayerDefaults,
+  camLayerOptionSpecs,
+  checkImageModel,
+  targetLayers,
+} from './internal/layers.js';
 import { backwardChunked, captureChunked, gatherRows } from './internal/passes.js';
 
 /** Options of CLEAR. */
@@ -13,7 +27,11 @@ export interface ClearOptions extends CamLayerOptions {
 const defaults: ClearOptions = { ...camLayerDefaults(true), classes: 10 };
 const options: OptionSpecs<ClearOptions> = {
   ...camLayerOptionSpecs,
-  classes: { type: 'integer', doc: "number of each item's top classes that compete per location (a legend stays readable up to ~10)", min: 1 },
+  classes: {
+    type: 'integer',
+    doc: "number of each item's top classes that compete per location (a legend stays readable up to ~10)",
+    min: 1,
+  },
 };
 
 /**
@@ -21,7 +39,10 @@ const options: OptionSpecs<ClearOptions> = {
  * class responds positively), shaped like `map`. This, `extras.candidateClasses` (`N×classes`,
  * ranked by score) and `map` (the dominant response) are all a colour legend needs.
  */
-export function dominantClassMap(result: { readonly map: Tensor; readonly extras?: Readonly<Record<string, number | readonly number[]>> }): Tensor {
+export function dominantClassMap(result: {
+  readonly map: Tensor;
+  readonly extras?: Readonly<Record<string, number | readonly number[]>>;
+}): Tensor {
   const classes = result.extras?.dominantClass;
   if (!Array.isArray(classes) || classes.length !== result.map.data.length) {
     throw new TypeError('dominantClassMap needs the result of clear (extras.dominantClass shaped like map)');
@@ -30,7 +51,13 @@ export function dominantClassMap(result: { readonly map: Tensor; readonly extras
 }
 
 /** Per location, the maximum over `m` class maps (`N·m×h×w`) and the class that attains it. */
-function dominant(maps: Tensor, n: number, m: number, candidates: Int32Array, relu: boolean): { response: Tensor; cls: number[] } {
+function dominant(
+  maps: Tensor,
+  n: number,
+  m: number,
+  candidates: Int32Array,
+  relu: boolean,
+): { response: Tensor; cls: number[] } {
   const [, h, w] = maps.shape;
   const hw = h * w;
   const response = new Float32Array(n * hw);
@@ -74,8 +101,10 @@ export const clear = defineExplainer<ClearOptions>({
   id: 'clear',
   family: 'cam',
   title: 'CLEAR',
-  citation: 'Kumar, Wong & Taylor, 2017, Explaining the Unexplained: A CLass-Enhanced Attentive Response (CLEAR) Approach, CVPR Workshops; arXiv:1704.04133',
-  description: 'Per location, which of the top classes responds most (dominant class) and how strongly (dominant response).',
+  citation:
+    'Kumar, Wong & Taylor, 2017, Explaining the Unexplained: A CLass-Enhanced Attentive Response (CLEAR) Approach, CVPR Workshops; arXiv:1704.04133',
+  description:
+    'Per location, which of the top classes responds most (dominant class) and how strongly (dominant response).',
   requires: ['layers', 'capture', 'gradients', 'layer-gradients'],
   mapKind: 'pixel',
   defaults,
@@ -91,7 +120,8 @@ export const clear = defineExplainer<ClearOptions>({
     const m = Math.min(ctx.options.classes, k);
     const first = await captureChunked(ctx, ctx.input, [layer.name]);
     const candidates = new Int32Array(n * m);
-    for (let b = 0; b < n; b++) candidates.set(topK(first.output.data.subarray(b * k, (b + 1) * k), m), b * m);
+    for (let b = 0; b < n; b++)
+      candidates.set(topK(first.output.data.subarray(b * k, (b + 1) * k), m), b * m);
     const items = Int32Array.from({ length: n * m }, (_, r) => Math.floor(r / m));
     const rowOutputs = gatherRows(first.output, items, 0, n * m);
     const r = await backwardChunked(ctx, {
@@ -99,7 +129,12 @@ export const clear = defineExplainer<ClearOptions>({
       input: (s, e) => gatherRows(ctx.input, items, s, e),
       seed: (s, e) => ({
         kind: 'output',
-        cotangent: scoreCotangent(sliceBatch(rowOutputs, s, e), candidates.subarray(s, e), k, ctx.target.score),
+        cotangent: scoreCotangent(
+          sliceBatch(rowOutputs, s, e),
+          candidates.subarray(s, e),
+          k,
+          ctx.target.score,
+        ),
       }),
       wrtLayers: [layer.name],
       progress: true,

@@ -1,5 +1,11 @@
-import { type Tensor, defineExplainer } from '@xlens/core';
-import { type CamCommonOptions, camDefaults, camCommonOptionSpecs, layerDims, validateCam } from './internal/layers.js';
+import { defineExplainer, type Tensor } from '@xlens/core';
+import {
+  type CamCommonOptions,
+  camCommonOptionSpecs,
+  camDefaults,
+  layerDims,
+  validateCam,
+} from './internal/layers.js';
 import { runCam } from './internal/run-cam.js';
 
 /** Options of Eigen-CAM (the common CAM options; its ReLU is off by default). */
@@ -81,12 +87,18 @@ export const eigenCam = defineExplainer<EigenCamOptions>({
   id: 'eigen-cam',
   family: 'cam',
   title: 'Eigen-CAM',
-  citation: 'Muhammad & Yeasin, 2020, Eigen-CAM: Class Activation Map using Principal Components, IJCNN; arXiv:2008.00299',
-  description: 'Projection of a layer’s activations on their first principal component; ignores the target class.',
+  citation:
+    'Muhammad & Yeasin, 2020, Eigen-CAM: Class Activation Map using Principal Components, IJCNN; arXiv:2008.00299',
+  description:
+    'Projection of a layer’s activations on their first principal component; ignores the target class.',
   requires: ['layers', 'capture'],
   mapKind: 'pixel',
   defaults: camDefaults(false),
   options: camCommonOptionSpecs,
   validate: validateCam('eigen-cam'),
-  attribute: (ctx) => runCam(ctx, { gradients: false, coarse: ({ layer, activations }) => firstComponentMaps(activations, layer.name) }),
+  attribute: (ctx) =>
+    runCam(ctx, {
+      gradients: false,
+      coarse: ({ layer, activations }) => firstComponentMaps(activations, layer.name),
+    }),
 });

@@ -1,6 +1,12 @@
-import { type Tensor, defineExplainer } from '@xlens/core';
+import { defineExplainer, type Tensor } from '@xlens/core';
 import { weightedSum } from './internal/combine.js';
-import { type CamCommonOptions, camDefaults, camCommonOptionSpecs, layerDims, validateCam } from './internal/layers.js';
+import {
+  type CamCommonOptions,
+  camCommonOptionSpecs,
+  camDefaults,
+  layerDims,
+  validateCam,
+} from './internal/layers.js';
 import { runCam } from './internal/run-cam.js';
 
 /** Options of Grad-CAM++ (the common CAM options). */
@@ -14,7 +20,13 @@ export type GradCamPlusPlusOptions = CamCommonOptions;
  * of the paper (eq. 19 there); Smooth Grad-CAM++ passes averages over noisy inputs instead.
  * Where the denominator is 0, α is 0 (the location carries no second-order evidence).
  */
-export function gradCamPlusPlusWeights(activations: Tensor, d1: Tensor, d2: Tensor, d3: Tensor, layer = 'layer'): Float64Array {
+export function gradCamPlusPlusWeights(
+  activations: Tensor,
+  d1: Tensor,
+  d2: Tensor,
+  d3: Tensor,
+  layer = 'layer',
+): Float64Array {
   const { n, c, h, w } = layerDims(activations, layer);
   const hw = h * w;
   const out = new Float64Array(n * c);
@@ -50,8 +62,10 @@ export const gradCamPlusPlus = defineExplainer<GradCamPlusPlusOptions>({
   id: 'grad-cam-plus-plus',
   family: 'cam',
   title: 'Grad-CAM++',
-  citation: 'Chattopadhyay et al., 2018, Grad-CAM++: Generalized Gradient-Based Visual Explanations for Deep CNNs, WACV; arXiv:1710.11063',
-  description: 'Channels weighted by a pixel-weighted sum of positive gradients, so several instances of a class all show.',
+  citation:
+    'Chattopadhyay et al., 2018, Grad-CAM++: Generalized Gradient-Based Visual Explanations for Deep CNNs, WACV; arXiv:1710.11063',
+  description:
+    'Channels weighted by a pixel-weighted sum of positive gradients, so several instances of a class all show.',
   requires: ['layers', 'capture', 'gradients', 'layer-gradients'],
   mapKind: 'pixel',
   defaults: camDefaults(true),

@@ -1,6 +1,6 @@
-import { type Tensor, defineExplainer } from '@xlens/core';
+import { defineExplainer, type Tensor } from '@xlens/core';
 import { channelMeans, weightedSum } from './internal/combine.js';
-import { type CamCommonOptions, camDefaults, camCommonOptionSpecs, validateCam } from './internal/layers.js';
+import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, validateCam } from './internal/layers.js';
 import { runCam } from './internal/run-cam.js';
 
 /** Options of Grad-CAM (the common CAM options). */
@@ -22,8 +22,10 @@ export const gradCam = defineExplainer<GradCamOptions>({
   id: 'grad-cam',
   family: 'cam',
   title: 'Grad-CAM',
-  citation: 'Selvaraju et al., 2017, Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization, ICCV; arXiv:1610.02391',
-  description: 'Channels of a spatial layer weighted by the spatial mean of the target gradient; positive part upsampled.',
+  citation:
+    'Selvaraju et al., 2017, Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization, ICCV; arXiv:1610.02391',
+  description:
+    'Channels of a spatial layer weighted by the spatial mean of the target gradient; positive part upsampled.',
   requires: ['layers', 'capture', 'gradients', 'layer-gradients'],
   mapKind: 'pixel',
   defaults: camDefaults(true),
@@ -32,6 +34,7 @@ export const gradCam = defineExplainer<GradCamOptions>({
   attribute: (ctx) =>
     runCam(ctx, {
       gradients: true,
-      coarse: ({ layer, activations, gradients }) => weightedSum(activations, gradCamWeights(gradients!, layer.name), layer.name),
+      coarse: ({ layer, activations, gradients }) =>
+        weightedSum(activations, gradCamWeights(gradients!, layer.name), layer.name),
     }),
 });

@@ -1,7 +1,13 @@
-import { type OptionSpecs, type Tensor, defineExplainer } from '@xlens/core';
-import { finishCam, inputSize, weightedSum } from './internal/combine.js';
-import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, validateCam, targetLayers } from './internal/layers.js';
+import { defineExplainer, type OptionSpecs, type Tensor } from '@xlens/core';
 import { gradCamWeights } from './grad-cam.js';
+import { finishCam, inputSize, weightedSum } from './internal/combine.js';
+import {
+  type CamCommonOptions,
+  camCommonOptionSpecs,
+  camDefaults,
+  targetLayers,
+  validateCam,
+} from './internal/layers.js';
 
 /**
  * Options of Guided Grad-CAM: the Grad-CAM options without `upsample` (the product with Guided
@@ -42,7 +48,8 @@ export const guidedGradCam = defineExplainer<GuidedGradCamOptions>({
   id: 'guided-grad-cam',
   family: 'cam',
   title: 'Guided Grad-CAM',
-  citation: 'Selvaraju et al., 2017, Grad-CAM, ICCV, arXiv:1610.02391; Guided Backprop: Springenberg et al., 2015, arXiv:1412.6806',
+  citation:
+    'Selvaraju et al., 2017, Grad-CAM, ICCV, arXiv:1610.02391; Guided Backprop: Springenberg et al., 2015, arXiv:1412.6806',
   description: 'Upsampled Grad-CAM times the Guided Backprop gradient, per input channel.',
   requires: ['layers', 'capture', 'gradients', 'layer-gradients', 'relu-rules'],
   mapKind: 'input',
@@ -53,9 +60,14 @@ export const guidedGradCam = defineExplainer<GuidedGradCamOptions>({
     const layers = targetLayers(ctx.model, ctx.options);
     const names = layers.map((l) => l.name);
     const plain = await ctx.gradient({ input: ctx.input, wrtInput: false, wrtLayers: names, capture: names });
-    const maps = layers.map((l) => weightedSum(plain.activations[l.name], gradCamWeights(plain.layerGradients[l.name], l.name), l.name));
+    const maps = layers.map((l) =>
+      weightedSum(plain.activations[l.name], gradCamWeights(plain.layerGradients[l.name], l.name), l.name),
+    );
     const gradCam = finishCam(maps, { ...ctx.options, upsample: true }, inputSize(ctx.model, ctx.input));
     const guided = await ctx.gradient({ input: ctx.input, wrtInput: true, rules: { relu: 'guided' } });
-    return { map: multiplyByPixelMap(guided.inputGradient!, gradCam.map, ctx.model.info.layout), coarse: gradCam.coarse };
+    return {
+      map: multiplyByPixelMap(guided.inputGradient!, gradCam.map, ctx.model.info.layout),
+      coarse: gradCam.coarse,
+    };
   },
 });

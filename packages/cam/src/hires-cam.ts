@@ -1,6 +1,6 @@
 import { defineExplainer } from '@xlens/core';
 import { elementwiseSum } from './internal/combine.js';
-import { type CamCommonOptions, camDefaults, camCommonOptionSpecs, validateCam } from './internal/layers.js';
+import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, validateCam } from './internal/layers.js';
 import { runCam } from './internal/run-cam.js';
 
 /** Options of HiResCAM (the common CAM options). */
@@ -17,7 +17,8 @@ export const hiResCam = defineExplainer<HiResCamOptions>({
   id: 'hires-cam',
   family: 'cam',
   title: 'HiResCAM',
-  citation: 'Draelos & Carin, 2020, Use HiResCAM instead of Grad-CAM for faithful explanations of CNNs; arXiv:2011.08891',
+  citation:
+    'Draelos & Carin, 2020, Use HiResCAM instead of Grad-CAM for faithful explanations of CNNs; arXiv:2011.08891',
   description: 'Sum over channels of gradient ⊙ activation at every location of a spatial layer.',
   requires: ['layers', 'capture', 'gradients', 'layer-gradients'],
   mapKind: 'pixel',

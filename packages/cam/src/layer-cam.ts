@@ -1,6 +1,6 @@
 import { defineExplainer, relu } from '@xlens/core';
 import { elementwiseSum } from './internal/combine.js';
-import { type CamCommonOptions, camDefaults, camCommonOptionSpecs, validateCam } from './internal/layers.js';
+import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, validateCam } from './internal/layers.js';
 import { runCam } from './internal/run-cam.js';
 
 /** Options of Layer-CAM (the common CAM options). */
@@ -18,7 +18,8 @@ export const layerCam = defineExplainer<LayerCamOptions>({
   id: 'layer-cam',
   family: 'cam',
   title: 'Layer-CAM',
-  citation: 'Jiang et al., 2021, LayerCAM: Exploring Hierarchical Class Activation Maps for Localization, IEEE TIP; DOI 10.1109/TIP.2021.3089943',
+  citation:
+    'Jiang et al., 2021, LayerCAM: Exploring Hierarchical Class Activation Maps for Localization, IEEE TIP; DOI 10.1109/TIP.2021.3089943',
   description: 'Activations weighted location by location with the positive part of the target gradient.',
   requires: ['layers', 'capture', 'gradients', 'layer-gradients'],
   mapKind: 'pixel',
@@ -28,6 +29,7 @@ export const layerCam = defineExplainer<LayerCamOptions>({
   attribute: (ctx) =>
     runCam(ctx, {
       gradients: true,
-      coarse: ({ layer, activations, gradients }) => elementwiseSum(activations, relu(gradients!), layer.name),
+      coarse: ({ layer, activations, gradients }) =>
+        elementwiseSum(activations, relu(gradients!), layer.name),
     }),
 });

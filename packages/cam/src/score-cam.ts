@@ -1,6 +1,12 @@
-import { type ExplainContext, type Tensor, defineExplainer, resizeBilinear } from '@xlens/core';
+import { defineExplainer, type ExplainContext, resizeBilinear, type Tensor } from '@xlens/core';
 import { finishCam, inputSize, isConstantChannel, weightedSum } from './internal/combine.js';
-import { type CamCommonOptions, camDefaults, camCommonOptionSpecs, targetLayers, validateCam } from './internal/layers.js';
+import {
+  type CamCommonOptions,
+  camCommonOptionSpecs,
+  camDefaults,
+  targetLayers,
+  validateCam,
+} from './internal/layers.js';
 import { captureChunked } from './internal/passes.js';
 
 /** Options of Score-CAM (the common CAM options). */
@@ -13,15 +19,23 @@ interface Job {
 }
 
 /** Input item `b` multiplied by a `H×W` mask, broadcast over the channels in the model's layout. */
-function maskItem(ctx: ExplainContext<unknown>, b: number, mask: Float32Array, out: Float32Array, offset: number): void {
+function maskItem(
+  ctx: ExplainContext<unknown>,
+  b: number,
+  mask: Float32Array,
+  out: Float32Array,
+  offset: number,
+): void {
   const [, d1, d2, d3] = ctx.input.shape;
   const per = d1 * d2 * d3;
   const hw = mask.length;
   const x = ctx.input.data;
   if (ctx.model.info.layout === 'NCHW') {
-    for (let c = 0; c < d1; c++) for (let p = 0; p < hw; p++) out[offset + c * hw + p] = x[b * per + c * hw + p] * mask[p];
+    for (let c = 0; c < d1; c++)
+      for (let p = 0; p < hw; p++) out[offset + c * hw + p] = x[b * per + c * hw + p] * mask[p];
   } else {
-    for (let p = 0; p < hw; p++) for (let c = 0; c < d3; c++) out[offset + p * d3 + c] = x[b * per + p * d3 + c] * mask[p];
+    for (let p = 0; p < hw; p++)
+      for (let c = 0; c < d3; c++) out[offset + p * d3 + c] = x[b * per + p * d3 + c] * mask[p];
   }
 }
 
@@ -59,8 +73,10 @@ export const scoreCam = defineExplainer<ScoreCamOptions>({
   id: 'score-cam',
   family: 'cam',
   title: 'Score-CAM',
-  citation: 'Wang et al., 2020, Score-CAM: Score-Weighted Visual Explanations for CNNs, CVPR Workshops; arXiv:1910.01279',
-  description: 'Channels weighted by how much the target score rises when the input is masked with them (no gradients).',
+  citation:
+    'Wang et al., 2020, Score-CAM: Score-Weighted Visual Explanations for CNNs, CVPR Workshops; arXiv:1910.01279',
+  description:
+    'Channels weighted by how much the target score rises when the input is masked with them (no gradients).',
   requires: ['layers', 'capture'],
   mapKind: 'pixel',
   defaults: camDefaults(true),
@@ -68,14 +84,20 @@ export const scoreCam = defineExplainer<ScoreCamOptions>({
   validate: validateCam('score-cam'),
   async attribute(ctx) {
     const layers = targetLayers(ctx.model, ctx.options);
-    const { activations } = await captureChunked(ctx, ctx.input, layers.map((l) => l.name));
+    const { activations } = await captureChunked(
+      ctx,
+      ctx.input,
+      layers.map((l) => l.name),
+    );
     const size = inputSize(ctx.model, ctx.input);
     const n = ctx.input.shape[0];
     const per = ctx.input.data.length / n;
     const jobsByLayer = layers.map((layer) => {
       const [, c] = activations[layer.name].shape;
       const jobs: Job[] = [];
-      for (let b = 0; b < n; b++) for (let k = 0; k < c; k++) if (!isConstantChannel(activations[layer.name], b, k)) jobs.push({ b, k });
+      for (let b = 0; b < n; b++)
+        for (let k = 0; k < c; k++)
+          if (!isConstantChannel(activations[layer.name], b, k)) jobs.push({ b, k });
       return jobs;
     });
     const total = jobsByLayer.reduce((s, j) => s + j.length, 0);
@@ -99,7 +121,10 @@ export const scoreCam = defineExplainer<ScoreCamOptions>({
             if (masks[i]) maskItem(ctx, job.b, masks[i], rows, per * r++);
           });
           const out = await ctx.forward({ data: rows, shape: [kept.length, ...ctx.input.shape.slice(1)] });
-          const got = ctx.scores(out, kept.map((j) => j.b));
+          const got = ctx.scores(
+            out,
+            kept.map((j) => j.b),
+          );
           kept.forEach((job, i) => {
             scores[job.b * c + job.k] = got[i];
             scored[job.b * c + job.k] = 1;

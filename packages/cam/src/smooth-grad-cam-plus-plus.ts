@@ -1,8 +1,14 @@
-import { type OptionSpecs, type Tensor, defineExplainer } from '@xlens/core';
-import { finishCam, inputSize, weightedSum } from './internal/combine.js';
-import { type CamCommonOptions, camDefaults, camCommonOptionSpecs, targetLayers, validateCam } from './internal/layers.js';
-import { captureChunked } from './internal/passes.js';
+import { defineExplainer, type OptionSpecs, type Tensor } from '@xlens/core';
 import { gradCamPlusPlusWeights } from './grad-cam-plus-plus.js';
+import { finishCam, inputSize, weightedSum } from './internal/combine.js';
+import {
+  type CamCommonOptions,
+  camCommonOptionSpecs,
+  camDefaults,
+  targetLayers,
+  validateCam,
+} from './internal/layers.js';
+import { captureChunked } from './internal/passes.js';
 
 /** Options of Smooth Grad-CAM++. */
 export interface SmoothGradCamPlusPlusOptions extends CamCommonOptions {
@@ -17,7 +23,12 @@ const defaults: SmoothGradCamPlusPlusOptions = { ...camDefaults(true), samples: 
 const options: OptionSpecs<SmoothGradCamPlusPlusOptions> = {
   ...camCommonOptionSpecs,
   samples: { type: 'integer', doc: 'noisy copies per input whose derivatives are averaged', min: 1 },
-  noise: { type: 'number', doc: 'noise standard deviation as a fraction of the item value range', min: 0, unit: 'fraction' },
+  noise: {
+    type: 'number',
+    doc: 'noise standard deviation as a fraction of the item value range',
+    min: 0,
+    unit: 'fraction',
+  },
 };
 
 /** Value range (max − min) of each item. */
@@ -52,7 +63,8 @@ export const smoothGradCamPlusPlus = defineExplainer<SmoothGradCamPlusPlusOption
   id: 'smooth-grad-cam-plus-plus',
   family: 'cam',
   title: 'Smooth Grad-CAM++',
-  citation: 'Omeiza et al., 2019, Smooth Grad-CAM++: An Enhanced Inference Level Visualization Technique for Deep CNN Models; arXiv:1908.01224',
+  citation:
+    'Omeiza et al., 2019, Smooth Grad-CAM++: An Enhanced Inference Level Visualization Technique for Deep CNN Models; arXiv:1908.01224',
   description: 'Grad-CAM++ with its derivatives averaged over noisy copies of the input.',
   requires: ['layers', 'capture', 'gradients', 'layer-gradients'],
   mapKind: 'pixel',
@@ -68,7 +80,9 @@ export const smoothGradCamPlusPlus = defineExplainer<SmoothGradCamPlusPlusOption
     const n = ctx.input.shape[0];
     const per = ctx.input.data.length / n;
     const sigma = itemRanges(ctx.input).map((r) => r * noise);
-    const sums = names.map((name) => [1, 2, 3].map(() => new Float64Array(clean.activations[name].data.length)));
+    const sums = names.map((name) =>
+      [1, 2, 3].map(() => new Float64Array(clean.activations[name].data.length)),
+    );
     const rng = ctx.rng();
     const total = n * samples;
     for (let start = 0; start < total; start += ctx.batchSize) {
@@ -78,9 +92,15 @@ export const smoothGradCamPlusPlus = defineExplainer<SmoothGradCamPlusPlusOption
       for (let r = start; r < end; r++) {
         const b = Math.floor(r / samples);
         items[r - start] = b;
-        for (let j = 0; j < per; j++) rows[(r - start) * per + j] = ctx.input.data[b * per + j] + sigma[b] * rng.normal();
+        for (let j = 0; j < per; j++)
+          rows[(r - start) * per + j] = ctx.input.data[b * per + j] + sigma[b] * rng.normal();
       }
-      const g = await ctx.gradient({ input: { data: rows, shape: [end - start, ...ctx.input.shape.slice(1)] }, items, wrtInput: false, wrtLayers: names });
+      const g = await ctx.gradient({
+        input: { data: rows, shape: [end - start, ...ctx.input.shape.slice(1)] },
+        items,
+        wrtInput: false,
+        wrtLayers: names,
+      });
       names.forEach((name, li) => {
         const grads = g.layerGradients[name];
         const m = grads.data.length / (end - start);

@@ -1,6 +1,12 @@
-import { type Tensor, defineExplainer } from '@xlens/core';
+import { defineExplainer, type Tensor } from '@xlens/core';
 import { weightedSum } from './internal/combine.js';
-import { type CamCommonOptions, camDefaults, camCommonOptionSpecs, layerDims, validateCam } from './internal/layers.js';
+import {
+  type CamCommonOptions,
+  camCommonOptionSpecs,
+  camDefaults,
+  layerDims,
+  validateCam,
+} from './internal/layers.js';
 import { runCam } from './internal/run-cam.js';
 
 /** Options of XGrad-CAM (the common CAM options). */
@@ -37,7 +43,8 @@ export const xGradCam = defineExplainer<XGradCamOptions>({
   id: 'xgrad-cam',
   family: 'cam',
   title: 'XGrad-CAM',
-  citation: 'Fu et al., 2020, Axiom-based Grad-CAM: Towards Accurate Visualization and Explanation of CNNs, BMVC; arXiv:2008.02312',
+  citation:
+    'Fu et al., 2020, Axiom-based Grad-CAM: Towards Accurate Visualization and Explanation of CNNs, BMVC; arXiv:2008.02312',
   description: 'Channels weighted by the activation-weighted mean of the target gradient.',
   requires: ['layers', 'capture', 'gradients', 'layer-gradients'],
   mapKind: 'pixel',

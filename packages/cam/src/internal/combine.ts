@@ -1,4 +1,4 @@
-import { type MethodResult, type Model, type Tensor, imageDims, resizeBilinear } from '@xlens/core';
+import { imageDims, type MethodResult, type Model, resizeBilinear, type Tensor } from '@xlens/core';
 import type { CamLayerOptions } from './layers.js';
 import { layerDims } from './layers.js';
 
@@ -116,7 +116,9 @@ export function finishCam(
   size: { height: number; width: number },
   extras?: MethodResult['extras'],
 ): MethodResult {
-  const maps = options.relu ? coarseMaps.map((m) => reluInPlace({ data: m.data.slice(), shape: m.shape })) : coarseMaps;
+  const maps = options.relu
+    ? coarseMaps.map((m) => reluInPlace({ data: m.data.slice(), shape: m.shape }))
+    : coarseMaps;
   let gridH = 0;
   let gridW = 0;
   for (const m of maps) {

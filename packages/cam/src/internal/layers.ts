@@ -1,12 +1,12 @@
 import {
+  findSpatialLayer,
   InputError,
   type LayerInfo,
-  type Model,
-  type OptionSpecs,
-  OptionError,
-  type Tensor,
-  findSpatialLayer,
   lastSpatialLayer,
+  type Model,
+  OptionError,
+  type OptionSpecs,
+  type Tensor,
 } from '@xlens/core';
 
 /** Options every CAM method shares. */
@@ -30,8 +30,14 @@ export interface CamCommonOptions extends CamLayerOptions {
 
 /** Option specs of `CamLayerOptions`. */
 export const camLayerOptionSpecs: OptionSpecs<CamLayerOptions> = {
-  layer: { type: 'string', doc: "target layer name; '' = the last layer with a spatial output [C, H, W], H, W > 1" },
-  upsample: { type: 'boolean', doc: 'upsample the coarse map bilinearly to the input size; false returns the coarse map' },
+  layer: {
+    type: 'string',
+    doc: "target layer name; '' = the last layer with a spatial output [C, H, W], H, W > 1",
+  },
+  upsample: {
+    type: 'boolean',
+    doc: 'upsample the coarse map bilinearly to the input size; false returns the coarse map',
+  },
   relu: { type: 'boolean', doc: 'apply the final ReLU (false keeps negative evidence visible)' },
 };
 
@@ -67,7 +73,10 @@ function splitNames(list: string): string[] {
  * layers, or the automatic pick. Throws `unknown-layer` / `not-spatial-layer` from core, and
  * `invalid-option` when both `layer` and `layers` are given or a layer is listed twice.
  */
-export function targetLayers(model: Model, options: { readonly layer: string; readonly layers?: string }): LayerInfo[] {
+export function targetLayers(
+  model: Model,
+  options: { readonly layer: string; readonly layers?: string },
+): LayerInfo[] {
   const listed = splitNames(options.layers ?? '');
   if (listed.length > 0 && options.layer !== '') {
     throw new OptionError(
@@ -75,7 +84,8 @@ export function targetLayers(model: Model, options: { readonly layer: string; re
       `give either layer (${JSON.stringify(options.layer)}) or layers (${JSON.stringify(options.layers)}), not both`,
     );
   }
-  if (listed.length === 0) return [options.layer === '' ? lastSpatialLayer(model) : findSpatialLayer(model, options.layer)];
+  if (listed.length === 0)
+    return [options.layer === '' ? lastSpatialLayer(model) : findSpatialLayer(model, options.layer)];
   const seen = new Set<string>();
   return listed.map((name) => {
     if (seen.has(name)) throw new OptionError('invalid-option', `layers lists ${JSON.stringify(name)} twice`);
@@ -105,7 +115,10 @@ export function validateCam(method: string) {
 /** Check that a channels-first layer tensor is `N×C×h×w` and return its dimensions. */
 export function layerDims(t: Tensor, layer: string): { n: number; c: number; h: number; w: number } {
   if (t.shape.length !== 4) {
-    throw new InputError('invalid-shape', `layer ${layer} returned shape [${t.shape.join(', ')}]; CAM methods need N×C×h×w`);
+    throw new InputError(
+      'invalid-shape',
+      `layer ${layer} returned shape [${t.shape.join(', ')}]; CAM methods need N×C×h×w`,
+    );
   }
   const [n, c, h, w] = t.shape;
   return { n, c, h, w };

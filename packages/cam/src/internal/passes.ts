@@ -2,13 +2,13 @@ import {
   type BackwardResult,
   type BackwardSeed,
   CapabilityError,
+  chunkRanges,
+  concatBatch,
   type ExplainContext,
   type LayerInfo,
   type Model,
-  type Tensor,
-  chunkRanges,
-  concatBatch,
   sliceBatch,
+  type Tensor,
 } from '@xlens/core';
 
 /** What a CAM method sees of one target layer: channels-first `N×C×h×w` tensors. */
@@ -26,7 +26,8 @@ export async function captureChunked(
   names: readonly string[],
 ): Promise<{ output: Tensor; activations: Record<string, Tensor> }> {
   const model = ctx.model;
-  if (!model.capture) throw new CapabilityError(`${ctx.method} needs capture, which ${model.info.name} does not offer`);
+  if (!model.capture)
+    throw new CapabilityError(`${ctx.method} needs capture, which ${model.info.name} does not offer`);
   const outputs: Tensor[] = [];
   const parts: Record<string, Tensor[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (const [s, e] of chunkRanges(input.shape[0], ctx.batchSize)) {
@@ -64,7 +65,8 @@ export async function backwardChunked(
   req: ChunkedBackward,
 ): Promise<{ output: Tensor; layerGradients: Record<string, Tensor>; activations: Record<string, Tensor> }> {
   const model = req.model ?? ctx.model;
-  if (!model.backward) throw new CapabilityError(`${ctx.method} needs gradients, which ${model.info.name} does not offer`);
+  if (!model.backward)
+    throw new CapabilityError(`${ctx.method} needs gradients, which ${model.info.name} does not offer`);
   const results: BackwardResult[] = [];
   for (const [s, e] of chunkRanges(req.rows, ctx.batchSize)) {
     ctx.checkAborted();
@@ -79,8 +81,10 @@ export async function backwardChunked(
     );
     if (req.progress) ctx.progress(e, req.rows);
   }
-  const join = (names: readonly string[] | undefined, pick: (r: BackwardResult) => Readonly<Record<string, Tensor>> | undefined) =>
-    Object.fromEntries((names ?? []).map((n) => [n, concatBatch(results.map((r) => pick(r)![n]))]));
+  const join = (
+    names: readonly string[] | undefined,
+    pick: (r: BackwardResult) => Readonly<Record<string, Tensor>> | undefined,
+  ) => Object.fromEntries((names ?? []).map((n) => [n, concatBatch(results.map((r) => pick(r)![n]))]));
   return {
     output: concatBatch(results.map((r) => r.output)),
     layerGradients: join(req.wrtLayers, (r) => r.layerGradients),
@@ -92,11 +96,19 @@ export async function backwardChunked(
  * Activations of the target layers for the context's input, plus the layer gradients of each
  * item's target score when `gradients` is set (one fused forward + backward per chunk).
  */
-export async function collectLayers(ctx: ExplainContext<unknown>, layers: readonly LayerInfo[], gradients: boolean): Promise<LayerData[]> {
+export async function collectLayers(
+  ctx: ExplainContext<unknown>,
+  layers: readonly LayerInfo[],
+  gradients: boolean,
+): Promise<LayerData[]> {
   const names = layers.map((l) => l.name);
   if (gradients) {
     const r = await ctx.gradient({ input: ctx.input, wrtInput: false, wrtLayers: names, capture: names });
-    return layers.map((layer) => ({ layer, activations: r.activations[layer.name], gradients: r.layerGradients[layer.name] }));
+    return layers.map((layer) => ({
+      layer,
+      activations: r.activations[layer.name],
+      gradients: r.layerGradients[layer.name],
+    }));
   }
   const r = await captureChunked(ctx, ctx.input, names);
   return layers.map((layer) => ({ layer, activations: r.activations[layer.name] }));
@@ -106,6 +118,7 @@ export async function collectLayers(ctx: ExplainContext<unknown>, layers: readon
 export function gatherRows(input: Tensor, items: ArrayLike<number>, start: number, end: number): Tensor {
   const per = input.data.length / input.shape[0];
   const out = new Float32Array((end - start) * per);
-  for (let r = start; r < end; r++) out.set(input.data.subarray(items[r] * per, (items[r] + 1) * per), (r - start) * per);
+  for (let r = start; r < end; r++)
+    out.set(input.data.subarray(items[r] * per, (items[r] + 1) * per), (r - start) * per);
   return { data: out, shape: [end - start, ...input.shape.slice(1)] };
 }

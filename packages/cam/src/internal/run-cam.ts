@@ -1,7 +1,7 @@
 import type { ExplainContext, MethodResult, Tensor } from '@xlens/core';
 import { finishCam, inputSize } from './combine.js';
 import { type CamCommonOptions, targetLayers } from './layers.js';
-import { type LayerData, collectLayers } from './passes.js';
+import { collectLayers, type LayerData } from './passes.js';
 
 /** How a CAM method turns one layer's activations (and gradients) into its coarse map. */
 export interface CamWeighting<O> {
@@ -15,7 +15,10 @@ export interface CamWeighting<O> {
  * The whole CAM pipeline around a weighting: resolve the target layers, collect activations (and
  * gradients), weight, then ReLU, fuse and upsample per the common options.
  */
-export async function runCam<O extends CamCommonOptions>(ctx: ExplainContext<O>, how: CamWeighting<O>): Promise<MethodResult> {
+export async function runCam<O extends CamCommonOptions>(
+  ctx: ExplainContext<O>,
+  how: CamWeighting<O>,
+): Promise<MethodResult> {
   const layers = targetLayers(ctx.model, ctx.options);
   const data = await collectLayers(ctx, layers, how.gradients);
   const maps: Tensor[] = [];
