@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs';
+import { InputError, type LayerInfo, type WeightParam, type WeightTransform } from '@xlens/core';
+import { buildProgram, type Program } from './graph.js';
+import { fromCanonical, toCanonical } from './linear-rules.js';
+
+type Role = WeightParam['role'];
+
+function roleOf(variableName: string): Role {
+  const leaf = variableName.split('/').pop()!.replace(/_\d+$/, '');
+  if (leaf === 'kernel' || leaf === 'depthwise_kernel' || leaf === 'pointwise_kernel' || leaf === 'gamma')
+    return 'weight';
+  if (leaf === 'bias' || leaf === 'beta') return 'bias';
+  return 'other';
+}
+
+/** Canonical layout of a tfjs weight: HWIO → OIHW, depthwise HWCM → (C·M)×1×H×W, dense in×out → out×in. */
+function layoutOf(
+  className: string,
+  variableName: string,
+  rank: number,
+): 'conv' | 'depthwise' | 'dense' | null {
+  const leaf = variableName.split('/').pop()!.replace(/_\d+$/, '');
+  if (leaf === 'depthwise_kernel' && rank === 4) return 'depthwise';
+  if ((leaf === 'kernel' || leaf === 'pointwise_kernel') && rank === 4) return 'conv';
+  if (leaf === 'kernel' && rank === 2 && className === 'Dense') return 'dense';
+  return null;
+}
+
+/**
+ * A copy of `model` (same topology, fresh variables) whose weights are `transform`ed in the
+ * canonical layout of `WeightParam`. The original model is not touched.
+ * @internal
+ */
+export async function deriveLayersModel(
+  model: tf.LayersModel,
+  program: Program,
+  layers: readonly LayerInfo[],
+  transform: WeightTransform,
+): Promise<tf.LayersModel> {
+  const clone = await tf.models.modelFromJSON({
+    modelTopology: model.toJSON(undefined, false) as tf.io.ModelJSON['modelTopology'],
+  });
+  try {
+    const cloneProgram = buildProgram(clone);
+    const indexOf = new Map(layers.map((l, i) => [l.name, i]));
+    const seen = new Set<unknown>();
+    for (const step of program.steps) {
+      if (step.alias || seen.has(step.layer) || step.layer.weights.length === 0) continue;
+      seen.add(step.layer);
+      const target = cloneProgram.byName.get(step.name)!;
+      const values: tf.Tensor[] = [];
+      for (const v of step.layer.weights) {
+        const original = v.read();
+        const layout = layoutOf(step.className, v.originalName, original.rank);
+        const canonical = layout ? toCanonical(layout, original) : original;
+        const host = (await canonical.data()) as Float32Array;
+        const param: WeightParam = {
+          layer: step.name,
+          layerIndex: indexOf.get(step.name)!,
+          role: roleOf(v.originalName),
+          shape: [...canonical.shape],
+          values: Float32Array.from(host),
+        };
+        if (canonical !== original) canonical.dispose();
+        const next = transform(param);
+        if (next === undefined) {
+          values.push(original.clone());
+          continue;
+        }
+        if (!(next instanceof Float32Array) || next.length !== host.length) {
+          throw new InputError(
+            'invalid-input',
+            `weight transform returned ${next instanceof Float32Array ? next.length : typeof next} values for ${step.name} ${v.originalName}; expected a Float32Array of ${host.length}`,
+          );
+        }
+        const t = tf.tensor(next, param.shape as number[], 'float32');
+        values.push(layout ? fromCanonical(layout, t, original.shape) : t);
+        if (layout) t.dispose();
+      }
+      for (let i = 0; i < values.length; i++) target.layer.weights[i].write(values[i]);
+      for (const t of values) t.dispose();
+    }
+    return clone;
+  } catch (e) {
+    clone.dispose();
+    throw e;
+  }
+}

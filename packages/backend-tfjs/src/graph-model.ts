@@ -1,0 +1,344 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  type BackwardRequest,
+  type BackwardResult,
+  type Capability,
+  type CaptureResult,
+  InputError,
+  LayerError,
+  type LayerInfo,
+  type LayerKind,
+  type ModelInfo,
+  sameShape,
+  type Tensor,
+  UnsupportedError,
+  XlensError,
+} from '@xlens/core';
+import { assertGradients, channelsFirst, channelsLast, checkInput, toHost, toTf } from './convert.js';
+import { channelsFirstShape } from './graph.js';
+import type { FromTfjsOptions, TfjsModel } from './options.js';
+
+/** The parts of tfjs-converter's internal graph this backend reads. */
+interface GNode {
+  readonly name: string;
+  readonly op: string;
+  readonly inputs: readonly GNode[];
+}
+
+const opKinds: Record<string, LayerKind> = {
+  Placeholder: 'input',
+  Conv2D: 'conv',
+  _FusedConv2D: 'conv',
+  DepthwiseConv2dNative: 'conv',
+  FusedDepthwiseConv2dNative: 'conv',
+  MatMul: 'dense',
+  _FusedMatMul: 'dense',
+  FusedBatchNorm: 'batchnorm',
+  FusedBatchNormV2: 'batchnorm',
+  FusedBatchNormV3: 'batchnorm',
+  Relu: 'activation',
+  Relu6: 'activation',
+  Elu: 'activation',
+  Sigmoid: 'activation',
+  Tanh: 'activation',
+  MaxPool: 'pool',
+  AvgPool: 'pool',
+  Mean: 'global-pool',
+  Add: 'add',
+  AddV2: 'add',
+  AddN: 'add',
+  Mul: 'multiply',
+  ConcatV2: 'concat',
+  Reshape: 'reshape',
+  Squeeze: 'reshape',
+  Softmax: 'softmax',
+};
+
+/** Ops that are graph plumbing rather than layers. */
+const hidden = new Set(['Const', 'Identity', 'NoOp', 'Shape', 'StridedSlice', 'Pack', 'Placeholder']);
+
+/** The `Model` over a tfjs GraphModel (forward, capture, gradients, layer gradients). @internal */
+export function fromGraphModel(model: tf.GraphModel, options: FromTfjsOptions): TfjsModel {
+  if (model.inputs.length !== 1) {
+    throw new UnsupportedError(
+      'invalid-model',
+      `GraphModel has ${model.inputs.length} inputs (${model.inputs.map((i) => i.name).join(', ')}); xlens explains single-input models`,
+    );
+  }
+  const nodes = (model as unknown as { executor: { graph: { nodes: Record<string, GNode> } } }).executor.graph
+    .nodes;
+  const input = model.inputs[0];
+  const itemShape = (input.shape ?? []).slice(1);
+  if (itemShape.some((d) => d < 0)) {
+    throw new UnsupportedError(
+      'invalid-model',
+      `GraphModel input ${input.name} has free dimensions [${(input.shape ?? []).join(', ')}]; only the batch may be free`,
+    );
+  }
+  let output = options.outputNode ?? model.outputNodes[0];
+  if (!nodes[output])
+    throw new LayerError(
+      'unknown-layer',
+      `GraphModel has no node ${JSON.stringify(output)} to use as output`,
+    );
+  // Look through Identity to find a final softmax.
+  let last = nodes[output];
+  while (last.op === 'Identity' && last.inputs.length === 1) last = last.inputs[0];
+  const warnings: string[] = [];
+  const endsInSoftmax = last.op === 'Softmax';
+  if (endsInSoftmax && options.stripSoftmax) output = last.inputs[0].name;
+  else if (endsInSoftmax)
+    warnings.push(
+      `the GraphModel ends in a softmax (${last.name}): its outputs are probabilities. Pass stripSoftmax: true to explain the pre-softmax logits`,
+    );
+  const probe = tf.tidy(() => model.execute(tf.zeros([1, ...itemShape]), output) as tf.Tensor);
+  const outShape = probe.shape;
+  probe.dispose();
+  if (outShape.length !== 2) {
+    throw new UnsupportedError(
+      'invalid-model',
+      `GraphModel output ${output} has shape [${outShape.join(', ')}]; xlens explains models with an N×classes output`,
+    );
+  }
+  const info: ModelInfo = {
+    name: options.name ?? 'graph-model',
+    inputShape: itemShape,
+    layout: itemShape.length === 3 ? 'NHWC' : 'NCHW',
+    numClasses: outShape[1],
+    outputKind: options.outputKind ?? (endsInSoftmax && !options.stripSoftmax ? 'probabilities' : 'logits'),
+    ...(options.labels ? { labels: options.labels } : {}),
+    ...(options.inputRange ? { inputRange: options.inputRange } : {}),
+  };
+  return new GraphModelAdapter(
+    model,
+    nodes,
+    input.name,
+    output,
+    info,
+    warnings,
+    options.disposeModel !== false,
+  );
+}
+
+class GraphModelAdapter implements TfjsModel {
+  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>([
+    'layers',
+    'capture',
+    'gradients',
+    'layer-gradients',
+  ]);
+  private disposed = false;
+  private layerList: LayerInfo[] | null = null;
+  constructor(
+    private readonly model: tf.GraphModel,
+    private readonly nodes: Record<string, GNode>,
+    private readonly inputName: string,
+    private readonly output: string,
+    readonly info: ModelInfo,
+    readonly warnings: readonly string[],
+    private readonly disposeModel: boolean,
+  ) {}
+
+  private live(): void {
+    if (this.disposed) throw new XlensError('disposed', `${this.info.name} was disposed`);
+  }
+
+  /** Graph nodes in topological order, without constants and plumbing; shapes from one probe pass. */
+  layers(): readonly LayerInfo[] {
+    this.live();
+    if (this.layerList) return this.layerList;
+    const order: GNode[] = [];
+    const seen = new Set<string>();
+    const visit = (n: GNode): void => {
+      if (seen.has(n.name)) return;
+      seen.add(n.name);
+      for (const i of n.inputs) visit(i);
+      if (!hidden.has(n.op)) order.push(n);
+    };
+    visit(this.nodes[this.output]);
+    const names = order.map((n) => n.name);
+    const shapes = tf.tidy(() => {
+      const outs = this.model.execute(tf.zeros([1, ...this.info.inputShape]), names) as
+        | tf.Tensor
+        | tf.Tensor[];
+      return (Array.isArray(outs) ? outs : [outs]).map((t) => t.shape.slice(1));
+    });
+    const visible = (n: GNode): string[] =>
+      n.inputs.flatMap((i) => (i.op === 'Placeholder' ? [i.name] : hidden.has(i.op) ? visible(i) : [i.name]));
+    const input: LayerInfo = {
+      name: this.inputName,
+      kind: 'input',
+      op: 'Placeholder',
+      outputShape: channelsFirstShape(this.info.inputShape),
+      inputs: [],
+    };
+    this.layerList = [
+      input,
+      ...order.map((n, i) => ({
+        name: n.name,
+        kind: opKinds[n.op] ?? 'other',
+        op: n.op,
+        outputShape: channelsFirstShape(shapes[i]),
+        inputs: visible(n),
+      })),
+    ];
+    return this.layerList;
+  }
+
+  private check(names: readonly string[]): void {
+    const known = new Set(this.layers().map((l) => l.name));
+    for (const name of names) {
+      if (!known.has(name)) {
+        const all = [...known];
+        throw new LayerError(
+          'unknown-layer',
+          `${this.info.name} has no layer ${JSON.stringify(name)}; layers: ${all.slice(0, 30).join(', ')}${all.length > 30 ? ', …' : ''}`,
+        );
+      }
+    }
+  }
+
+  private run(x: tf.Tensor, names: readonly string[]): tf.Tensor[] {
+    const outs = this.model.execute(x, [this.output, ...names]) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(outs) ? outs : [outs];
+  }
+
+  async forward(input: Tensor): Promise<Tensor> {
+    this.live();
+    checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
+    const out = tf.tidy(() => this.run(toTf(input), [])[0]);
+    try {
+      return await toHost(out);
+    } finally {
+      out.dispose();
+    }
+  }
+
+  async capture(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
+    this.live();
+    checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
+    const names = [...new Set(layers)];
+    this.check(names);
+    const fed = names.filter((s) => s !== this.inputName && s !== this.output);
+    const outs = tf.tidy(() => {
+      const x = toTf(input);
+      const r = this.run(x, fed);
+      return [
+        r[0],
+        ...names.map((name) =>
+          channelsFirst(name === this.inputName ? x : name === this.output ? r[0] : r[1 + fed.indexOf(name)]),
+        ),
+      ];
+    });
+    try {
+      const activations: Record<string, Tensor> = {};
+      for (let i = 0; i < names.length; i++) activations[names[i]] = await toHost(outs[i + 1]);
+      return { output: await toHost(outs[0]), activations };
+    } finally {
+      for (const t of outs) t.dispose();
+    }
+  }
+
+  async backward(req: BackwardRequest): Promise<BackwardResult> {
+    this.live();
+    assertGradients();
+    const n = checkInput(this.info.name, req.input, this.info.inputShape, this.info.layout);
+    if (
+      req.rules &&
+      (req.rules.relu !== undefined ||
+        Object.keys(req.rules.linear ?? {}).length > 0 ||
+        req.rules.maxPool === 'proportional')
+    ) {
+      throw new UnsupportedError(
+        'unsupported-rule',
+        `backward rules are not supported on tfjs GraphModel ${this.info.name}: tfjs cannot override the gradient of a node inside a GraphModel; load the model as a LayersModel to use them`,
+      );
+    }
+    if (req.relevance)
+      throw new UnsupportedError(
+        'unsupported',
+        `relevance needs linear rules, which tfjs GraphModel ${this.info.name} does not support`,
+      );
+    const seed = req.seed;
+    const seedName = seed.kind === 'layer' ? seed.layer : this.output;
+    const wrt = [...new Set(req.wrtLayers ?? [])];
+    const captures = [...new Set(req.capture ?? [])];
+    this.check([...wrt, ...captures, ...(seed.kind === 'layer' ? [seed.layer] : [])]);
+    const shapeOf = (name: string) => this.layers().find((l) => l.name === name)!.outputShape;
+    const expected = seed.kind === 'output' ? [n, this.info.numClasses] : [n, ...shapeOf(seed.layer)];
+    if (!sameShape(seed.cotangent.shape, expected)) {
+      throw new InputError(
+        'invalid-shape',
+        `backward ${seed.kind} cotangent has shape [${seed.cotangent.shape.join(', ')}]; expected [${expected.join(', ')}]`,
+      );
+    }
+    const owned: tf.Tensor[] = [];
+    try {
+      const x = toTf(req.input);
+      const cot =
+        seed.kind === 'output' ? toTf(seed.cotangent) : tf.tidy(() => channelsLast(toTf(seed.cotangent)));
+      owned.push(x, cot);
+      const fed = [...new Set([seedName, ...wrt, ...captures])].filter(
+        (s) => s !== this.inputName && s !== this.output,
+      );
+      const acts = tf.tidy(() => this.run(x, fed));
+      owned.push(...acts);
+      const act = (name: string) =>
+        name === this.inputName ? x : name === this.output ? acts[0] : acts[1 + fed.indexOf(name)];
+      // Objective Σ cot ⊙ (seed tensor), as a function of the input or of a fed intermediate tensor.
+      const objective = (feeds: Record<string, tf.Tensor>) => {
+        const out = this.model.execute(feeds, seedName) as tf.Tensor;
+        return tf.sum(tf.mul(out, cot));
+      };
+      const result: { -readonly [K in keyof BackwardResult]: BackwardResult[K] } = {
+        output: await toHost(acts[0]),
+      };
+      if (req.wrtInput !== false) {
+        const g = tf.engine().gradients(() => objective({ [this.inputName]: x }), [x], undefined, true);
+        g.value.dispose();
+        const gi = g.grads[0] ?? tf.zerosLike(x);
+        owned.push(gi);
+        result.inputGradient = await toHost(gi);
+      }
+      if (wrt.length > 0) {
+        const layerGradients: Record<string, Tensor> = {};
+        for (const name of wrt) {
+          const a = act(name);
+          // Feeding the tensor (and the input, for paths around it) cuts the graph there.
+          const g = tf
+            .engine()
+            .gradients(
+              () => objective(name === this.inputName ? { [name]: a } : { [this.inputName]: x, [name]: a }),
+              [a],
+              undefined,
+              true,
+            );
+          g.value.dispose();
+          const cf = tf.tidy(() => channelsFirst(g.grads[0] ?? tf.zerosLike(a)));
+          g.grads[0]?.dispose();
+          owned.push(cf);
+          layerGradients[name] = await toHost(cf);
+        }
+        result.layerGradients = layerGradients;
+      }
+      if (captures.length > 0) {
+        const activations: Record<string, Tensor> = {};
+        for (const name of captures) {
+          const cf = tf.tidy(() => channelsFirst(act(name)));
+          owned.push(cf);
+          activations[name] = await toHost(cf);
+        }
+        result.activations = activations;
+      }
+      return result;
+    } finally {
+      for (const t of new Set(owned)) if (!t.isDisposed) t.dispose();
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.disposeModel) this.model.dispose();
+  }
+}

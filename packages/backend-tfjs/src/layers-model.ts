@@ -1,0 +1,335 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  type BackwardRequest,
+  type BackwardResult,
+  type Capability,
+  type CaptureResult,
+  InputError,
+  LayerError,
+  type LayerInfo,
+  type Model,
+  type ModelInfo,
+  sameShape,
+  type Tensor,
+  UnsupportedError,
+  XlensError,
+} from '@xlens/core';
+import { assertGradients, channelsFirst, channelsLast, checkInput, toHost, toTf } from './convert.js';
+import { deriveLayersModel } from './derive.js';
+import { buildProgram, channelsFirstShape, layerInfos, type Program, type Step } from './graph.js';
+import { isSoftmaxLayer, type RunOptions, runProgram } from './interpreter.js';
+import { checkLinearRules, compileLinearRule, type RelevanceStash } from './linear-rules.js';
+import type { FromTfjsOptions, TfjsModel } from './options.js';
+
+const reluRules = ['gradient', 'guided', 'deconvnet', 'rescale'];
+const maxPoolRules = ['winner', 'proportional'];
+
+/** The `Model` over a tfjs LayersModel. @internal */
+export function fromLayersModel(model: tf.LayersModel, options: FromTfjsOptions): TfjsModel {
+  const program = buildProgram(model);
+  const outShape = model.outputs[0].shape;
+  if (outShape.length !== 2 || typeof outShape[1] !== 'number') {
+    throw new UnsupportedError(
+      'invalid-model',
+      `${model.name}'s output has shape [${outShape.join(', ')}]; xlens explains models with an N×classes output`,
+    );
+  }
+  const finalStep = program.producer.get(program.outputSlot);
+  const endsInSoftmax = finalStep !== undefined && isSoftmaxLayer(finalStep);
+  const stripSoftmax = endsInSoftmax && options.stripSoftmax === true;
+  const warnings: string[] = [];
+  if (endsInSoftmax && !stripSoftmax) {
+    warnings.push(
+      `${model.name} ends in a softmax (${finalStep!.name}): its outputs are probabilities. Pass stripSoftmax: true to explain the pre-softmax logits, as most methods expect`,
+    );
+  }
+  const name = options.name ?? model.name;
+  const info: ModelInfo = {
+    name,
+    inputShape: program.inputItemShape,
+    layout: program.inputItemShape.length === 3 ? 'NHWC' : 'NCHW',
+    numClasses: outShape[1],
+    outputKind: options.outputKind ?? (endsInSoftmax && !stripSoftmax ? 'probabilities' : 'logits'),
+    ...(options.labels ? { labels: options.labels } : {}),
+    ...(options.inputRange ? { inputRange: options.inputRange } : {}),
+  };
+  const capabilities = new Set<Capability>([
+    'layers',
+    'capture',
+    'gradients',
+    'layer-gradients',
+    'relu-rules',
+    'linear-rules',
+    'derive',
+  ]);
+  return new LayersModelAdapter(model, program, info, capabilities, stripSoftmax, warnings, options);
+}
+
+class LayersModelAdapter implements TfjsModel {
+  private disposed = false;
+  private layerList: LayerInfo[] | null = null;
+  constructor(
+    private readonly model: tf.LayersModel,
+    private readonly program: Program,
+    readonly info: ModelInfo,
+    readonly capabilities: ReadonlySet<Capability>,
+    private readonly stripSoftmax: boolean,
+    readonly warnings: readonly string[],
+    private readonly options: FromTfjsOptions,
+  ) {}
+
+  private live(): void {
+    if (this.disposed) throw new XlensError('disposed', `${this.info.name} was disposed`);
+  }
+
+  /** The step for a layer name (null for the model input), or an unknown-layer error. */
+  private step(name: string): Step | null {
+    if (name === this.program.inputName) return null;
+    const s = this.program.byName.get(name);
+    if (s) return s;
+    const names = this.layers().map((l) => l.name);
+    const close = names.filter((n) => n.toLowerCase().includes(name.toLowerCase()));
+    const hint =
+      close.length > 0
+        ? `did you mean ${close.slice(0, 5).join(', ')}?`
+        : `layers: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}`;
+    throw new LayerError('unknown-layer', `${this.info.name} has no layer ${JSON.stringify(name)}; ${hint}`);
+  }
+
+  private itemShape(step: Step | null): readonly number[] {
+    return step ? step.itemShape : this.program.inputItemShape;
+  }
+
+  layers(): readonly LayerInfo[] {
+    this.layerList ??= layerInfos(this.program);
+    return this.layerList;
+  }
+
+  async forward(input: Tensor): Promise<Tensor> {
+    this.live();
+    checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
+    const out = tf.tidy(() =>
+      runProgram(this.program, toTf(input), { differentiable: false, stripSoftmax: this.stripSoftmax }),
+    );
+    try {
+      return await toHost(out);
+    } finally {
+      out.dispose();
+    }
+  }
+
+  async capture(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
+    this.live();
+    checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
+    const wanted = new Set(layers);
+    for (const l of wanted) this.step(l);
+    const kept = new Map<string, tf.Tensor>();
+    let out: tf.Tensor | null = null;
+    try {
+      out = tf.tidy(() =>
+        runProgram(this.program, toTf(input), {
+          differentiable: false,
+          stripSoftmax: this.stripSoftmax,
+          onOutput: (step, v) => {
+            const n = step ? step.name : this.program.inputName;
+            if (wanted.has(n)) kept.set(n, tf.keep(channelsFirst(v)));
+            return v;
+          },
+        }),
+      );
+      const activations: Record<string, Tensor> = {};
+      for (const [n, t] of kept) activations[n] = await toHost(t);
+      return { output: await toHost(out), activations };
+    } finally {
+      out?.dispose();
+      for (const t of kept.values()) t.dispose();
+    }
+  }
+
+  /** Validate a backward request before any compute; returns the batch size. */
+  private checkBackward(req: BackwardRequest): number {
+    const n = checkInput(this.info.name, req.input, this.info.inputShape, this.info.layout);
+    const seed = req.seed;
+    if (!seed || (seed.kind !== 'output' && seed.kind !== 'layer')) {
+      throw new InputError(
+        'invalid-input',
+        `backward seed kind ${JSON.stringify((seed as { kind?: unknown })?.kind)} is invalid; expected output or layer`,
+      );
+    }
+    const expected =
+      seed.kind === 'output'
+        ? [n, this.info.numClasses]
+        : [n, ...channelsFirstShape(this.itemShape(this.step(seed.layer)))];
+    if (
+      !sameShape(seed.cotangent.shape, expected) ||
+      seed.cotangent.data.length !== expected.reduce((a, b) => a * b, 1)
+    ) {
+      throw new InputError(
+        'invalid-shape',
+        `backward ${seed.kind} cotangent has shape [${seed.cotangent.shape.join(', ')}]; expected [${expected.join(', ')}]`,
+      );
+    }
+    for (const l of [...(req.wrtLayers ?? []), ...(req.capture ?? [])]) this.step(l);
+    const rules = req.rules;
+    if (rules) {
+      if (rules.relu !== undefined && !reluRules.includes(rules.relu)) {
+        throw new UnsupportedError(
+          'unsupported-rule',
+          `relu rule ${JSON.stringify(rules.relu)} is unknown; allowed: ${reluRules.join(', ')}`,
+        );
+      }
+      if (rules.maxPool !== undefined && !maxPoolRules.includes(rules.maxPool)) {
+        throw new UnsupportedError(
+          'unsupported-rule',
+          `maxPool rule ${JSON.stringify(rules.maxPool)} is unknown; allowed: ${maxPoolRules.join(', ')}`,
+        );
+      }
+      if (rules.reference) {
+        const item = [1, ...this.info.inputShape];
+        if (!sameShape(rules.reference.shape, req.input.shape) && !sameShape(rules.reference.shape, item)) {
+          throw new InputError(
+            'invalid-shape',
+            `rescale reference has shape [${rules.reference.shape.join(', ')}]; expected [${req.input.shape.join(', ')}] or [${item.join(', ')}]`,
+          );
+        }
+      }
+      checkLinearRules(this.program, rules.linear ?? {}, (name) => {
+        const s = this.step(name);
+        if (!s)
+          throw new UnsupportedError(
+            'unsupported-rule',
+            `a linear rule cannot sit on the model input ${name}`,
+          );
+        return s;
+      });
+    }
+    return n;
+  }
+
+  async backward(req: BackwardRequest): Promise<BackwardResult> {
+    this.live();
+    assertGradients();
+    const n = this.checkBackward(req);
+    const rules = req.rules ?? {};
+    const wantInput = req.wrtInput !== false || req.relevance === true;
+    const wrt = [...new Set(req.wrtLayers ?? [])];
+    const captureNames = new Set(req.capture ?? []);
+    const owned: tf.Tensor[] = [];
+    const stash: RelevanceStash = [];
+    const kept = new Map<string, tf.Tensor>();
+    const base: RunOptions = {
+      differentiable: true,
+      stripSoftmax: this.stripSoftmax,
+      foldBatchNorm: rules.foldBatchNorm === true,
+    };
+    try {
+      const x = toTf(req.input);
+      owned.push(x);
+      const linear = new Map<string, ReturnType<typeof compileLinearRule>['backward']>();
+      for (const [name, rule] of Object.entries(rules.linear ?? {})) {
+        const c = compileLinearRule(this.program.byName.get(name)!, rule, req.input.shape, stash);
+        owned.push(...c.owned);
+        linear.set(name, c.backward);
+      }
+      let reluReference: Map<string, tf.Tensor> | undefined;
+      if (rules.relu === 'rescale') {
+        // DeepLIFT's reference pass; a zero reference when none is given.
+        reluReference = new Map();
+        const ref = rules.reference ? toTf(rules.reference) : tf.zeros([1, ...req.input.shape.slice(1)]);
+        owned.push(ref);
+        const recorded = reluReference;
+        tf.tidy(() => {
+          runProgram(this.program, ref, { ...base, differentiable: false, recordRelu: recorded });
+        });
+        owned.push(...recorded.values());
+      }
+      const seed = req.seed;
+      const cot =
+        seed.kind === 'output' ? toTf(seed.cotangent) : tf.tidy(() => channelsLast(toTf(seed.cotangent)));
+      owned.push(cot);
+      const probes = wrt.map((l) => tf.zeros([n, ...this.itemShape(this.step(l))]));
+      owned.push(...probes);
+      const probeOf = new Map(wrt.map((l, i) => [l, i]));
+      const xs = wantInput ? [x, ...probes] : probes;
+      let output: tf.Tensor | null = null;
+      const objective = (): tf.Scalar => {
+        const px = wantInput ? xs[0] : x;
+        const ps = wantInput ? xs.slice(1) : xs;
+        let seedValue: tf.Tensor | null = null;
+        const out = runProgram(this.program, px, {
+          ...base,
+          relu: rules.relu,
+          reluReference,
+          linear,
+          maxPool: rules.maxPool,
+          onOutput: (step, v) => {
+            const name = step ? step.name : this.program.inputName;
+            const p = probeOf.get(name);
+            const value = p === undefined ? v : tf.add(v, ps[p]);
+            if (captureNames.has(name) && !kept.has(name)) kept.set(name, tf.keep(channelsFirst(value)));
+            if (seed.kind === 'layer' && seed.layer === name) seedValue = value;
+            return value;
+          },
+        });
+        output = tf.keep(out);
+        return tf.sum(tf.mul(seed.kind === 'output' ? out : seedValue!, cot));
+      };
+      let grads: (tf.Tensor | undefined)[] = [];
+      if (xs.length === 0) {
+        tf.tidy(() => objective());
+      } else {
+        const r = tf.engine().gradients(objective, xs, undefined, true);
+        r.value.dispose();
+        grads = r.grads;
+      }
+      owned.push(...grads.filter((t): t is tf.Tensor => t !== undefined));
+      const out = output as tf.Tensor | null;
+      if (out) owned.push(out);
+      owned.push(...kept.values(), ...stash);
+      const zerosOf = (shape: readonly number[]) => tf.zeros([n, ...shape]);
+      const inputGrad = wantInput ? (grads[0] ?? zerosOf(this.info.inputShape)) : null;
+      if (inputGrad) owned.push(inputGrad);
+      const result: { -readonly [K in keyof BackwardResult]: BackwardResult[K] } = {
+        output: await toHost(out!),
+      };
+      if (req.wrtInput !== false && inputGrad) result.inputGradient = await toHost(inputGrad);
+      if (req.relevance && inputGrad) {
+        const rel = tf.tidy(() => stash.reduce((acc, t) => tf.add(acc, t), tf.mul(x, inputGrad)));
+        owned.push(rel);
+        result.inputRelevance = await toHost(rel);
+      }
+      if (wrt.length > 0) {
+        const layerGradients: Record<string, Tensor> = {};
+        for (let i = 0; i < wrt.length; i++) {
+          const gi = grads[(wantInput ? 1 : 0) + i];
+          const cf = tf.tidy(() => channelsFirst(gi ?? zerosOf(this.itemShape(this.step(wrt[i])))));
+          owned.push(cf);
+          layerGradients[wrt[i]] = await toHost(cf);
+        }
+        result.layerGradients = layerGradients;
+      }
+      if (captureNames.size > 0) {
+        const activations: Record<string, Tensor> = {};
+        for (const name of captureNames) activations[name] = await toHost(kept.get(name)!);
+        result.activations = activations;
+      }
+      return result;
+    } finally {
+      for (const t of new Set(owned)) if (!t.isDisposed) t.dispose();
+      for (const t of kept.values()) if (!t.isDisposed) t.dispose();
+      for (const t of stash) if (!t.isDisposed) t.dispose();
+    }
+  }
+
+  async derive(transform: Parameters<NonNullable<Model['derive']>>[0]): Promise<Model> {
+    this.live();
+    const clone = await deriveLayersModel(this.model, this.program, this.layers(), transform);
+    return fromLayersModel(clone, { ...this.options, name: this.info.name, disposeModel: true });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.options.disposeModel !== false) this.model.dispose();
+  }
+}

@@ -1,0 +1,217 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  inputOnlyRuleKinds,
+  type LinearRule,
+  linearRuleKinds,
+  sameShape,
+  type Tensor,
+  UnsupportedError,
+} from '@xlens/core';
+import { toTf } from './convert.js';
+import type { Program, Step } from './graph.js';
+import { linearGeometry, linearWeights } from './interpreter.js';
+import { type LinearGeometry, type LinearSaved, linearForward, linearVjp } from './ops/linear.js';
+
+/** Default stabiliser of the gamma rule when none is given (matches core's reference). */
+const gammaEpsilon = 1e-6;
+
+/** A compiled linear rule plus the tensors it owns. @internal */
+export interface CompiledLinear {
+  readonly backward: (saved: LinearSaved, dy: tf.Tensor) => tf.Tensor;
+  readonly owned: tf.Tensor[];
+}
+
+/**
+ * Where input-only rules (`z-box`, `w-square`, `flat`) leave the part of their relevance that
+ * `x ⊙ gradient` cannot carry (where x = 0). Kept tensors; the caller disposes them.
+ * @internal
+ */
+export type RelevanceStash = tf.Tensor[];
+
+const pos = (t: tf.Tensor): tf.Tensor => tf.relu(t);
+const neg = (t: tf.Tensor): tf.Tensor => tf.neg(tf.relu(tf.neg(t)));
+
+/** `R ⊘ (d + ε·sign(d))`, sign(0) = +1, and 0 where that is 0. */
+function stabilised(r: tf.Tensor, d: tf.Tensor, epsilon: number): tf.Tensor {
+  return tf.divNoNan(r, tf.add(d, tf.where(tf.greaterEqual(d, 0), tf.scalar(epsilon), tf.scalar(-epsilon))));
+}
+
+/** Canonical weight layout (`O×I×kH×kW`, depthwise `C·M×1×kH×kW`, dense `out×in`) → tfjs layout. @internal */
+export function fromCanonical(
+  kind: LinearGeometry['kind'],
+  t: tf.Tensor,
+  tfShape: readonly number[],
+): tf.Tensor {
+  return tf.tidy(() => {
+    if (kind === 'dense') return tf.transpose(t);
+    if (kind === 'conv') return tf.transpose(t, [2, 3, 1, 0]);
+    const [kh, kw, c, m] = tfShape;
+    return tf.transpose(t.reshape([c, m, kh, kw]), [2, 3, 0, 1]);
+  });
+}
+
+/** tfjs layout → canonical layout (inverse of `fromCanonical`). @internal */
+export function toCanonical(kind: LinearGeometry['kind'], t: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    if (kind === 'dense') return tf.transpose(t);
+    if (kind === 'conv') return tf.transpose(t, [3, 2, 0, 1]);
+    const [kh, kw, c, m] = t.shape;
+    return tf.transpose(t, [2, 3, 0, 1]).reshape([c * m, 1, kh, kw]);
+  });
+}
+
+function canonicalShape(kind: LinearGeometry['kind'], s: readonly number[]): number[] {
+  if (kind === 'dense') return [s[1], s[0]];
+  if (kind === 'conv') return [s[3], s[2], s[0], s[1]];
+  return [s[2] * s[3], 1, s[0], s[1]];
+}
+
+function bound(v: number | Tensor, what: string, step: Step, inputShape: readonly number[]): tf.Tensor {
+  if (typeof v === 'number') return tf.scalar(v);
+  const item = inputShape.slice(1);
+  if (!sameShape(v.shape, inputShape) && !sameShape(v.shape, [1, ...item])) {
+    throw new UnsupportedError(
+      'unsupported-rule',
+      `z-box ${what} on ${step.name} has shape [${v.shape.join(', ')}]; expected a number, the input's shape [${inputShape.join(', ')}] or [1, ${item.join(', ')}] (input layout)`,
+    );
+  }
+  return toTf(v);
+}
+
+/** Check a rule set against the program before any compute. @internal */
+export function checkLinearRules(
+  program: Program,
+  rules: Readonly<Record<string, LinearRule>>,
+  known: (name: string) => Step,
+): void {
+  for (const [name, rule] of Object.entries(rules)) {
+    const step = known(name);
+    if (!rule || !linearRuleKinds.includes(rule.kind)) {
+      throw new UnsupportedError(
+        'unsupported-rule',
+        `rule ${JSON.stringify(rule?.kind)} on ${name} is not a linear rule; allowed: ${linearRuleKinds.join(', ')}`,
+      );
+    }
+    if (!linearGeometry(step)) {
+      throw new UnsupportedError(
+        'unsupported-rule',
+        `linear rule ${rule.kind} on ${name} (${step.className}): linear rules apply to Conv2D, DepthwiseConv2D and Dense layers (channels-last, padding same/valid)`,
+      );
+    }
+    if (inputOnlyRuleKinds.has(rule.kind) && step.inputs[0] !== program.inputSlot) {
+      throw new UnsupportedError(
+        'unsupported-rule',
+        `rule ${rule.kind} on ${name}: its relevance is not x ⊙ gradient, so it is only allowed on layers fed directly by the model input (${program.inputName})`,
+      );
+    }
+  }
+}
+
+/** Compile one linear rule into a backward function for `step`. @internal */
+export function compileLinearRule(
+  step: Step,
+  rule: LinearRule,
+  inputShape: readonly number[],
+  stash: RelevanceStash,
+): CompiledLinear {
+  const g = linearGeometry(step)!;
+  const owned: tf.Tensor[] = [];
+  const fwd = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor => linearForward(g, x, w, b);
+  const vjp = (s: tf.Tensor, w: tf.Tensor, x: tf.Tensor): tf.Tensor => linearVjp(g, s, w, x.shape);
+  const outRelevance = (p: LinearSaved, dy: tf.Tensor): tf.Tensor => tf.mul(p.z, dy);
+  /** Input-only rules: the gradient `R ⊘ x`, and the rest of R (where x = 0) into the stash. */
+  const inputOnly = (x: tf.Tensor, relevance: tf.Tensor): tf.Tensor => {
+    const gradient = tf.divNoNan(relevance, x);
+    stash.push(tf.keep(tf.sub(relevance, tf.mul(x, gradient))));
+    return gradient;
+  };
+  switch (rule.kind) {
+    case 'gradient':
+      return { owned, backward: (p, dy) => vjp(dy, p.w, p.x) };
+    case 'pattern': {
+      const kernel = linearWeights(step).kernel;
+      const expected = canonicalShape(g.kind, kernel.shape as number[]);
+      if (!sameShape(rule.weight.shape, expected)) {
+        throw new UnsupportedError(
+          'unsupported-rule',
+          `pattern weight for ${step.name} has shape [${rule.weight.shape.join(', ')}]; expected [${expected.join(', ')}] (canonical layout)`,
+        );
+      }
+      const pattern = tf.tidy(() => fromCanonical(g.kind, toTf(rule.weight), kernel.shape as number[]));
+      owned.push(pattern);
+      return { owned, backward: (p, dy) => vjp(dy, pattern, p.x) };
+    }
+    case 'epsilon':
+      return {
+        owned,
+        backward: (p, dy) => vjp(stabilised(outRelevance(p, dy), p.z, rule.epsilon), p.w, p.x),
+      };
+    case 'gamma':
+      return {
+        owned,
+        backward: (p, dy) => {
+          const w2 = tf.add(p.w, tf.mul(rule.gamma, pos(p.w)));
+          const b2 = p.b ? tf.add(p.b, tf.mul(rule.gamma, pos(p.b))) : null;
+          return vjp(
+            stabilised(outRelevance(p, dy), fwd(p.x, w2, b2), rule.epsilon ?? gammaEpsilon),
+            w2,
+            p.x,
+          );
+        },
+      };
+    case 'z-plus':
+      return {
+        owned,
+        backward: (p, dy) => {
+          const wp = pos(p.w);
+          return vjp(tf.divNoNan(outRelevance(p, dy), fwd(p.x, wp, p.b ? pos(p.b) : null)), wp, p.x);
+        },
+      };
+    case 'alpha-beta':
+      return {
+        owned,
+        backward: (p, dy) => {
+          const r = outRelevance(p, dy);
+          const [xp, xn, wp, wn] = [pos(p.x), neg(p.x), pos(p.w), neg(p.w)];
+          const zPos = tf.add(fwd(xp, wp, p.b ? pos(p.b) : null), fwd(xn, wn, null));
+          const zNeg = tf.add(fwd(xp, wn, p.b ? neg(p.b) : null), fwd(xn, wp, null));
+          const sPos = tf.divNoNan(r, zPos);
+          const sNeg = tf.divNoNan(r, zNeg);
+          // x ≥ 0: positive parts through W⁺, negative through W⁻; x < 0 the other way round.
+          const onPos = tf.sub(tf.mul(rule.alpha, vjp(sPos, wp, p.x)), tf.mul(rule.beta, vjp(sNeg, wn, p.x)));
+          const onNeg = tf.sub(tf.mul(rule.alpha, vjp(sPos, wn, p.x)), tf.mul(rule.beta, vjp(sNeg, wp, p.x)));
+          return tf.where(tf.greaterEqual(p.x, 0), onPos, onNeg);
+        },
+      };
+    case 'z-box': {
+      const low = bound(rule.low, 'low', step, inputShape);
+      const high = bound(rule.high, 'high', step, inputShape);
+      owned.push(low, high);
+      return {
+        owned,
+        backward: (p, dy) => {
+          const lo = tf.broadcastTo(low, p.x.shape);
+          const hi = tf.broadcastTo(high, p.x.shape);
+          const [wp, wn] = [pos(p.w), neg(p.w)];
+          const den = tf.sub(tf.sub(fwd(p.x, p.w, null), fwd(lo, wp, null)), fwd(hi, wn, null));
+          const s = tf.divNoNan(outRelevance(p, dy), den);
+          const relevance = tf.sub(
+            tf.sub(tf.mul(p.x, vjp(s, p.w, p.x)), tf.mul(lo, vjp(s, wp, p.x))),
+            tf.mul(hi, vjp(s, wn, p.x)),
+          );
+          return inputOnly(p.x, relevance);
+        },
+      };
+    }
+    case 'w-square':
+    case 'flat':
+      return {
+        owned,
+        backward: (p, dy) => {
+          const w2 = rule.kind === 'flat' ? tf.onesLike(p.w) : tf.square(p.w);
+          const den = fwd(tf.onesLike(p.x), w2, null);
+          return inputOnly(p.x, vjp(tf.divNoNan(outRelevance(p, dy), den), w2, p.x));
+        },
+      };
+  }
+}

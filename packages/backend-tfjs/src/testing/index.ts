@@ -1,0 +1,7 @@
+/**
+ * @xlens/backend-tfjs/testing — tfjs models for tests and benchmarks: `buildToyModel` (from
+ * core's backend-neutral `ToySpec`), `buildSmallCnn`, `buildResNet18Like`.
+ */
+
+export { buildResNet18Like, buildSmallCnn, type ResNet18LikeOptions, type SmallCnnOptions } from './nets.js';
+export { buildToyModel } from './toy.js';

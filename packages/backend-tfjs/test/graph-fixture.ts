@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * A tiny TensorFlow GraphDef in tfjs's `graph-model` format, written by hand (the converter needs
+ * Python and TensorFlow, which are not available offline): input NHWC 6×6×2 → Conv2D 3×3×2→3 SAME
+ * → BiasAdd → Relu → MaxPool 2×2 → Mean over H, W → MatMul 3→4 → BiasAdd → Identity `logits`.
+ * Returns the GraphModel and the weights so a LayersModel twin can be built for comparison.
+ */
+export interface GraphFixture {
+  readonly model: tf.GraphModel;
+  readonly conv: Float32Array; // 3×3×2×3 HWIO
+  readonly convBias: Float32Array;
+  readonly dense: Float32Array; // 3×4
+  readonly denseBias: Float32Array;
+}
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+const ints = (xs: number[]) => ({ list: { i: xs.map(String) } });
+const float = { type: 'DT_FLOAT' };
+const shape = (dims: number[]) => ({ dim: dims.map((d) => ({ size: String(d) })) });
+const constNode = (name: string, dims: number[]) => ({
+  name,
+  op: 'Const',
+  attr: { dtype: float, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: shape(dims) } } },
+});
+
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    out[i] = (s / 2147483648) * 2 - 1;
+  }
+  return out;
+}
+
+export async function buildGraphFixture(): Promise<GraphFixture> {
+  const conv = values(3 * 3 * 2 * 3, 1);
+  const convBias = values(3, 2).map((v) => v * 0.1);
+  const dense = values(3 * 4, 3);
+  const denseBias = values(4, 4);
+  const nodes = [
+    { name: 'image', op: 'Placeholder', attr: { dtype: float, shape: { shape: shape([-1, 6, 6, 2]) } } },
+    constNode('conv/kernel', [3, 3, 2, 3]),
+    constNode('conv/bias', [3]),
+    constNode('fc/kernel', [3, 4]),
+    constNode('fc/bias', [4]),
+    constNode('mean/axes', [2]),
+    {
+      name: 'conv/Conv2D',
+      op: 'Conv2D',
+      input: ['image', 'conv/kernel'],
+      attr: {
+        T: float,
+        strides: ints([1, 1, 1, 1]),
+        padding: { s: b64('SAME') },
+        data_format: { s: b64('NHWC') },
+        dilations: ints([1, 1, 1, 1]),
+      },
+    },
+    {
+      name: 'conv/BiasAdd',
+      op: 'BiasAdd',
+      input: ['conv/Conv2D', 'conv/bias'],
+      attr: { T: float, data_format: { s: b64('NHWC') } },
+    },
+    { name: 'conv/Relu', op: 'Relu', input: ['conv/BiasAdd'], attr: { T: float } },
+    {
+      name: 'pool',
+      op: 'MaxPool',
+      input: ['conv/Relu'],
+      attr: {
+        T: float,
+        ksize: ints([1, 2, 2, 1]),
+        strides: ints([1, 2, 2, 1]),
+        padding: { s: b64('VALID') },
+        data_format: { s: b64('NHWC') },
+      },
+    },
+    {
+      name: 'gap',
+      op: 'Mean',
+      input: ['pool', 'mean/axes'],
+      attr: { T: float, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } },
+    },
+    {
+      name: 'fc/MatMul',
+      op: 'MatMul',
+      input: ['gap', 'fc/kernel'],
+      attr: { T: float, transpose_a: { b: false }, transpose_b: { b: false } },
+    },
+    {
+      name: 'fc/BiasAdd',
+      op: 'BiasAdd',
+      input: ['fc/MatMul', 'fc/bias'],
+      attr: { T: float, data_format: { s: b64('NHWC') } },
+    },
+    { name: 'logits', op: 'Identity', input: ['fc/BiasAdd'], attr: { T: float } },
+  ];
+  const axes = new Int32Array([1, 2]);
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [
+    { name: 'conv/kernel', shape: [3, 3, 2, 3], dtype: 'float32' },
+    { name: 'conv/bias', shape: [3], dtype: 'float32' },
+    { name: 'fc/kernel', shape: [3, 4], dtype: 'float32' },
+    { name: 'fc/bias', shape: [4], dtype: 'float32' },
+    { name: 'mean/axes', shape: [2], dtype: 'int32' },
+  ];
+  const parts = [conv, convBias, dense, denseBias, axes];
+  const total = parts.reduce((a, p) => a + p.byteLength, 0);
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    weightData.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset);
+    offset += p.byteLength;
+  }
+  const model = await tf.loadGraphModel(
+    tf.io.fromMemory({
+      modelTopology: { node: nodes, library: {}, versions: { producer: 1 } },
+      weightSpecs,
+      weightData: weightData.buffer,
+      format: 'graph-model',
+    }),
+  );
+  return { model, conv, convBias, dense, denseBias };
+}
