@@ -1,4 +1,4 @@
-import { type Model, OptionError, type Tensor, sizeOf } from '@xlens/core';
+import { type Model, OptionError, sizeOf, type Tensor } from '@xlens/core';
 import { isTensor } from './rules.js';
 
 /** Reference inputs DeepLIFT can compare against. */
@@ -7,12 +7,24 @@ export const baselineKinds = ['zero', 'black', 'white', 'mean', 'blur'] as const
 export type BaselineKind = (typeof baselineKinds)[number];
 
 /** Channel count, plane size and channel of a flat index for an item shape in `layout`. */
-function geometry(model: Model): { c: number; h: number; w: number; channelOf: (j: number) => number; index: (ch: number, y: number, x: number) => number } {
+function geometry(model: Model): {
+  c: number;
+  h: number;
+  w: number;
+  channelOf: (j: number) => number;
+  index: (ch: number, y: number, x: number) => number;
+} {
   const s = model.info.inputShape;
   if (s.length !== 3) return { c: 1, h: 1, w: sizeOf(s), channelOf: () => 0, index: (_c, _y, x) => x };
   if (model.info.layout === 'NCHW') {
     const [c, h, w] = s;
-    return { c, h, w, channelOf: (j) => Math.floor(j / (h * w)) % c, index: (ch, y, x) => (ch * h + y) * w + x };
+    return {
+      c,
+      h,
+      w,
+      channelOf: (j) => Math.floor(j / (h * w)) % c,
+      index: (ch, y, x) => (ch * h + y) * w + x,
+    };
   }
   const [h, w, c] = s;
   return { c, h, w, channelOf: (j) => j % c, index: (ch, y, x) => (y * w + x) * c + ch };
@@ -20,7 +32,11 @@ function geometry(model: Model): { c: number; h: number; w: number; channelOf: (
 
 function rangeBound(model: Model, side: 0 | 1, kind: string): (channel: number) => number {
   const range = model.info.inputRange;
-  if (!range) throw new OptionError('invalid-option', `baseline ${kind} needs info.inputRange, which ${model.info.name} does not declare; use zero, mean, blur or a reference input`);
+  if (!range)
+    throw new OptionError(
+      'invalid-option',
+      `baseline ${kind} needs info.inputRange, which ${model.info.name} does not declare; use zero, mean, blur or a reference input`,
+    );
   if (typeof range[0] === 'number') return () => (range as readonly [number, number])[side];
   return (c) => (range as readonly (readonly [number, number])[])[c][side];
 }
@@ -37,7 +53,11 @@ function gaussian(sigma: number): Float64Array {
 /** Separable Gaussian blur of each channel of each item, edges clamped. */
 function blur(model: Model, input: Tensor, sigma: number): Tensor {
   const { c, h, w, index } = geometry(model);
-  if (model.info.inputShape.length !== 3) throw new OptionError('invalid-option', `baseline blur needs image inputs [C, H, W]; ${model.info.name} has [${model.info.inputShape.join(', ')}]`);
+  if (model.info.inputShape.length !== 3)
+    throw new OptionError(
+      'invalid-option',
+      `baseline blur needs image inputs [C, H, W]; ${model.info.name} has [${model.info.inputShape.join(', ')}]`,
+    );
   const k = gaussian(sigma);
   const r = (k.length - 1) / 2;
   const m = sizeOf(input.shape.slice(1));
@@ -49,7 +69,8 @@ function blur(model: Model, input: Tensor, sigma: number): Tensor {
       for (let y = 0; y < h; y++)
         for (let x = 0; x < w; x++) {
           let s = 0;
-          for (let t = -r; t <= r; t++) s += k[t + r] * item[index(ch, y, Math.min(w - 1, Math.max(0, x + t)))];
+          for (let t = -r; t <= r; t++)
+            s += k[t + r] * item[index(ch, y, Math.min(w - 1, Math.max(0, x + t)))];
           tmp[y * w + x] = s;
         }
       for (let y = 0; y < h; y++)
@@ -68,16 +89,25 @@ function blur(model: Model, input: Tensor, sigma: number): Tensor {
  * the whole batch), or one of `baselineKinds`: zeros; the low or high end of `info.inputRange`;
  * each item's per-channel mean; or each item blurred with a Gaussian of `blurSigma` pixels.
  */
-export function referenceBatch(model: Model, input: Tensor, kind: BaselineKind, options: { reference?: unknown; blurSigma: number }): Tensor {
+export function referenceBatch(
+  model: Model,
+  input: Tensor,
+  kind: BaselineKind,
+  options: { reference?: unknown; blurSigma: number },
+): Tensor {
   const m = sizeOf(input.shape.slice(1));
   const n = input.shape[0];
   if (options.reference !== undefined && options.reference !== null) {
     const ref = options.reference;
     if (!isTensor(ref) || (ref.data.length !== m && ref.data.length !== n * m)) {
-      throw new OptionError('invalid-option', `reference must be a tensor holding one input item [${input.shape.slice(1).join(', ')}] or the whole batch [${input.shape.join(', ')}]`);
+      throw new OptionError(
+        'invalid-option',
+        `reference must be a tensor holding one input item [${input.shape.slice(1).join(', ')}] or the whole batch [${input.shape.join(', ')}]`,
+      );
     }
     const data = new Float32Array(n * m);
-    for (let i = 0; i < n; i++) data.set(ref.data.length === m ? ref.data : ref.data.slice(i * m, (i + 1) * m), i * m);
+    for (let i = 0; i < n; i++)
+      data.set(ref.data.length === m ? ref.data : ref.data.slice(i * m, (i + 1) * m), i * m);
     return { data, shape: [...input.shape] };
   }
   const { c, channelOf } = geometry(model);
@@ -101,7 +131,10 @@ export function referenceBatch(model: Model, input: Tensor, kind: BaselineKind, 
     case 'blur':
       return blur(model, input, options.blurSigma);
     default:
-      throw new OptionError('invalid-option', `baseline ${JSON.stringify(kind)} is unknown; expected one of ${baselineKinds.join(', ')}`);
+      throw new OptionError(
+        'invalid-option',
+        `baseline ${JSON.stringify(kind)} is unknown; expected one of ${baselineKinds.join(', ')}`,
+      );
   }
   return { data, shape: [...input.shape] };
 }

@@ -26,7 +26,9 @@ describe('compatibility check', () => {
       expect(err.code).toBe('unsupported-rule');
       expect(err.message).toMatch(new RegExp(`rule ${kind} on layer "conv2"`));
     }
-    expect(fails(model, { linear: { fc: { kind: 'z-box', low: -1, high: 1 } } }).message).toMatch(/z-box.*"fc"/);
+    expect(fails(model, { linear: { fc: { kind: 'z-box', low: -1, high: 1 } } }).message).toMatch(
+      /z-box.*"fc"/,
+    );
   });
 
   it('refuses linear rules on non-linear layers', () => {
@@ -41,9 +43,13 @@ describe('compatibility check', () => {
   it('names unknown layers, bad bounds and bad pattern shapes', () => {
     expect(fails(model, { linear: { conv9: { kind: 'z-plus' } } }).code).toBe('unknown-layer');
     const badLow = { data: new Float32Array(5), shape: [5] };
-    expect(fails(model, { linear: { conv1: { kind: 'z-box', low: badLow, high: 1 } } }).code).toBe('invalid-option');
+    expect(fails(model, { linear: { conv1: { kind: 'z-box', low: badLow, high: 1 } } }).code).toBe(
+      'invalid-option',
+    );
     const badPattern = { data: new Float32Array(6 * 4), shape: [6, 4] };
-    expect(fails(model, { linear: { fc: { kind: 'pattern', weight: badPattern } } }).message).toMatch(/pattern weight shape \[6, 4\].*\[5, 6\]/);
+    expect(fails(model, { linear: { fc: { kind: 'pattern', weight: badPattern } } }).message).toMatch(
+      /pattern weight shape \[6, 4\].*\[5, 6\]/,
+    );
     expect(fails(model, { maxPool: 'average' as never }).code).toBe('invalid-option');
     expect(fails(model, { relu: 'rescale' }).code).toBe('invalid-option');
   });
@@ -57,7 +63,11 @@ describe('compatibility check', () => {
   it('accepts what the reference model runs, and the reference agrees', async () => {
     const rules = resolveLrpRules(model, { ...lrpRuleDefaults, composite: 'epsilon-gamma-box' }, x);
     const cot = { data: new Float32Array(2 * 5).fill(0.2), shape: [2, 5] };
-    await expect(model.backward!({ input: x, seed: { kind: 'output', cotangent: cot }, rules, relevance: true })).resolves.toBeDefined();
-    await expect(lrp.explain(model, x, 0, { rules: { conv2: 'flat' } })).rejects.toMatchObject({ code: 'unsupported-rule' });
+    await expect(
+      model.backward!({ input: x, seed: { kind: 'output', cotangent: cot }, rules, relevance: true }),
+    ).resolves.toBeDefined();
+    await expect(lrp.explain(model, x, 0, { rules: { conv2: 'flat' } })).rejects.toMatchObject({
+      code: 'unsupported-rule',
+    });
   });
 });

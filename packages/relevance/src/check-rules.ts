@@ -1,15 +1,15 @@
 import {
   type BackwardRules,
   CapabilityError,
+  findLayer,
+  inputOnlyRuleKinds,
   type LayerInfo,
   type LinearRule,
   type Model,
   OptionError,
+  sizeOf,
   type Tensor,
   UnsupportedError,
-  findLayer,
-  inputOnlyRuleKinds,
-  sizeOf,
 } from '@xlens/core';
 import { isInputFed, layersOf, linearKinds } from './graph.js';
 import { describeRule } from './rules.js';
@@ -32,15 +32,24 @@ export function checkRules(model: Model, rules: BackwardRules, input?: Tensor, m
   const needs: string[] = [];
   const linearNeeded = linear.some(([, r]) => r.kind !== 'gradient') || rules.maxPool === 'proportional';
   if (linearNeeded && !model.capabilities.has('linear-rules')) needs.push('linear-rules');
-  if (rules.relu !== undefined && rules.relu !== 'gradient' && !model.capabilities.has('relu-rules')) needs.push('relu-rules');
+  if (rules.relu !== undefined && rules.relu !== 'gradient' && !model.capabilities.has('relu-rules'))
+    needs.push('relu-rules');
   if (needs.length > 0) {
-    throw new CapabilityError(`${method} needs ${needs.join(' and ')}, which ${model.info.name} does not offer (it has: ${[...model.capabilities].join(', ') || 'forward only'})`);
+    throw new CapabilityError(
+      `${method} needs ${needs.join(' and ')}, which ${model.info.name} does not offer (it has: ${[...model.capabilities].join(', ') || 'forward only'})`,
+    );
   }
   if (rules.relu !== undefined && !reluRules.includes(rules.relu)) {
-    throw new OptionError('invalid-option', `relu rule ${JSON.stringify(rules.relu)} is unknown; expected one of ${reluRules.join(', ')}`);
+    throw new OptionError(
+      'invalid-option',
+      `relu rule ${JSON.stringify(rules.relu)} is unknown; expected one of ${reluRules.join(', ')}`,
+    );
   }
   if (rules.maxPool !== undefined && rules.maxPool !== 'winner' && rules.maxPool !== 'proportional') {
-    throw new OptionError('invalid-option', `maxPool ${JSON.stringify(rules.maxPool)} is unknown; expected winner or proportional`);
+    throw new OptionError(
+      'invalid-option',
+      `maxPool ${JSON.stringify(rules.maxPool)} is unknown; expected winner or proportional`,
+    );
   }
   if (rules.relu === 'rescale' && !rules.reference) {
     throw new OptionError('invalid-option', `${method}: relu rule rescale needs a reference input`);
@@ -80,7 +89,10 @@ export function checkRules(model: Model, rules: BackwardRules, input?: Tensor, m
 function checkBatchShaped(t: Tensor, input: Tensor, what: string): void {
   const item = sizeOf(input.shape.slice(1));
   if (t.data.length !== item && t.data.length !== input.data.length) {
-    throw new OptionError('invalid-option', `${what} has shape [${t.shape.join(', ')}]; expected one input item [${input.shape.slice(1).join(', ')}] or the whole batch [${input.shape.join(', ')}]`);
+    throw new OptionError(
+      'invalid-option',
+      `${what} has shape [${t.shape.join(', ')}]; expected one input item [${input.shape.slice(1).join(', ')}] or the whole batch [${input.shape.join(', ')}]`,
+    );
   }
 }
 
@@ -90,12 +102,23 @@ function inputSize(model: Model, layer: LayerInfo, byName: ReadonlyMap<string, L
   return source && source.kind !== 'input' ? sizeOf(source.outputShape) : sizeOf(model.info.inputShape);
 }
 
-function checkPattern(rule: Extract<LinearRule, { kind: 'pattern' }>, layer: LayerInfo, inSize: number, what: string): void {
+function checkPattern(
+  rule: Extract<LinearRule, { kind: 'pattern' }>,
+  layer: LayerInfo,
+  inSize: number,
+  what: string,
+): void {
   const shape = rule.weight.shape;
   const out = layer.outputShape[0];
   const expected = layer.kind === 'dense' ? [out, inSize] : [out, -1, -1, -1];
-  const ok = shape.length === expected.length && expected.every((d, i) => d < 0 || d === shape[i]) && rule.weight.data.length === sizeOf(shape);
+  const ok =
+    shape.length === expected.length &&
+    expected.every((d, i) => d < 0 || d === shape[i]) &&
+    rule.weight.data.length === sizeOf(shape);
   if (!ok) {
-    throw new UnsupportedError('unsupported-rule', `${what}: pattern weight shape [${shape.join(', ')}] does not fit; expected [${expected.map((d) => (d < 0 ? '?' : d)).join(', ')}] (canonical layout)`);
+    throw new UnsupportedError(
+      'unsupported-rule',
+      `${what}: pattern weight shape [${shape.join(', ')}] does not fit; expected [${expected.map((d) => (d < 0 ? '?' : d)).join(', ')}] (canonical layout)`,
+    );
   }
 }

@@ -1,4 +1,10 @@
-import { type ExplainContext, type OptionSpecs, type Tensor, TargetError, defineExplainer } from '@xlens/core';
+import {
+  defineExplainer,
+  type ExplainContext,
+  type OptionSpecs,
+  TargetError,
+  type Tensor,
+} from '@xlens/core';
 import { type LrpMethodOptions, lrpOptionSpecs } from './lrp-options.js';
 import { cotangentForRelevance, relevanceRun } from './relevance-run.js';
 import { lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
@@ -12,9 +18,16 @@ export interface ClrpOptions extends LrpMethodOptions {
 /** Class targets of a relevance method that contrasts classes, or a target error. */
 export function classTargets(ctx: ExplainContext<unknown>): Int32Array {
   if (!ctx.target.classes) {
-    throw new TargetError('invalid-target', `${ctx.method} contrasts the target class with the others, so it needs class targets, not a cotangent`);
+    throw new TargetError(
+      'invalid-target',
+      `${ctx.method} contrasts the target class with the others, so it needs class targets, not a cotangent`,
+    );
   }
-  if (ctx.model.info.numClasses < 2) throw new TargetError('invalid-target', `${ctx.method} needs at least 2 classes; ${ctx.model.info.name} has 1`);
+  if (ctx.model.info.numClasses < 2)
+    throw new TargetError(
+      'invalid-target',
+      `${ctx.method} needs at least 2 classes; ${ctx.model.info.name} has 1`,
+    );
   return ctx.target.classes;
 }
 
@@ -41,11 +54,15 @@ export const clrp = defineExplainer<ClrpOptions>({
   family: 'relevance',
   title: 'Contrastive LRP',
   citation: 'Gu, Yang & Tresp, 2018, ACCV, arXiv:1812.02100',
-  description: 'Relevance for the target minus relevance for all other classes sharing the same logit: what speaks for the target and not for the rest.',
+  description:
+    'Relevance for the target minus relevance for all other classes sharing the same logit: what speaks for the target and not for the rest.',
   requires: ['layers', 'gradients', 'linear-rules'],
   mapKind: 'input',
   defaults: { ...lrpRuleDefaults, composite: 'epsilon-plus', clamp: true },
-  options: { ...lrpOptionSpecs, clamp: { type: 'boolean', doc: 'keep only the positive part of R − R_dual' } } satisfies OptionSpecs<ClrpOptions>,
+  options: {
+    ...lrpOptionSpecs,
+    clamp: { type: 'boolean', doc: 'keep only the positive part of R − R_dual' },
+  } satisfies OptionSpecs<ClrpOptions>,
   validate(options, model, input) {
     resolveLrpRules(model, options, input, 'clrp');
   },

@@ -2,7 +2,7 @@ import { type LinearRule, OptionError } from '@xlens/core';
 import { referenceModel, tinyCnn, tinyDense } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { compositeIds, defineComposite, getComposite } from './composites.js';
-import { resolveLrpRules, lrpRuleDefaults } from './resolve-rules.js';
+import { lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
 import { describeRule } from './rules.js';
 
 const names = (linear: Readonly<Record<string, LinearRule>> | undefined): Record<string, string> =>
@@ -12,14 +12,28 @@ describe('composites', () => {
   const cnn = referenceModel(tinyCnn(), { inputRange: [-1, 1] });
   const mlp = referenceModel(tinyDense(), { inputRange: [0, 1] });
   const resolve = (model = cnn, composite: string, extra = {}) =>
-    names(resolveLrpRules(model, { ...lrpRuleDefaults, composite, epsilon: 0.1, gamma: 0.5, ...extra }).linear);
+    names(
+      resolveLrpRules(model, { ...lrpRuleDefaults, composite, epsilon: 0.1, gamma: 0.5, ...extra }).linear,
+    );
 
   it('assign rules by layer kind and position', () => {
     expect(resolve(cnn, 'epsilon-plus')).toEqual({ conv1: 'z-plus', conv2: 'z-plus', fc: 'epsilon(0.1)' });
     expect(resolve(cnn, 'epsilon-plus-flat')).toEqual({ conv1: 'flat', conv2: 'z-plus', fc: 'epsilon(0.1)' });
-    expect(resolve(cnn, 'epsilon-gamma-box')).toEqual({ conv1: 'z-box(-1, 1)', conv2: 'gamma(0.5)', fc: 'epsilon(0.1)' });
-    expect(resolve(cnn, 'epsilon-alpha2-beta1')).toEqual({ conv1: 'alpha-beta(2, 1)', conv2: 'alpha-beta(2, 1)', fc: 'epsilon(0.1)' });
-    expect(resolve(cnn, 'epsilon-alpha2-beta1-flat')).toEqual({ conv1: 'flat', conv2: 'alpha-beta(2, 1)', fc: 'epsilon(0.1)' });
+    expect(resolve(cnn, 'epsilon-gamma-box')).toEqual({
+      conv1: 'z-box(-1, 1)',
+      conv2: 'gamma(0.5)',
+      fc: 'epsilon(0.1)',
+    });
+    expect(resolve(cnn, 'epsilon-alpha2-beta1')).toEqual({
+      conv1: 'alpha-beta(2, 1)',
+      conv2: 'alpha-beta(2, 1)',
+      fc: 'epsilon(0.1)',
+    });
+    expect(resolve(cnn, 'epsilon-alpha2-beta1-flat')).toEqual({
+      conv1: 'flat',
+      conv2: 'alpha-beta(2, 1)',
+      fc: 'epsilon(0.1)',
+    });
     expect(resolve(cnn, 'z-plus-box')).toEqual({ conv1: 'z-box(-1, 1)', conv2: 'z-plus', fc: 'z-plus' });
     expect(resolve(cnn, 'z-plus-w-square')).toEqual({ conv1: 'w-square', conv2: 'z-plus', fc: 'z-plus' });
   });
@@ -31,21 +45,38 @@ describe('composites', () => {
 
   it('take box bounds from options over info.inputRange, per channel as a tensor in the input layout', () => {
     expect(resolve(cnn, 'epsilon-gamma-box', { low: -2, high: 3 }).conv1).toBe('z-box(-2, 3)');
-    const rules = resolveLrpRules(cnn, { ...lrpRuleDefaults, composite: 'epsilon-gamma-box', low: [0, 1, 2], high: [5, 6, 7] });
+    const rules = resolveLrpRules(cnn, {
+      ...lrpRuleDefaults,
+      composite: 'epsilon-gamma-box',
+      low: [0, 1, 2],
+      high: [5, 6, 7],
+    });
     const box = rules.linear!.conv1 as Extract<LinearRule, { kind: 'z-box' }>;
     expect(typeof box.low).not.toBe('number');
     const low = box.low as { data: Float32Array; shape: number[] };
     expect(low.shape).toEqual([1, 3, 8, 8]);
     expect([low.data[0], low.data[64], low.data[128]]).toEqual([0, 1, 2]);
-    const nhwc = referenceModel(tinyCnn(), { layout: 'NHWC', inputRange: [[0, 1], [1, 2], [2, 3]] });
+    const nhwc = referenceModel(tinyCnn(), {
+      layout: 'NHWC',
+      inputRange: [
+        [0, 1],
+        [1, 2],
+        [2, 3],
+      ],
+    });
     const r2 = resolveLrpRules(nhwc, { ...lrpRuleDefaults, composite: 'epsilon-gamma-box' });
-    const high = (r2.linear!.conv1 as Extract<LinearRule, { kind: 'z-box' }>).high as { data: Float32Array; shape: number[] };
+    const high = (r2.linear!.conv1 as Extract<LinearRule, { kind: 'z-box' }>).high as {
+      data: Float32Array;
+      shape: number[];
+    };
     expect(high.shape).toEqual([1, 8, 8, 3]);
     expect(Array.from(high.data.subarray(0, 6))).toEqual([1, 2, 3, 1, 2, 3]);
   });
 
   it('are overridden by a rule map, given as an object, JSON text or a file', async () => {
-    expect(resolve(cnn, 'epsilon-plus', { rules: { conv2: 'gamma:0.1', fc: { kind: 'epsilon', epsilon: 0 } } })).toEqual({
+    expect(
+      resolve(cnn, 'epsilon-plus', { rules: { conv2: 'gamma:0.1', fc: { kind: 'epsilon', epsilon: 0 } } }),
+    ).toEqual({
       conv1: 'z-plus',
       conv2: 'gamma(0.1)',
       fc: 'lrp-0',
@@ -62,9 +93,19 @@ describe('composites', () => {
   });
 
   it('lists ids and refuses unknown ones naming the known', () => {
-    expect(compositeIds).toEqual(expect.arrayContaining(['epsilon-plus', 'epsilon-plus-flat', 'epsilon-gamma-box', 'epsilon-alpha2-beta1', 'epsilon-alpha2-beta1-flat']));
+    expect(compositeIds).toEqual(
+      expect.arrayContaining([
+        'epsilon-plus',
+        'epsilon-plus-flat',
+        'epsilon-gamma-box',
+        'epsilon-alpha2-beta1',
+        'epsilon-alpha2-beta1-flat',
+      ]),
+    );
     expect(() => getComposite('epsilon-minus')).toThrow(/epsilon-plus-flat/);
-    expect(() => defineComposite({ id: 'Bad Id', description: '', rule: () => undefined })).toThrow(OptionError);
+    expect(() => defineComposite({ id: 'Bad Id', description: '', rule: () => undefined })).toThrow(
+      OptionError,
+    );
   });
 
   it('accept a user composite', () => {
@@ -73,6 +114,8 @@ describe('composites', () => {
       description: 'ε on the last layer only',
       rule: (l) => (l.linearIndex === l.linearCount - 1 ? { kind: 'epsilon', epsilon: 0.5 } : undefined),
     });
-    expect(names(resolveLrpRules(cnn, { ...lrpRuleDefaults, composite: lastOnly }).linear)).toEqual({ fc: 'epsilon(0.5)' });
+    expect(names(resolveLrpRules(cnn, { ...lrpRuleDefaults, composite: lastOnly }).linear)).toEqual({
+      fc: 'epsilon(0.5)',
+    });
   });
 });

@@ -1,6 +1,14 @@
 import { type LinearRule, OptionError, type Tensor } from '@xlens/core';
 import type { LinearLayer } from './graph.js';
-import { alphaBetaRule, epsilonRule, flatRule, gammaRule, wSquareRule, zBoxRule, zPlusRule } from './rules.js';
+import {
+  alphaBetaRule,
+  epsilonRule,
+  flatRule,
+  gammaRule,
+  wSquareRule,
+  zBoxRule,
+  zPlusRule,
+} from './rules.js';
 
 /** Parameters a composite may use when it picks rules. */
 export interface CompositeParams {
@@ -39,7 +47,10 @@ const isConv = (l: LinearLayer): boolean => l.layer.kind === 'conv';
 
 const box = (p: CompositeParams): LinearRule => {
   if (p.low === undefined || p.high === undefined) {
-    throw new OptionError('invalid-option', 'the box rule needs input bounds: pass low and high (the model does not declare info.inputRange)');
+    throw new OptionError(
+      'invalid-option',
+      'the box rule needs input bounds: pass low and high (the model does not declare info.inputRange)',
+    );
   }
   return zBoxRule(p.low, p.high);
 };
@@ -66,7 +77,13 @@ export const epsilonComposite = layered('epsilon', 'ε on every conv and dense l
 /** ε on dense, z⁺ on conv. */
 export const epsilonPlus = layered('epsilon-plus', 'ε on dense, z⁺ on conv', zPlusRule, eps);
 /** ε-plus with flat on the input layer. */
-export const epsilonPlusFlat = layered('epsilon-plus-flat', 'flat on the input layer, ε on dense, z⁺ on conv', zPlusRule, eps, flatRule);
+export const epsilonPlusFlat = layered(
+  'epsilon-plus-flat',
+  'flat on the input layer, ε on dense, z⁺ on conv',
+  zPlusRule,
+  eps,
+  flatRule,
+);
 /** Box on the input layer, γ on conv, ε on dense. */
 export const epsilonGammaBox = layered(
   'epsilon-gamma-box',
@@ -76,7 +93,12 @@ export const epsilonGammaBox = layered(
   box,
 );
 /** ε on dense, α2β1 on conv. */
-export const epsilonAlpha2Beta1 = layered('epsilon-alpha2-beta1', 'ε on dense, α2β1 on conv', () => alphaBetaRule(2, 1), eps);
+export const epsilonAlpha2Beta1 = layered(
+  'epsilon-alpha2-beta1',
+  'ε on dense, α2β1 on conv',
+  () => alphaBetaRule(2, 1),
+  eps,
+);
 /** ε-α2β1 with flat on the input layer. */
 export const epsilonAlpha2Beta1Flat = layered(
   'epsilon-alpha2-beta1-flat',
@@ -86,13 +108,34 @@ export const epsilonAlpha2Beta1Flat = layered(
   flatRule,
 );
 /** Deep Taylor for bounded inputs: z^B on the input layer, z⁺ elsewhere. */
-export const zPlusBox = layered('z-plus-box', 'z^B (box) on the input layer, z⁺ elsewhere', zPlusRule, zPlusRule, box);
+export const zPlusBox = layered(
+  'z-plus-box',
+  'z^B (box) on the input layer, z⁺ elsewhere',
+  zPlusRule,
+  zPlusRule,
+  box,
+);
 /** Deep Taylor for unbounded inputs: w² on the input layer, z⁺ elsewhere. */
-export const zPlusWSquare = layered('z-plus-w-square', 'w² on the input layer, z⁺ elsewhere', zPlusRule, zPlusRule, wSquareRule);
+export const zPlusWSquare = layered(
+  'z-plus-w-square',
+  'w² on the input layer, z⁺ elsewhere',
+  zPlusRule,
+  zPlusRule,
+  wSquareRule,
+);
 
 /** The built-in composites, by id. */
 export const composites: Readonly<Record<string, Composite>> = Object.fromEntries(
-  [epsilonPlus, epsilonPlusFlat, epsilonGammaBox, epsilonAlpha2Beta1, epsilonAlpha2Beta1Flat, epsilonComposite, zPlusBox, zPlusWSquare].map((c) => [c.id, c]),
+  [
+    epsilonPlus,
+    epsilonPlusFlat,
+    epsilonGammaBox,
+    epsilonAlpha2Beta1,
+    epsilonAlpha2Beta1Flat,
+    epsilonComposite,
+    zPlusBox,
+    zPlusWSquare,
+  ].map((c) => [c.id, c]),
 );
 
 /** Ids of the built-in composites, in documentation order. */
@@ -101,6 +144,10 @@ export const compositeIds: readonly string[] = Object.keys(composites);
 /** A built-in composite by id, or an `invalid-option` error listing the ids. */
 export function getComposite(id: string): Composite {
   const c = composites[id];
-  if (!c) throw new OptionError('invalid-option', `composite ${JSON.stringify(id)} is unknown; expected one of ${compositeIds.join(', ')}`);
+  if (!c)
+    throw new OptionError(
+      'invalid-option',
+      `composite ${JSON.stringify(id)} is unknown; expected one of ${compositeIds.join(', ')}`,
+    );
   return c;
 }

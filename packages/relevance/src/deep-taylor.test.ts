@@ -9,7 +9,9 @@ describe('deep-taylor', () => {
     const model = referenceModel(biasFreeCnn(), { inputRange: [0, 1] });
     const x = randomInput(model, 2, 41, 0, 1);
     const a = await deepTaylor.explain(model, x, [0, 3]);
-    const b = await lrp.explain(model, x, [0, 3], { rules: { conv1: 'z-box:0:1', conv2: 'z-plus', fc: 'z-plus' } });
+    const b = await lrp.explain(model, x, [0, 3], {
+      rules: { conv1: 'z-box:0:1', conv2: 'z-plus', fc: 'z-plus' },
+    });
     expectClose(a.map.data, b.map.data, 1e-6);
     const out = await model.forward(x);
     const s = sums(a.map);
@@ -17,7 +19,10 @@ describe('deep-taylor', () => {
     // Positive logit: every share is non-negative and they sum to the logit.
     const m = a.map.data.length / 2;
     let checked = 0;
-    for (const [i, c] of [[0, 0], [1, 3]]) {
+    for (const [i, c] of [
+      [0, 0],
+      [1, 3],
+    ]) {
       if (at(out, i, c) <= 0) continue;
       checked++;
       expect(s[i]).toBeCloseTo(at(out, i, c), 4);

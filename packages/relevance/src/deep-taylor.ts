@@ -1,4 +1,4 @@
-import { type OptionSpecs, defineExplainer } from '@xlens/core';
+import { defineExplainer, type OptionSpecs } from '@xlens/core';
 import { lrpOptionSpecs } from './lrp-options.js';
 import { conservationExtras, relevanceRun } from './relevance-run.js';
 import { type BoundOption, lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
@@ -28,12 +28,17 @@ export const deepTaylor = defineExplainer<DeepTaylorOptions>({
   family: 'relevance',
   title: 'Deep Taylor Decomposition',
   citation: 'Montavon et al., 2017, Pattern Recognition 65, doi:10.1016/j.patcog.2016.11.008',
-  description: 'Positive evidence for the target, decomposed layer by layer with the z⁺ rule and a box or w² rule at the input.',
+  description:
+    'Positive evidence for the target, decomposed layer by layer with the z⁺ rule and a box or w² rule at the input.',
   requires: ['layers', 'gradients', 'linear-rules'],
   mapKind: 'input',
   defaults: { inputRule: 'z-box', low: null, high: null, maxPool: 'winner', foldBatchNorm: true },
   options: {
-    inputRule: { type: 'enum', doc: 'rule at the input layer: z-box (bounded inputs) or w-square (unbounded)', values: ['z-box', 'w-square'] },
+    inputRule: {
+      type: 'enum',
+      doc: 'rule at the input layer: z-box (bounded inputs) or w-square (unbounded)',
+      values: ['z-box', 'w-square'],
+    },
     low: lrpOptionSpecs.low,
     high: lrpOptionSpecs.high,
     maxPool: lrpOptionSpecs.maxPool,
@@ -50,5 +55,9 @@ export const deepTaylor = defineExplainer<DeepTaylorOptions>({
 });
 
 function ruleOptions(options: DeepTaylorOptions) {
-  return { ...lrpRuleDefaults, ...options, composite: options.inputRule === 'z-box' ? 'z-plus-box' : 'z-plus-w-square' };
+  return {
+    ...lrpRuleDefaults,
+    ...options,
+    composite: options.inputRule === 'z-box' ? 'z-plus-box' : 'z-plus-w-square',
+  };
 }

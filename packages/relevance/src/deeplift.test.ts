@@ -1,4 +1,4 @@
-import { type Tensor, createRng } from '@xlens/core';
+import { createRng, type Tensor } from '@xlens/core';
 import { avgPoolCnn, referenceModel, type ToySpec, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { at, expectClose, randomInput, sums } from '../test/fixtures.js';
@@ -15,7 +15,15 @@ function oneLayer(): ToySpec {
     numClasses: 2,
     layers: [
       { type: 'flatten', name: 'flat' },
-      { type: 'dense', name: 'fc1', inFeatures: 4, outFeatures: 3, weight: r(12), bias: r(3), activation: 'relu' },
+      {
+        type: 'dense',
+        name: 'fc1',
+        inFeatures: 4,
+        outFeatures: 3,
+        weight: r(12),
+        bias: r(3),
+        activation: 'relu',
+      },
       { type: 'dense', name: 'fc2', inFeatures: 3, outFeatures: 2, weight: r(6), bias: r(2) },
     ],
   };
@@ -28,16 +36,28 @@ describe('deeplift', () => {
     const x = randomInput(model, 3, 2, -2, 2);
     const ref = randomInput(model, 1, 3, -2, 2);
     const a = await deeplift.explain(model, x, 1, { reference: ref });
-    const [fc1, fc2] = [spec.layers[1], spec.layers[2]] as Extract<ToySpec['layers'][number], { type: 'dense' }>[];
-    const pre = (v: ArrayLike<number>, j: number) => fc1.bias![j] + [0, 1, 2, 3].reduce((s, i) => s + fc1.weight[j * 4 + i] * v[i], 0);
+    const [fc1, fc2] = [spec.layers[1], spec.layers[2]] as Extract<
+      ToySpec['layers'][number],
+      { type: 'dense' }
+    >[];
+    const pre = (v: ArrayLike<number>, j: number) =>
+      fc1.bias![j] + [0, 1, 2, 3].reduce((s, i) => s + fc1.weight[j * 4 + i] * v[i], 0);
     for (let n = 0; n < 3; n++) {
       const xi = x.data.subarray(n * 4, n * 4 + 4);
       // Multiplier of hidden unit j: Δrelu / Δz; attribution of input i: Δx_i Σ_j v_j m_j W_ji.
       const m = [0, 1, 2].map((j) => {
         const dz = pre(xi, j) - pre(ref.data, j);
-        return Math.abs(dz) < 1e-7 ? (pre(xi, j) > 0 ? 1 : 0) : (Math.max(pre(xi, j), 0) - Math.max(pre(ref.data, j), 0)) / dz;
+        return Math.abs(dz) < 1e-7
+          ? pre(xi, j) > 0
+            ? 1
+            : 0
+          : (Math.max(pre(xi, j), 0) - Math.max(pre(ref.data, j), 0)) / dz;
       });
-      const expected = [0, 1, 2, 3].map((i) => (xi[i] - ref.data[i]) * [0, 1, 2].reduce((s, j) => s + fc2.weight[3 + j] * m[j] * fc1.weight[j * 4 + i], 0));
+      const expected = [0, 1, 2, 3].map(
+        (i) =>
+          (xi[i] - ref.data[i]) *
+          [0, 1, 2].reduce((s, j) => s + fc2.weight[3 + j] * m[j] * fc1.weight[j * 4 + i], 0),
+      );
       expectClose(a.map.data.subarray(n * 4, n * 4 + 4), expected, 1e-5);
     }
     const fx = await model.forward(x);
@@ -75,7 +95,14 @@ describe('deeplift', () => {
   });
 
   it('builds baselines: per-channel mean, blur keeps the mean and smooths', () => {
-    const model = referenceModel(avgPoolCnn(), { layout: 'NHWC', inputRange: [[0, 1], [0, 2], [0, 3]] });
+    const model = referenceModel(avgPoolCnn(), {
+      layout: 'NHWC',
+      inputRange: [
+        [0, 1],
+        [0, 2],
+        [0, 3],
+      ],
+    });
     const x = randomInput(model, 1, 6, 0, 1);
     const white = referenceBatch(model, x, 'white', { blurSigma: 1 });
     expect(Array.from(white.data.subarray(0, 6))).toEqual([1, 2, 3, 1, 2, 3]);
@@ -93,7 +120,11 @@ describe('deeplift', () => {
   it('refuses bad references and black without an input range before compute', async () => {
     const model = referenceModel(tinyCnn());
     const x = randomInput(model, 2);
-    await expect(deeplift.explain(model, x, 0, { baseline: 'black' })).rejects.toMatchObject({ code: 'invalid-option' });
-    await expect(deeplift.explain(model, x, 0, { reference: { data: new Float32Array(5), shape: [5] } })).rejects.toMatchObject({ code: 'invalid-option' });
+    await expect(deeplift.explain(model, x, 0, { baseline: 'black' })).rejects.toMatchObject({
+      code: 'invalid-option',
+    });
+    await expect(
+      deeplift.explain(model, x, 0, { reference: { data: new Float32Array(5), shape: [5] } }),
+    ).rejects.toMatchObject({ code: 'invalid-option' });
   });
 });

@@ -1,4 +1,12 @@
-import { type BackwardRules, type OptionSpecs, type Tensor, chunkRanges, concatBatch, defineExplainer, sliceBatch } from '@xlens/core';
+import {
+  type BackwardRules,
+  chunkRanges,
+  concatBatch,
+  defineExplainer,
+  type OptionSpecs,
+  sliceBatch,
+  type Tensor,
+} from '@xlens/core';
 import { type BaselineKind, baselineKinds, referenceBatch } from './baselines.js';
 import { checkRules } from './check-rules.js';
 import { itemSums } from './relevance-run.js';
@@ -35,15 +43,27 @@ export const deeplift = defineExplainer<DeepLiftOptions>({
   family: 'relevance',
   title: 'DeepLIFT (Rescale)',
   citation: 'Shrikumar, Greenside & Kundaje, 2017, ICML, arXiv:1704.02685',
-  description: 'How much each input value’s difference from a reference input contributes to the difference of the target score; sums to f(x) − f(reference).',
+  description:
+    'How much each input value’s difference from a reference input contributes to the difference of the target score; sums to f(x) − f(reference).',
   requires: ['gradients', 'relu-rules'],
   mapKind: 'input',
   defaults: { baseline: 'zero', reference: null, blurSigma: 5, maxPool: 'winner' },
   options: {
-    baseline: { type: 'enum', doc: 'reference input: zeros, inputRange low/high, per-channel mean or a Gaussian blur of the input', values: baselineKinds },
-    reference: { type: 'json', doc: 'explicit reference input tensor (one item or the whole batch), overrides baseline' },
+    baseline: {
+      type: 'enum',
+      doc: 'reference input: zeros, inputRange low/high, per-channel mean or a Gaussian blur of the input',
+      values: baselineKinds,
+    },
+    reference: {
+      type: 'json',
+      doc: 'explicit reference input tensor (one item or the whole batch), overrides baseline',
+    },
     blurSigma: { type: 'number', doc: 'standard deviation of the blur baseline', min: 0.1, unit: 'pixels' },
-    maxPool: { type: 'enum', doc: 'max-pooling: winner takes all, or proportional to the inputs', values: ['winner', 'proportional'] },
+    maxPool: {
+      type: 'enum',
+      doc: 'max-pooling: winner takes all, or proportional to the inputs',
+      values: ['winner', 'proportional'],
+    },
   } satisfies OptionSpecs<DeepLiftOptions>,
   validate(options, model, input) {
     const reference = referenceBatch(model, input, options.baseline, options);
@@ -73,7 +93,10 @@ export const deeplift = defineExplainer<DeepLiftOptions>({
     const total = itemSums(attribution);
     return {
       map: attribution,
-      extras: { scoreDifference: Array.from(scores, (v, i) => v - refScores[i]), completenessGap: total.map((t, i) => t - (scores[i] - refScores[i])) },
+      extras: {
+        scoreDifference: Array.from(scores, (v, i) => v - refScores[i]),
+        completenessGap: total.map((t, i) => t - (scores[i] - refScores[i])),
+      },
     };
   },
 });

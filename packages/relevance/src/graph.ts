@@ -22,7 +22,9 @@ export interface LinearLayer {
 /** `model.layers()`, or a capability error naming the method that needs it. */
 export function layersOf(model: Model, method: string): readonly LayerInfo[] {
   if (!model.layers || !model.capabilities.has('layers')) {
-    throw new CapabilityError(`${method} needs the layer list (capability layers), which ${model.info.name} does not offer`);
+    throw new CapabilityError(
+      `${method} needs the layer list (capability layers), which ${model.info.name} does not offer`,
+    );
   }
   return model.layers();
 }
@@ -43,7 +45,9 @@ export function isInputFed(layer: LayerInfo, byName: ReadonlyMap<string, LayerIn
 /** The model's conv and dense layers in topological order, with position facts. */
 export function linearLayers(layers: readonly LayerInfo[]): LinearLayer[] {
   const byName = new Map(layers.map((l) => [l.name, l]));
-  const linear = layers.map((layer, index) => ({ layer, index })).filter(({ layer }) => linearKinds.has(layer.kind));
+  const linear = layers
+    .map((layer, index) => ({ layer, index }))
+    .filter(({ layer }) => linearKinds.has(layer.kind));
   return linear.map(({ layer, index }, linearIndex) => ({
     layer,
     index,

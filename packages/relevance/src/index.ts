@@ -3,15 +3,56 @@
  * SGLRP, DeepLIFT (Rescale), Deep Taylor, PatternNet and PatternAttribution. Rules are data that
  * the backends compile; this package owns the vocabulary and which rule goes where.
  */
-export * from './rules.js';
-export * from './composites.js';
-export { type LinearLayer, linearLayers, isInputFed, linearKinds } from './graph.js';
+
+export { type BaselineKind, baselineKinds, referenceBatch } from './baselines.js';
 export { checkRules } from './check-rules.js';
-export { resolveLrpRules, lrpRuleDefaults, loadRuleMap, inputBounds, type LrpRuleOptions, type BoundOption } from './resolve-rules.js';
-export { lrpOptionSpecs, type LrpMethodOptions } from './lrp-options.js';
-export { lrp, type LrpOptions } from './lrp.js';
-export { clrp, type ClrpOptions } from './clrp.js';
-export { sglrp, type SglrpOptions } from './sglrp.js';
-export { deeplift, type DeepLiftOptions } from './deeplift.js';
-export { deepTaylor, type DeepTaylorOptions } from './deep-taylor.js';
-export { referenceBatch, baselineKinds, type BaselineKind } from './baselines.js';
+export { type ClrpOptions, clrp } from './clrp.js';
+export * from './composites.js';
+export { type ConvGeometry, type LayerSource, probeConvGeometry } from './conv-geometry.js';
+export { type DeepTaylorOptions, deepTaylor } from './deep-taylor.js';
+export { type DeepLiftOptions, deeplift } from './deeplift.js';
+export { isInputFed, type LinearLayer, linearKinds, linearLayers } from './graph.js';
+export { type LrpOptions, lrp } from './lrp.js';
+export { type LrpMethodOptions, lrpOptionSpecs } from './lrp-options.js';
+export { decodeNpy, decodeNpz, encodeNpy, encodeNpz } from './npy.js';
+export { type PatternAttributionOptions, patternAttribution } from './pattern-attribution.js';
+export { loadPatterns, patternsFromJson, patternsToJson, savePatterns } from './pattern-file.js';
+export {
+  type FitPatternsOptions,
+  fitPatterns,
+  type LayerPattern,
+  type PatternEstimator,
+  type Patterns,
+} from './pattern-fit.js';
+export type { PatternOptions } from './pattern-options.js';
+export { type PatternNetOptions, patternnet } from './patternnet.js';
+export { readWeights } from './read-weights.js';
+export {
+  type BoundOption,
+  inputBounds,
+  type LrpRuleOptions,
+  loadRuleMap,
+  lrpRuleDefaults,
+  resolveLrpRules,
+} from './resolve-rules.js';
+export * from './rules.js';
+export { type SglrpOptions, sglrp } from './sglrp.js';
+
+import { clrp } from './clrp.js';
+import { deepTaylor } from './deep-taylor.js';
+import { deeplift } from './deeplift.js';
+import { lrp } from './lrp.js';
+import { patternAttribution } from './pattern-attribution.js';
+import { patternnet } from './patternnet.js';
+import { sglrp } from './sglrp.js';
+
+/** Every method of this package, to register: `new Registry([...relevanceMethods])`. */
+export const relevanceMethods = [
+  lrp,
+  clrp,
+  sglrp,
+  deeplift,
+  deepTaylor,
+  patternnet,
+  patternAttribution,
+] as const;

@@ -7,12 +7,32 @@ export type LrpMethodOptions = Omit<LrpRuleOptions, 'composite'> & { readonly co
 
 /** Option specs shared by the LRP-family methods. */
 export const lrpOptionSpecs: { readonly [K in keyof LrpMethodOptions]-?: OptionSpec } = {
-  composite: { type: 'enum', doc: 'which rule goes on which layer (see the composites table)', values: compositeIds },
+  composite: {
+    type: 'enum',
+    doc: 'which rule goes on which layer (see the composites table)',
+    values: compositeIds,
+  },
   epsilon: { type: 'number', doc: 'ε of the epsilon rule (stabiliser added to |z|)', min: 0 },
   gamma: { type: 'number', doc: 'γ of the gamma rule (weight of positive weights added)', min: 0 },
-  low: { type: 'json', doc: 'lower input bound of the box rule: a number or one per channel; default info.inputRange' },
-  high: { type: 'json', doc: 'upper input bound of the box rule: a number or one per channel; default info.inputRange' },
-  rules: { type: 'json', doc: 'rules by layer name overriding the composite: an object, JSON text or a JSON file path' },
-  maxPool: { type: 'enum', doc: 'max-pooling: winner takes all, or proportional to the inputs', values: ['winner', 'proportional'] },
-  foldBatchNorm: { type: 'boolean', doc: 'canonizer: fold BatchNorm into the preceding conv/dense layer for the rules' },
+  low: {
+    type: 'json',
+    doc: 'lower input bound of the box rule: a number or one per channel; default info.inputRange',
+  },
+  high: {
+    type: 'json',
+    doc: 'upper input bound of the box rule: a number or one per channel; default info.inputRange',
+  },
+  rules: {
+    type: 'json',
+    doc: 'rules by layer name overriding the composite: an object, JSON text or a JSON file path',
+  },
+  maxPool: {
+    type: 'enum',
+    doc: 'max-pooling: winner takes all, or proportional to the inputs',
+    values: ['winner', 'proportional'],
+  },
+  foldBatchNorm: {
+    type: 'boolean',
+    doc: 'canonizer: fold BatchNorm into the preceding conv/dense layer for the rules',
+  },
 };

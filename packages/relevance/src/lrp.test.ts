@@ -1,11 +1,13 @@
-import { type Tensor, XlensError, sizeOf } from '@xlens/core';
-import { biasFreeCnn, cnnWithBatchNorm, referenceModel, tinyCnn, type ToySpec } from '@xlens/core/testing';
+import { sizeOf, type Tensor, XlensError } from '@xlens/core';
+import { biasFreeCnn, cnnWithBatchNorm, referenceModel, type ToySpec, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { at, expectClose, foldBatchNormSpec, randomInput, residualModel, sums } from '../test/fixtures.js';
 import { lrp } from './lrp.js';
 
 const allRules = (spec: ToySpec, rule: string): Record<string, string> =>
-  Object.fromEntries(spec.layers.filter((l) => l.type === 'conv' || l.type === 'dense').map((l) => [l.name, rule]));
+  Object.fromEntries(
+    spec.layers.filter((l) => l.type === 'conv' || l.type === 'dense').map((l) => [l.name, rule]),
+  );
 
 describe('lrp', () => {
   it('conserves relevance with LRP-0 on a bias-free ReLU net: Σ R = logit', async () => {
@@ -29,8 +31,14 @@ describe('lrp', () => {
     const cot = new Float32Array(2 * 4);
     cot[3] = 1;
     cot[7] = 1;
-    const g = await model.backward!({ input: x, seed: { kind: 'output', cotangent: { data: cot, shape: [2, 4] } } });
-    expectClose(a.map.data, x.data.map((v, i) => v * g.inputGradient!.data[i]));
+    const g = await model.backward!({
+      input: x,
+      seed: { kind: 'output', cotangent: { data: cot, shape: [2, 4] } },
+    });
+    expectClose(
+      a.map.data,
+      x.data.map((v, i) => v * g.inputGradient!.data[i]),
+    );
   });
 
   it('reports the conservation gap Σ R − logit when biases absorb relevance', async () => {
@@ -42,7 +50,10 @@ describe('lrp', () => {
     const gap = a.extras.conservationGap as number[];
     expect(gap[0]).toBeCloseTo(s[0] - at(out, 0, 4), 4);
     expect(gap[1]).toBeCloseTo(s[1] - at(out, 1, 1), 4);
-    expect(a.extras.outputRelevance as number[]).toEqual([expect.closeTo(at(out, 0, 4), 5), expect.closeTo(at(out, 1, 1), 5)]);
+    expect(a.extras.outputRelevance as number[]).toEqual([
+      expect.closeTo(at(out, 0, 4), 5),
+      expect.closeTo(at(out, 1, 1), 5),
+    ]);
     expect(Math.max(...gap.map(Math.abs))).toBeGreaterThan(1e-6);
   });
 
@@ -66,7 +77,15 @@ describe('lrp', () => {
       numClasses: 2,
       layers: [
         { type: 'flatten', name: 'flat' },
-        { type: 'dense', name: 'fc1', inFeatures: 2, outFeatures: 2, weight: [1, -1, 2, 1], bias: [0.5, -0.5], activation: 'relu' },
+        {
+          type: 'dense',
+          name: 'fc1',
+          inFeatures: 2,
+          outFeatures: 2,
+          weight: [1, -1, 2, 1],
+          bias: [0.5, -0.5],
+          activation: 'relu',
+        },
         { type: 'dense', name: 'fc2', inFeatures: 2, outFeatures: 2, weight: [1, 2, -1, 1], bias: [0.1, 0] },
       ],
     };
@@ -103,7 +122,10 @@ describe('lrp', () => {
     const model = residualModel();
     const x = randomInput(model, 4, 6);
     const out = await model.forward(x);
-    for (const rules of [{ fc1: 'lrp-0', skip: 'lrp-0', fc2: 'lrp-0' }, { fc1: 'z-plus', skip: 'z-plus', fc2: 'lrp-0' }]) {
+    for (const rules of [
+      { fc1: 'lrp-0', skip: 'lrp-0', fc2: 'lrp-0' },
+      { fc1: 'z-plus', skip: 'z-plus', fc2: 'lrp-0' },
+    ]) {
       const a = await lrp.explain(model, x, 2, { rules });
       const s = sums(a.map);
       for (let i = 0; i < 4; i++) expect(s[i]).toBeCloseTo(at(out, i, 2), 4);
@@ -119,7 +141,9 @@ describe('lrp', () => {
     const xl = new Float32Array(x.data.length);
     for (let k = 0; k < c; k++) for (let p = 0; p < h * w; p++) xl[p * c + k] = x.data[k * h * w + p];
     const a = await lrp.explain(nchw, x, 0, { composite: 'epsilon-gamma-box' });
-    const b = await lrp.explain(nhwc, { data: xl, shape: [1, h, w, c] }, 0, { composite: 'epsilon-gamma-box' });
+    const b = await lrp.explain(nhwc, { data: xl, shape: [1, h, w, c] }, 0, {
+      composite: 'epsilon-gamma-box',
+    });
     const back = new Float32Array(sizeOf(a.map.shape));
     for (let k = 0; k < c; k++) for (let p = 0; p < h * w; p++) back[k * h * w + p] = b.map.data[p * c + k];
     expectClose(back, a.map.data, 1e-5);
@@ -128,8 +152,12 @@ describe('lrp', () => {
   it('refuses rules before any compute', async () => {
     const model = referenceModel(tinyCnn());
     const x = randomInput(model, 1);
-    await expect(lrp.explain(model, x, 0, { composite: 'epsilon-gamma-box' })).rejects.toMatchObject({ code: 'invalid-option' });
-    await expect(lrp.explain(model, x, 0, { composite: 'nope' })).rejects.toMatchObject({ code: 'invalid-option' });
+    await expect(lrp.explain(model, x, 0, { composite: 'epsilon-gamma-box' })).rejects.toMatchObject({
+      code: 'invalid-option',
+    });
+    await expect(lrp.explain(model, x, 0, { composite: 'nope' })).rejects.toMatchObject({
+      code: 'invalid-option',
+    });
     await expect(lrp.explain(model, x, 0, { rules: { relu2: 'epsilon' } })).rejects.toThrow(XlensError);
   });
 });

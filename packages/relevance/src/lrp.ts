@@ -22,7 +22,8 @@ export const lrp = defineExplainer<LrpOptions>({
   family: 'relevance',
   title: 'Layer-wise Relevance Propagation',
   citation: 'Bach et al., 2015, PLoS ONE, doi:10.1371/journal.pone.0130140',
-  description: 'How much each input value contributes to the target logit, redistributed layer by layer; the values sum to the logit up to what biases and stabilisers absorb.',
+  description:
+    'How much each input value contributes to the target logit, redistributed layer by layer; the values sum to the logit up to what biases and stabilisers absorb.',
   requires: ['layers', 'gradients', 'linear-rules'],
   mapKind: 'input',
   defaults: { ...lrpRuleDefaults, composite: 'epsilon-plus' },

@@ -18,11 +18,20 @@ export interface RelevanceRun {
  * with the input) or the target's own; under the gradient convention the relevance put in at the
  * outputs is `z ⊙ cotangent`, i.e. the logit for a one-hot seed.
  */
-export async function relevanceRun(ctx: ExplainContext<unknown>, rules: BackwardRules, cotangent?: Tensor): Promise<RelevanceRun> {
+export async function relevanceRun(
+  ctx: ExplainContext<unknown>,
+  rules: BackwardRules,
+  cotangent?: Tensor,
+): Promise<RelevanceRun> {
   const result = await ctx.gradient({ input: ctx.input, rules, relevance: true, cotangent });
   const map = result.inputRelevance ?? times(ctx.input, result.inputGradient!);
   const n = ctx.input.shape[0];
-  const seed = cotangent ?? ctx.outputCotangent(result.output, Array.from({ length: n }, (_, i) => i));
+  const seed =
+    cotangent ??
+    ctx.outputCotangent(
+      result.output,
+      Array.from({ length: n }, (_, i) => i),
+    );
   return { map, output: result.output, seeded: rowDots(result.output, seed), total: itemSums(map) };
 }
 

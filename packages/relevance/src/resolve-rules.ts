@@ -1,7 +1,16 @@
-import { type BackwardRules, type LinearRule, type Model, OptionError, type Tensor, findLayer, sizeOf } from '@xlens/core';
+import {
+  type BackwardRules,
+  findLayer,
+  type LinearRule,
+  type Model,
+  OptionError,
+  sizeOf,
+  type Tensor,
+} from '@xlens/core';
 import { checkRules } from './check-rules.js';
 import { type Composite, type CompositeParams, getComposite } from './composites.js';
 import { layersOf, linearLayers } from './graph.js';
+import { nodeFs } from './node-fs.js';
 import { parseRule } from './rules.js';
 
 /** A per-channel or global bound given as an option. */
@@ -44,7 +53,10 @@ function perChannel(model: Model, values: readonly number[], what: string): Tens
   const channelsFirst = model.info.layout === 'NCHW';
   const c = shape.length === 3 ? (channelsFirst ? shape[0] : shape[2]) : 1;
   if (values.length !== c) {
-    throw new OptionError('invalid-option', `${what} has ${values.length} values; expected one number or ${c} (one per channel)`);
+    throw new OptionError(
+      'invalid-option',
+      `${what} has ${values.length} values; expected one number or ${c} (one per channel)`,
+    );
   }
   const size = sizeOf(shape);
   const data = new Float32Array(size);
@@ -57,42 +69,58 @@ function perChannel(model: Model, values: readonly number[], what: string): Tens
  * The box bounds: the `low`/`high` options, else the model's `info.inputRange`; a number or a
  * one-item tensor in the input layout for per-channel bounds. Absent when neither is known.
  */
-export function inputBounds(model: Model, low: BoundOption, high: BoundOption): { low?: number | Tensor; high?: number | Tensor } {
+export function inputBounds(
+  model: Model,
+  low: BoundOption,
+  high: BoundOption,
+): { low?: number | Tensor; high?: number | Tensor } {
   const range = model.info.inputRange;
   const pick = (given: BoundOption, side: 0 | 1, what: string): number | Tensor | undefined => {
     if (typeof given === 'number') return given;
     if (Array.isArray(given)) return given.length === 1 ? given[0] : perChannel(model, given, what);
     if (!range) return undefined;
     if (typeof range[0] === 'number') return (range as readonly [number, number])[side];
-    return perChannel(model, (range as readonly (readonly [number, number])[]).map((r) => r[side]), 'info.inputRange');
+    return perChannel(
+      model,
+      (range as readonly (readonly [number, number])[]).map((r) => r[side]),
+      'info.inputRange',
+    );
   };
   return { low: pick(low, 0, 'low'), high: pick(high, 1, 'high') };
 }
 
 function readText(path: string): string {
-  const fs = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:fs') as
-    | { readFileSync(path: string, encoding: 'utf8'): string }
-    | undefined;
-  if (!fs) throw new OptionError('invalid-option', `rules = ${JSON.stringify(path)}: reading a rule map file needs Node.js; pass the map as an object`);
+  const fs = nodeFs(`rules = ${JSON.stringify(path)}: reading a rule map file`);
   try {
     return fs.readFileSync(path, 'utf8');
   } catch (err) {
-    throw new OptionError('invalid-option', `rules = ${JSON.stringify(path)}: cannot read the rule map file (${(err as Error).message})`);
+    throw new OptionError(
+      'invalid-option',
+      `rules = ${JSON.stringify(path)}: cannot read the rule map file (${(err as Error).message})`,
+    );
   }
 }
 
 /** A rule map from an object, its JSON text or a JSON file path: `{ "layerName": "epsilon:0.25", ... }`. */
-export function loadRuleMap(spec: Readonly<Record<string, unknown>> | string): Readonly<Record<string, unknown>> {
+export function loadRuleMap(
+  spec: Readonly<Record<string, unknown>> | string,
+): Readonly<Record<string, unknown>> {
   if (typeof spec !== 'string') return spec;
   const text = spec.trim().startsWith('{') ? spec : readText(spec);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new OptionError('invalid-option', `rules: the rule map is not valid JSON (${(err as Error).message})`);
+    throw new OptionError(
+      'invalid-option',
+      `rules: the rule map is not valid JSON (${(err as Error).message})`,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new OptionError('invalid-option', 'rules: the rule map must be a JSON object { "layerName": rule }');
+    throw new OptionError(
+      'invalid-option',
+      'rules: the rule map must be a JSON object { "layerName": rule }',
+    );
   }
   return parsed as Record<string, unknown>;
 }
@@ -102,9 +130,19 @@ export function loadRuleMap(spec: Readonly<Record<string, unknown>> | string): R
  * rule map by layer name, plus the max-pool and BatchNorm-folding choices; then the compatibility
  * check (`checkRules`). Throws before any compute.
  */
-export function resolveLrpRules(model: Model, options: LrpRuleOptions, input?: Tensor, method = 'lrp'): BackwardRules {
-  const composite = typeof options.composite === 'string' ? getComposite(options.composite) : options.composite;
-  const params: CompositeParams = { epsilon: options.epsilon, gamma: options.gamma, ...inputBounds(model, options.low, options.high) };
+export function resolveLrpRules(
+  model: Model,
+  options: LrpRuleOptions,
+  input?: Tensor,
+  method = 'lrp',
+): BackwardRules {
+  const composite =
+    typeof options.composite === 'string' ? getComposite(options.composite) : options.composite;
+  const params: CompositeParams = {
+    epsilon: options.epsilon,
+    gamma: options.gamma,
+    ...inputBounds(model, options.low, options.high),
+  };
   const linear: Record<string, LinearRule> = {};
   for (const layer of linearLayers(layersOf(model, method))) {
     const rule = composite.rule(layer, params);

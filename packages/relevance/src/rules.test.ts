@@ -33,7 +33,9 @@ describe('rules', () => {
     expect(() => parseRule('epsilon:-1', defaults)).toThrow(/≥ 0/);
     expect(() => parseRule('alpha2-beta2', defaults)).toThrow(/alpha − beta = 1/);
     expect(() => parseRule({ kind: 'nope' }, defaults)).toThrow(/expected one of gradient, epsilon/);
-    expect(() => parseRule('z-box', { epsilon: 0, gamma: 0 }, 'rules["conv1"]')).toThrow(/rules\["conv1"\].*low and high/);
+    expect(() => parseRule('z-box', { epsilon: 0, gamma: 0 }, 'rules["conv1"]')).toThrow(
+      /rules\["conv1"\].*low and high/,
+    );
     expect(() => zBoxRule(1, 0)).toThrow(/low ≤ high/);
     expect(() => parseRule(42, defaults)).toThrow(OptionError);
   });

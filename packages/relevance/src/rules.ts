@@ -1,4 +1,4 @@
-import { type LinearRule, OptionError, type Tensor, linearRuleKinds } from '@xlens/core';
+import { type LinearRule, linearRuleKinds, OptionError, type Tensor } from '@xlens/core';
 
 /**
  * Typed constructors for the linear-layer rules of `@xlens/core`'s `LinearRule` (Bach et al.,
@@ -29,7 +29,10 @@ export function gammaRule(gamma = 0.25, epsilon?: number): LinearRule {
 export function alphaBetaRule(alpha = 2, beta = 1): LinearRule {
   checkNonNegative('beta', beta);
   if (!Number.isFinite(alpha) || Math.abs(alpha - beta - 1) > 1e-9) {
-    throw new OptionError('invalid-option', `alpha-beta rule with alpha = ${alpha}, beta = ${beta} is invalid; expected alpha − beta = 1 (e.g. alpha 2, beta 1 or alpha 1, beta 0)`);
+    throw new OptionError(
+      'invalid-option',
+      `alpha-beta rule with alpha = ${alpha}, beta = ${beta} is invalid; expected alpha − beta = 1 (e.g. alpha 2, beta 1 or alpha 1, beta 0)`,
+    );
   }
   return { kind: 'alpha-beta', alpha, beta };
 }
@@ -45,12 +48,19 @@ export function zPlusRule(): LinearRule {
  */
 export function zBoxRule(low: number | Tensor, high: number | Tensor): LinearRule {
   if (typeof low === 'number' && typeof high === 'number' && !(low <= high)) {
-    throw new OptionError('invalid-option', `z-box rule bounds low = ${low}, high = ${high} are invalid; expected finite low ≤ high`);
+    throw new OptionError(
+      'invalid-option',
+      `z-box rule bounds low = ${low}, high = ${high} are invalid; expected finite low ≤ high`,
+    );
   }
   if (typeof low !== 'number' && typeof high !== 'number') {
     const n = Math.min(low.data.length, high.data.length);
     for (let i = 0; i < n; i++) {
-      if (!(low.data[i] <= high.data[i])) throw new OptionError('invalid-option', `z-box rule bounds: low[${i}] = ${low.data[i]} > high[${i}] = ${high.data[i]}`);
+      if (!(low.data[i] <= high.data[i]))
+        throw new OptionError(
+          'invalid-option',
+          `z-box rule bounds: low[${i}] = ${low.data[i]} > high[${i}] = ${high.data[i]}`,
+        );
     }
   }
   return { kind: 'z-box', low, high };
@@ -78,7 +88,10 @@ export function gradientRule(): LinearRule {
 
 function checkNonNegative(name: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new OptionError('invalid-option', `rule parameter ${name} = ${JSON.stringify(value)} is invalid; expected a finite number ≥ 0`);
+    throw new OptionError(
+      'invalid-option',
+      `rule parameter ${name} = ${JSON.stringify(value)} is invalid; expected a finite number ≥ 0`,
+    );
   }
 }
 
@@ -91,11 +104,24 @@ export interface RuleDefaults {
 }
 
 /** Rule names accepted in text form (`epsilon`, `epsilon:0.25`, `gamma:0.1`, `alpha2-beta1`, ...). */
-export const ruleNames = ['lrp-0', 'epsilon', 'gamma', 'alpha-beta', 'alpha1-beta0', 'alpha2-beta1', 'z-plus', 'z-box', 'w-square', 'flat', 'gradient'] as const;
+export const ruleNames = [
+  'lrp-0',
+  'epsilon',
+  'gamma',
+  'alpha-beta',
+  'alpha1-beta0',
+  'alpha2-beta1',
+  'z-plus',
+  'z-box',
+  'w-square',
+  'flat',
+  'gradient',
+] as const;
 
 const num = (text: string, what: string): number => {
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v)) throw new OptionError('invalid-option', `rule ${what}: ${JSON.stringify(text)} is not a number`);
+  if (text.trim() === '' || !Number.isFinite(v))
+    throw new OptionError('invalid-option', `rule ${what}: ${JSON.stringify(text)} is not a number`);
   return v;
 };
 
@@ -130,12 +156,18 @@ export function parseRule(spec: unknown, defaults: RuleDefaults, where = 'rule')
       case 'gradient':
         return gradientRule();
     }
-    throw new OptionError('invalid-option', `${where} = ${JSON.stringify(spec)} is not a rule; expected one of ${ruleNames.join(', ')} (parameters after ':', e.g. epsilon:0.25)`);
+    throw new OptionError(
+      'invalid-option',
+      `${where} = ${JSON.stringify(spec)} is not a rule; expected one of ${ruleNames.join(', ')} (parameters after ':', e.g. epsilon:0.25)`,
+    );
   }
   if (typeof spec === 'object' && spec !== null && 'kind' in spec) {
     const r = spec as Record<string, unknown> & { kind: unknown };
     if (!(linearRuleKinds as readonly unknown[]).includes(r.kind)) {
-      throw new OptionError('invalid-option', `${where} has kind ${JSON.stringify(r.kind)}; expected one of ${linearRuleKinds.join(', ')}`);
+      throw new OptionError(
+        'invalid-option',
+        `${where} has kind ${JSON.stringify(r.kind)}; expected one of ${linearRuleKinds.join(', ')}`,
+      );
     }
     switch (r.kind) {
       case 'epsilon':
@@ -150,26 +182,42 @@ export function parseRule(spec: unknown, defaults: RuleDefaults, where = 'rule')
           (r.high as number | Tensor | undefined) ?? boundOrFail(defaults.high, where),
         );
       case 'pattern':
-        if (!isTensor(r.weight)) throw new OptionError('invalid-option', `${where}: a pattern rule needs weight: { data, shape }`);
+        if (!isTensor(r.weight))
+          throw new OptionError('invalid-option', `${where}: a pattern rule needs weight: { data, shape }`);
         // JSON gives plain arrays; the contract wants Float32Array.
-        return patternRule({ data: Float32Array.from(r.weight.data as ArrayLike<number>), shape: [...r.weight.shape] });
+        return patternRule({
+          data: Float32Array.from(r.weight.data as ArrayLike<number>),
+          shape: [...r.weight.shape],
+        });
       default:
         return { kind: r.kind } as LinearRule;
     }
   }
-  throw new OptionError('invalid-option', `${where} = ${JSON.stringify(spec)} is not a rule; expected a rule name (${ruleNames.join(', ')}) or { kind, ... }`);
+  throw new OptionError(
+    'invalid-option',
+    `${where} = ${JSON.stringify(spec)} is not a rule; expected a rule name (${ruleNames.join(', ')}) or { kind, ... }`,
+  );
 }
 
 function boundOrFail(bound: number | Tensor | undefined, where: string): number | Tensor {
   if (bound === undefined) {
-    throw new OptionError('invalid-option', `${where}: the z-box rule needs input bounds; pass low and high (the model's info.inputRange is not set)`);
+    throw new OptionError(
+      'invalid-option',
+      `${where}: the z-box rule needs input bounds; pass low and high (the model's info.inputRange is not set)`,
+    );
   }
   return bound;
 }
 
 /** Whether a value looks like a `Tensor` (a Float32Array or number array plus a shape). */
 export function isTensor(value: unknown): value is Tensor {
-  return typeof value === 'object' && value !== null && 'data' in value && 'shape' in value && Array.isArray((value as Tensor).shape);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'data' in value &&
+    'shape' in value &&
+    Array.isArray((value as Tensor).shape)
+  );
 }
 
 /** A short human form of a rule for messages and reports (`epsilon(1e-6)`, `alpha-beta(2, 1)`). */

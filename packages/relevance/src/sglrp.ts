@@ -1,4 +1,4 @@
-import { type OptionSpecs, defineExplainer } from '@xlens/core';
+import { defineExplainer, type OptionSpecs } from '@xlens/core';
 import { classTargets, difference } from './clrp.js';
 import { type LrpMethodOptions, lrpOptionSpecs } from './lrp-options.js';
 import { cotangentForRelevance, relevanceRun } from './relevance-run.js';
@@ -24,11 +24,15 @@ export const sglrp = defineExplainer<SglrpOptions>({
   family: 'relevance',
   title: 'Softmax-Gradient LRP',
   citation: 'Iwana, Kuroki & Uchida, 2019, ICCVW, arXiv:1908.04351',
-  description: 'LRP started from the softmax gradient: positive where the input supports the target, negative where it supports likely competing classes.',
+  description:
+    'LRP started from the softmax gradient: positive where the input supports the target, negative where it supports likely competing classes.',
   requires: ['layers', 'gradients', 'linear-rules'],
   mapKind: 'input',
   defaults: { ...lrpRuleDefaults, composite: 'epsilon-plus', clamp: false },
-  options: { ...lrpOptionSpecs, clamp: { type: 'boolean', doc: 'keep only positive relevance' } } satisfies OptionSpecs<SglrpOptions>,
+  options: {
+    ...lrpOptionSpecs,
+    clamp: { type: 'boolean', doc: 'keep only positive relevance' },
+  } satisfies OptionSpecs<SglrpOptions>,
   validate(options, model, input) {
     resolveLrpRules(model, options, input, 'sglrp');
   },
@@ -47,7 +51,9 @@ export const sglrp = defineExplainer<SglrpOptions>({
       for (let j = 0; j < k; j++) seed[i * k + j] = j === classes[i] ? pt * (1 - pt) : (-pt * e[j]) / total;
     }
     const run = await relevanceRun(ctx, rules, cotangentForRelevance(output, seed));
-    const map = ctx.options.clamp ? difference(run.map, { data: new Float32Array(run.map.data.length), shape: run.map.shape }, true) : run.map;
+    const map = ctx.options.clamp
+      ? difference(run.map, { data: new Float32Array(run.map.data.length), shape: run.map.shape }, true)
+      : run.map;
     return { map, extras: { relevanceSum: run.total, outputRelevance: run.seeded } };
   },
 });

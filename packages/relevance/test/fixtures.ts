@@ -6,12 +6,12 @@ import {
   type BackwardRequest,
   type BackwardResult,
   type Capability,
+  createRng,
   type LayerInfo,
   type LinearRule,
   type Model,
-  type Tensor,
-  createRng,
   sizeOf,
+  type Tensor,
 } from '@xlens/core';
 import type { ToyLayer, ToySpec } from '@xlens/core/testing';
 import { expect } from 'vitest';
@@ -23,7 +23,12 @@ export function randomInput(model: Model, n: number, seed = 7, low = -1, high = 
 }
 
 /** max |a − b| ≤ rtol · max |b| + atol, with a message naming the worst index. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atol = 1e-6): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol = 1e-4,
+  atol = 1e-6,
+): void {
   expect(actual.length).toBe(expected.length);
   let scale = 0;
   for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
@@ -42,7 +47,9 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 /** Σ of each item. */
 export function sums(t: Tensor): number[] {
   const m = sizeOf(t.shape.slice(1));
-  return Array.from({ length: t.shape[0] }, (_, i) => t.data.subarray(i * m, (i + 1) * m).reduce((a, b) => a + b, 0));
+  return Array.from({ length: t.shape[0] }, (_, i) =>
+    t.data.subarray(i * m, (i + 1) * m).reduce((a, b) => a + b, 0),
+  );
 }
 
 /** Output `[i, c]` of an `N×K` tensor. */
@@ -56,7 +63,12 @@ export function foldBatchNormSpec(spec: ToySpec): ToySpec {
   const layers: ToyLayer[] = [];
   for (const l of spec.layers) {
     const prev = layers[layers.length - 1];
-    if (l.type === 'batchnorm' && prev && (prev.type === 'conv' || prev.type === 'dense') && (prev.activation ?? 'linear') === 'linear') {
+    if (
+      l.type === 'batchnorm' &&
+      prev &&
+      (prev.type === 'conv' || prev.type === 'dense') &&
+      (prev.activation ?? 'linear') === 'linear'
+    ) {
       const scale = l.gamma.map((g, c) => g / Math.sqrt(l.variance[c] + l.epsilon));
       const per = prev.weight.length / scale.length;
       const weight = prev.weight.map((w, j) => w * scale[Math.floor(j / per)]);
@@ -90,7 +102,8 @@ function denseRule(rule: LinearRule | undefined, w: Vec, x: Vec, g: Vec, out: nu
   const z = matVec(w, x, out, inn);
   const zr = matVec(wr, x, out, inn);
   const eps = rule.kind === 'epsilon' ? rule.epsilon : 0;
-  if (rule.kind !== 'epsilon' && rule.kind !== 'z-plus') throw new Error(`residual fixture: rule ${rule.kind} not implemented`);
+  if (rule.kind !== 'epsilon' && rule.kind !== 'z-plus')
+    throw new Error(`residual fixture: rule ${rule.kind} not implemented`);
   const s = z.map((v, o) => {
     const d = zr[o] + eps * (zr[o] >= 0 ? 1 : -1);
     return d === 0 ? 0 : (v * g[o]) / d;
@@ -110,11 +123,38 @@ export function residualModel(seed = 11): Model {
   const w2 = w(12);
   const layers: LayerInfo[] = [
     { name: 'input', kind: 'input', op: 'Input', outputShape: [4], inputs: [] },
-    { name: 'fc1', kind: 'dense', op: 'Dense', outputShape: [4], inputs: ['input'], activation: 'relu', hasWeights: true, hasBias: false },
-    { name: 'skip', kind: 'dense', op: 'Dense', outputShape: [4], inputs: ['input'], activation: 'linear', hasWeights: true, hasBias: false },
+    {
+      name: 'fc1',
+      kind: 'dense',
+      op: 'Dense',
+      outputShape: [4],
+      inputs: ['input'],
+      activation: 'relu',
+      hasWeights: true,
+      hasBias: false,
+    },
+    {
+      name: 'skip',
+      kind: 'dense',
+      op: 'Dense',
+      outputShape: [4],
+      inputs: ['input'],
+      activation: 'linear',
+      hasWeights: true,
+      hasBias: false,
+    },
     { name: 'add', kind: 'add', op: 'Add', outputShape: [4], inputs: ['fc1', 'skip'] },
     { name: 'relu', kind: 'activation', op: 'ReLU', outputShape: [4], inputs: ['add'] },
-    { name: 'fc2', kind: 'dense', op: 'Dense', outputShape: [3], inputs: ['relu'], activation: 'linear', hasWeights: true, hasBias: false },
+    {
+      name: 'fc2',
+      kind: 'dense',
+      op: 'Dense',
+      outputShape: [3],
+      inputs: ['relu'],
+      activation: 'linear',
+      hasWeights: true,
+      hasBias: false,
+    },
   ];
   const forwardOne = (x: Vec) => {
     const z1 = matVec(w1, x, 4, 4);
@@ -124,10 +164,13 @@ export function residualModel(seed = 11): Model {
     const r = add.map((v) => Math.max(v, 0));
     return { z1, a1, s, add, r, out: matVec(w2, r, 3, 4) };
   };
-  const rows = (t: Tensor): Vec[] => Array.from({ length: t.shape[0] }, (_, i) => Float64Array.from(t.data.subarray(i * 4, (i + 1) * 4)));
+  const rows = (t: Tensor): Vec[] =>
+    Array.from({ length: t.shape[0] }, (_, i) => Float64Array.from(t.data.subarray(i * 4, (i + 1) * 4)));
   const pack = (vs: Vec[], k: number): Tensor => {
     const data = new Float32Array(vs.length * k);
-    vs.forEach((v, i) => data.set(v, i * k));
+    vs.forEach((v, i) => {
+      data.set(v, i * k);
+    });
     return { data, shape: [vs.length, k] };
   };
   return {
@@ -135,7 +178,10 @@ export function residualModel(seed = 11): Model {
     capabilities: new Set<Capability>(['layers', 'gradients', 'linear-rules']),
     layers: () => layers,
     async forward(input) {
-      return pack(rows(input).map((x) => forwardOne(x).out), 3);
+      return pack(
+        rows(input).map((x) => forwardOne(x).out),
+        3,
+      );
     },
     async backward(req: BackwardRequest): Promise<BackwardResult> {
       if (req.seed.kind !== 'output') throw new Error('residual fixture: output seeds only');
@@ -149,15 +195,24 @@ export function residualModel(seed = 11): Model {
         const gAdd = gr.map((v, i) => (f.add[i] > 0 ? v : 0));
         // The addition passes the same cotangent to both addends: relevance a ⊙ g and b ⊙ g.
         const g1 = gAdd.map((v, i) => (f.z1[i] > 0 ? v : 0));
-        const gx = denseRule(lin.fc1, w1, x, g1, 4, 4).map((v, i) => v + denseRule(lin.skip, ws, x, gAdd, 4, 4)[i]);
+        const gx = denseRule(lin.fc1, w1, x, g1, 4, 4).map(
+          (v, i) => v + denseRule(lin.skip, ws, x, gAdd, 4, 4)[i],
+        );
         grads.push(gx);
       });
       const inputGradient = pack(grads, 4);
       const result: { -readonly [K in keyof BackwardResult]: BackwardResult[K] } = {
-        output: pack(xs.map((x) => forwardOne(x).out), 3),
+        output: pack(
+          xs.map((x) => forwardOne(x).out),
+          3,
+        ),
         inputGradient,
       };
-      if (req.relevance) result.inputRelevance = { data: inputGradient.data.map((g, i) => g * req.input.data[i]), shape: [...req.input.shape] };
+      if (req.relevance)
+        result.inputRelevance = {
+          data: inputGradient.data.map((g, i) => g * req.input.data[i]),
+          shape: [...req.input.shape],
+        };
       return result;
     },
     dispose() {},

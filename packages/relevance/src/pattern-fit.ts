@@ -1,0 +1,271 @@
+import {
+  CapabilityError,
+  chunkRanges,
+  type LayerInfo,
+  type Model,
+  OptionError,
+  sizeOf,
+  sliceBatch,
+  type Tensor,
+  UnsupportedError,
+} from '@xlens/core';
+import {
+  type ConvGeometry,
+  inputChannelsFirst,
+  type LayerSource,
+  probeConvGeometry,
+} from './conv-geometry.js';
+import { layersOf, linearLayers } from './graph.js';
+import { readWeights } from './read-weights.js';
+
+/** Signal estimator: linear (all samples), or positive (samples where the output is > 0, for ReLU units). */
+export type PatternEstimator = 'linear' | 'positive';
+
+/** The fitted pattern of one linear layer, in the canonical layout of its weight. */
+export interface LayerPattern {
+  /** How it was fitted; absent when not recorded (patterns loaded from `.npz`). */
+  readonly estimator?: PatternEstimator;
+  readonly pattern: Tensor;
+}
+
+/** Patterns of a model's linear layers, by layer name. */
+export interface Patterns {
+  /** Name of the model they were fitted on (informative). */
+  readonly model: string;
+  readonly layers: Readonly<Record<string, LayerPattern>>;
+}
+
+/** Options of `fitPatterns`. */
+export interface FitPatternsOptions {
+  /** `auto`: positive before ReLUs (fused or next layer), linear elsewhere. Default `auto`. */
+  readonly estimator?: 'auto' | PatternEstimator;
+  /** Items per capture pass. Default 16. */
+  readonly batchSize?: number;
+  /** Fit only these layers (default: every conv and dense layer). */
+  readonly layers?: readonly string[];
+  /** Called after each chunk. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Running sums of one layer: per output unit, Σm, Σm·y, Σm·y², Σm·x, Σm·x·y (m the regime mask). */
+class Moments {
+  readonly count: Float64Array;
+  readonly sy: Float64Array;
+  readonly syy: Float64Array;
+  readonly sx: Float64Array;
+  readonly sxy: Float64Array;
+  constructor(
+    readonly units: number,
+    readonly patch: number,
+    readonly positive: boolean,
+  ) {
+    this.count = new Float64Array(units);
+    this.sy = new Float64Array(units);
+    this.syy = new Float64Array(units);
+    this.sx = new Float64Array(units * patch);
+    this.sxy = new Float64Array(units * patch);
+  }
+  add(unit: number, y: number, x: Float64Array): void {
+    if (this.positive && !(y > 0)) return;
+    this.count[unit]++;
+    this.sy[unit] += y;
+    this.syy[unit] += y * y;
+    const base = unit * this.patch;
+    for (let i = 0; i < this.patch; i++) {
+      this.sx[base + i] += x[i];
+      this.sxy[base + i] += x[i] * y;
+    }
+  }
+  /** a = cov(x, y) / var(y) per unit (= cov(x, y) / wᵀcov(x, y), since wᵀx = y − b); 0 without signal. */
+  pattern(): Float32Array {
+    const out = new Float32Array(this.units * this.patch);
+    for (let u = 0; u < this.units; u++) {
+      const n = this.count[u];
+      if (n < 2) continue;
+      const ey = this.sy[u] / n;
+      const variance = this.syy[u] / n - ey * ey;
+      if (!(variance > 1e-12 * Math.max(1, ey * ey))) continue;
+      for (let i = 0; i < this.patch; i++) {
+        const k = u * this.patch + i;
+        out[k] = (this.sxy[k] / n - (this.sx[k] / n) * ey) / variance;
+      }
+    }
+    return out;
+  }
+}
+
+interface Plan {
+  readonly layer: LayerInfo;
+  readonly source: LayerSource;
+  readonly weightShape: readonly number[];
+  readonly moments: Moments;
+  geometry?: ConvGeometry;
+}
+
+function isRelu(l: LayerInfo): boolean {
+  return l.kind === 'activation' && /relu/i.test(l.op);
+}
+
+function sourceOf(model: Model, layer: LayerInfo, byName: ReadonlyMap<string, LayerInfo>): LayerSource {
+  const from = byName.get(layer.inputs[0] ?? '');
+  if (from && from.kind !== 'input') return { layer: from.name, shape: from.outputShape };
+  const s = model.info.inputShape;
+  return { layer: null, shape: model.info.layout === 'NHWC' && s.length === 3 ? [s[2], s[0], s[1]] : s };
+}
+
+function estimatorFor(
+  layer: LayerInfo,
+  layers: readonly LayerInfo[],
+  wanted: 'auto' | PatternEstimator,
+): PatternEstimator {
+  const fused = layer.activation ?? 'linear';
+  if (fused !== 'linear' && fused !== 'relu') {
+    throw new UnsupportedError(
+      'unsupported',
+      `pattern fitting needs the pre-activation output of ${layer.name}, which has the fused activation ${fused}`,
+    );
+  }
+  if (fused === 'relu' && wanted === 'linear') {
+    throw new OptionError(
+      'invalid-option',
+      `estimator linear cannot be fitted on ${layer.name}: its fused ReLU hides the negative outputs; use auto or positive`,
+    );
+  }
+  if (wanted !== 'auto') return wanted;
+  return fused === 'relu' || layers.some((l) => l.inputs.includes(layer.name) && isRelu(l))
+    ? 'positive'
+    : 'linear';
+}
+
+/** Accumulate one chunk: `x` channels-first inputs of the layer, `y` its outputs. */
+function accumulate(plan: Plan, x: Tensor, y: Tensor): void {
+  const n = x.shape[0];
+  const m = plan.moments;
+  if (plan.layer.kind === 'dense') {
+    const inn = m.patch;
+    const out = m.units;
+    for (let b = 0; b < n; b++) {
+      const xv = Float64Array.from(x.data.subarray(b * inn, (b + 1) * inn));
+      for (let u = 0; u < out; u++) m.add(u, y.data[b * out + u], xv);
+    }
+    return;
+  }
+  const g = plan.geometry!;
+  const perGroup = g.inC / g.groups;
+  const outPerGroup = g.outC / g.groups;
+  const patch = new Float64Array(m.patch);
+  for (let b = 0; b < n; b++) {
+    const xb = b * g.inC * g.inH * g.inW;
+    for (let grp = 0; grp < g.groups; grp++)
+      for (let oy = 0; oy < g.outH; oy++)
+        for (let ox = 0; ox < g.outW; ox++) {
+          let k = 0;
+          for (let c = 0; c < perGroup; c++)
+            for (let ky = 0; ky < g.kH; ky++) {
+              const iy = oy * g.strideH - g.padTop + ky * g.dilationH;
+              for (let kx = 0; kx < g.kW; kx++) {
+                const ix = ox * g.strideW - g.padLeft + kx * g.dilationW;
+                patch[k++] =
+                  iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW
+                    ? x.data[xb + ((grp * perGroup + c) * g.inH + iy) * g.inW + ix]
+                    : 0;
+              }
+            }
+          for (let o = grp * outPerGroup; o < (grp + 1) * outPerGroup; o++) {
+            m.add(o, y.data[((b * g.outC + o) * g.outH + oy) * g.outW + ox], patch);
+          }
+        }
+  }
+}
+
+/**
+ * Fit PatternNet / PatternAttribution signal estimators (Kindermans et al., 2018,
+ * arXiv:1705.05598) from a set of inputs: for each conv/dense layer and output unit,
+ * `a = (E[xy] − E[x]E[y]) / (wᵀE[xy] − wᵀE[x]E[y])`, over all samples (`linear`) or those where
+ * the unit is active (`positive`, the two-component estimator's ReLU half). A layer's input is the
+ * output of the layer it lists in `inputs` (or the model input); convolutions are fitted over
+ * every output position of their receptive-field patches. Streams `inputs` in chunks.
+ */
+export async function fitPatterns(
+  model: Model,
+  inputs: Tensor,
+  options: FitPatternsOptions = {},
+): Promise<Patterns> {
+  for (const cap of ['layers', 'capture', 'derive'] as const) {
+    if (!model.capabilities.has(cap))
+      throw new CapabilityError(`fitting patterns needs ${cap}, which ${model.info.name} does not offer`);
+  }
+  const all = layersOf(model, 'fitPatterns');
+  const byName = new Map(all.map((l) => [l.name, l]));
+  const wanted = options.layers ? new Set(options.layers) : null;
+  for (const name of wanted ?? [])
+    if (!byName.has(name))
+      throw new OptionError(
+        'invalid-option',
+        `fitPatterns: ${model.info.name} has no layer ${JSON.stringify(name)}`,
+      );
+  const targets = linearLayers(all)
+    .filter((l) => !wanted || wanted.has(l.layer.name))
+    .map((l) => l.layer);
+  const weights = await readWeights(
+    model,
+    targets.map((l) => l.name),
+    'fitPatterns',
+  );
+  const plans: Plan[] = targets.map((layer) => {
+    const weightShape = weights.get(layer.name)?.shape;
+    if (!weightShape)
+      throw new UnsupportedError(
+        'unsupported',
+        `fitPatterns: ${model.info.name} did not hand out the weight of ${layer.name}`,
+      );
+    const positive = estimatorFor(layer, all, options.estimator ?? 'auto') === 'positive';
+    return {
+      layer,
+      source: sourceOf(model, layer, byName),
+      weightShape,
+      moments: new Moments(weightShape[0], sizeOf(weightShape.slice(1)), positive),
+    };
+  });
+  if (
+    plans.some((p) => p.layer.kind === 'conv') &&
+    (!model.backward || !model.capabilities.has('layer-gradients'))
+  ) {
+    throw new CapabilityError(
+      `fitting conv patterns measures the conv geometry with layer-gradients, which ${model.info.name} does not offer`,
+    );
+  }
+  const sample = sliceBatch(inputs, 0, 1);
+  for (const p of plans)
+    if (p.layer.kind === 'conv')
+      p.geometry = await probeConvGeometry(model, p.layer, p.source, p.weightShape, sample);
+  const names = [
+    ...new Set(plans.flatMap((p) => (p.source.layer ? [p.layer.name, p.source.layer] : [p.layer.name]))),
+  ];
+  const total = inputs.shape[0];
+  for (const [s, e] of chunkRanges(total, options.batchSize ?? 16)) {
+    const chunk = sliceBatch(inputs, s, e);
+    const { activations } = await model.capture!(chunk, names);
+    // A dense layer reads the input in its own flattening order; a conv reads it channels-first.
+    const channelsFirst = plans.some((p) => p.source.layer === null && p.layer.kind === 'conv')
+      ? inputChannelsFirst(model, chunk)
+      : chunk;
+    for (const p of plans) {
+      const x = p.source.layer
+        ? activations[p.source.layer]
+        : p.layer.kind === 'conv'
+          ? channelsFirst
+          : chunk;
+      accumulate(p, x, activations[p.layer.name]);
+    }
+    options.onProgress?.(e, total);
+  }
+  const layers: Record<string, LayerPattern> = {};
+  for (const p of plans) {
+    layers[p.layer.name] = {
+      estimator: p.moments.positive ? 'positive' : 'linear',
+      pattern: { data: p.moments.pattern(), shape: [...p.weightShape] },
+    };
+  }
+  return { model: model.info.name, layers };
+}
