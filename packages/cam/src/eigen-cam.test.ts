@@ -66,6 +66,17 @@ describe('eigen-cam', () => {
     expect(m.reduce((s, v) => s + v, 0)).toBeGreaterThanOrEqual(0);
   });
 
+  it('finds the top component despite a tiny eigengap, from either Gram matrix', () => {
+    // A⁰ = [1, 1, 0, 0] and A¹ = 0.999·[0, 0, 1, 1]: singular values √2 and 0.999·√2.
+    for (const channels of [3, 6]) {
+      const data = new Float32Array(channels * 4);
+      data.set([1, 1, 0, 0], 0);
+      data.set([0, 0, 0.999, 0.999], 4);
+      const m = firstComponentMaps({ data, shape: [1, channels, 2, 2] });
+      assertClose(`${channels} channels`, m, tensor([1, 1, 0, 0], [1, 2, 2]), 1e-5);
+    }
+  });
+
   it('ignores the target class', async () => {
     const model = referenceModel(tinyCnn());
     const x = randomInput(model, 1, 62);

@@ -1,4 +1,4 @@
-import { type Tensor, resizeBilinear } from '@xlens/core';
+import { resizeBilinear, type Tensor } from '@xlens/core';
 import { assertClose, randomInput, referenceModel, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { camMethods } from '../src/index.js';

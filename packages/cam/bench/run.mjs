@@ -1,0 +1,84 @@
+// Benchmark of @xlens/cam on the tfjs WASM backend: each method's time as a multiple of one forward
+// pass of the same model and batch (batch 1), for a small CNN (32×32) and a ResNet-18-shaped net
+// (224×224). Run after building: `pnpm --filter @xlens/cam bench` (about 5–10 minutes).
+//
+// Score-CAM needs one forward per channel of its layer, so on the ResNet it runs on
+// `layer1_1_relu2` (64 channels, 56×56) instead of the automatic `layer4_1_relu2` (512 channels);
+// its ratio there is ≈ 64 + 1. The heavy methods run once on the ResNet (no warm-up).
+import * as tf from '@tensorflow/tfjs';
+import { fromTfjs, initTfjsBackend } from '@xlens/backend-tfjs';
+import { buildResNet18Like, buildSmallCnn } from '@xlens/backend-tfjs/testing';
+import { markdownTable, ratioTable } from '../../../scripts/bench-util.mjs';
+import { camMethods } from '../dist/index.js';
+
+const byId = Object.fromEntries(camMethods.map((m) => [m.id, m]));
+
+/** [row name, method id, options, heavy, options on the ResNet (if different)] */
+const cases = [
+  ['cam', 'cam', {}],
+  ['grad-cam', 'grad-cam', {}],
+  ['guided-grad-cam', 'guided-grad-cam', {}],
+  ['grad-cam-plus-plus', 'grad-cam-plus-plus', {}],
+  ['smooth-grad-cam-plus-plus (16 samples)', 'smooth-grad-cam-plus-plus', { samples: 16 }, true],
+  ['score-cam (64 channels)', 'score-cam', {}, true, { layer: 'layer1_1_relu2' }],
+  ['layer-cam', 'layer-cam', {}],
+  ['xgrad-cam', 'xgrad-cam', {}],
+  ['hires-cam', 'hires-cam', {}],
+  ['eigen-cam', 'eigen-cam', {}],
+  ['ablation-cam', 'ablation-cam', {}, true],
+  ['clear (10 classes)', 'clear', { classes: 10 }, true],
+  ['ccam (5 components)', 'ccam', { components: 5 }],
+];
+
+function randomInput(size) {
+  const data = new Float32Array(size * size * 3);
+  let s = 12345;
+  for (let i = 0; i < data.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    data[i] = s / 2 ** 32;
+  }
+  return { data, shape: [1, size, size, 3] };
+}
+
+const skipped = [];
+
+async function column(title, tfModel, size, resnet) {
+  const model = fromTfjs(tfModel);
+  const x = randomInput(size);
+  const started = performance.now();
+  const tensorsBefore = tf.memory().numTensors;
+  const runnable = cases.filter(([name, id]) => {
+    const ok = id !== 'ablation-cam' || typeof model.forwardScaled === 'function';
+    if (!ok) skipped.push(`${name} on ${title}: the backend has no forwardScaled`);
+    return ok;
+  });
+  const rows = await ratioTable(
+    () => model.forward(x),
+    runnable.map(([name, id, options, heavy, resnetOptions]) => ({
+      name,
+      run: () =>
+        byId[id].explain(model, x, 0, { ...options, ...(resnet ? resnetOptions : {}), batchSize: 16 }),
+      warmup: heavy && resnet ? 0 : 1,
+      repeats: resnet ? (heavy ? 1 : 2) : 3,
+    })),
+  );
+  const leaked = tf.memory().numTensors - tensorsBefore;
+  await model.dispose();
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  console.error(
+    `${title}: forward ${rows[0].ms.toFixed(1)} ms, ${seconds} s in all, tensors leaked: ${leaked}`,
+  );
+  return { title: `${title} (forward ${rows[0].ms.toFixed(1)} ms)`, rows };
+}
+
+const backend = await initTfjsBackend('wasm');
+const columns = [
+  await column('small CNN 32², tfjs', buildSmallCnn(), 32, false),
+  await column('ResNet-18-like 224², tfjs', buildResNet18Like({ inputSize: 224 }), 224, true),
+];
+console.log(
+  `tfjs ${tf.version.tfjs}, backend ${backend}, batch 1, ${new Date().toISOString().slice(0, 10)}\n`,
+);
+console.log(markdownTable(columns));
+for (const s of skipped) console.log(`\n– ${s}`);
+console.log('\nONNX backend: not benchmarked here yet (see the package README).');
