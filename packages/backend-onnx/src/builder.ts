@@ -129,6 +129,8 @@ export class OnnxGraphBuilder {
   readonly graph: OnnxGraph;
   private readonly model: OnnxModel;
   private readonly used = new Set<string>();
+  /** Names handed out by `unique` and not yet given to a tensor. */
+  private readonly reserved = new Set<string>();
   private readonly usedNodes = new Set<string>();
   private counter = 0;
 
@@ -182,11 +184,21 @@ export class OnnxGraphBuilder {
     let name = prefix;
     while (this.used.has(name)) name = `${prefix}_${++this.counter}`;
     this.used.add(name);
+    this.reserved.add(name);
     return name;
   }
 
-  /** Add a graph input and return its name. */
-  input(name: string, dims: readonly DimSpec[], dataType: number = DataType.FLOAT): string {
+  /** Set a model metadata entry (`metadata_props`). */
+  setMetadata(key: string, value: string): void {
+    this.model.metadataProps ??= [];
+    const list = this.model.metadataProps;
+    const found = list.find((e) => e.key === key);
+    if (found) found.value = value;
+    else list.push({ key, value });
+  }
+
+  /** Add a graph input and return its name (`dims` undefined: shape unknown). */
+  input(name: string, dims: readonly DimSpec[] | undefined, dataType: number = DataType.FLOAT): string {
     this.claim(name);
     this.graph.input.push(valueInfo(name, dims, dataType));
     return name;
@@ -201,6 +213,7 @@ export class OnnxGraphBuilder {
   /** Add a float32 initializer and return its name (made unique). */
   initializer(name: string, values: Float32Array | readonly number[], dims: readonly number[]): string {
     const unique = this.unique(name);
+    this.reserved.delete(unique);
     this.graph.initializer.push(floatTensor(unique, values, dims));
     return unique;
   }
@@ -208,6 +221,7 @@ export class OnnxGraphBuilder {
   /** Add an int64 initializer (shapes, axes, pads) and return its name. */
   int64(name: string, values: readonly number[], dims: readonly number[] = [values.length]): string {
     const unique = this.unique(name);
+    this.reserved.delete(unique);
     this.graph.initializer.push(int64Tensor(unique, values, dims));
     return unique;
   }
@@ -215,6 +229,7 @@ export class OnnxGraphBuilder {
   /** Add any tensor as an initializer (its name is made unique) and return its name. */
   tensor(t: OnnxTensor): string {
     const unique = this.unique(t.name || 'const');
+    this.reserved.delete(unique);
     this.graph.initializer.push({ ...t, name: unique });
     return unique;
   }
@@ -259,6 +274,7 @@ export class OnnxGraphBuilder {
   }
 
   private claim(name: string): string {
+    if (this.reserved.delete(name)) return name;
     if (this.used.has(name))
       throw new UnsupportedError(
         'invalid-model',

@@ -5,6 +5,7 @@
  * graph builder for writing models.
  */
 
+export { differentiableOpTypes } from './autodiff/registry.js';
 export {
   type AttributeValue,
   type DimSpec,
@@ -15,6 +16,7 @@ export {
   OnnxGraphBuilder,
   valueInfo,
 } from './builder.js';
+export { fromOnnx, type OnnxModelOptions } from './onnx-model.js';
 export { decodeOnnxModel, encodeOnnxModel, loadExternalData, readOnnxModel } from './proto/codec.js';
 export { elementSize, floatTensor, int64Tensor, tensorFloat32, tensorNumbers } from './proto/tensor-data.js';
 export type * from './proto/types.js';

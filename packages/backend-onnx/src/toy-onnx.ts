@@ -1,5 +1,6 @@
 import type { ToySpec } from '@xlens/core/testing';
 import { OnnxGraphBuilder } from './builder.js';
+import { fusedLayersKey } from './layer-list.js';
 import { encodeOnnxModel } from './proto/codec.js';
 import type { OnnxModel } from './proto/types.js';
 
@@ -8,8 +9,9 @@ import type { OnnxModel } from './proto/types.js';
  * from `@xlens/core/testing`. Each spec layer's output tensor carries the layer's name, so
  * captures, layer gradients and rules address it by that name; a fused `activation: 'relu'` is a
  * separate `Relu` node whose output takes the layer name, its `Conv`/`Gemm` writing
- * `<name>/linear` (linear rules on `<name>` reach that node). `global-avg-pool` is
- * `GlobalAveragePool` then `Flatten` (`[N, C]`, as the spec's channels-first convention).
+ * `<name>/linear`; the pair is recorded under the `fusedLayersKey` metadata entry, so
+ * `layers()` lists it as one conv/dense layer with a ReLU activation, as the spec (and Keras) do.
+ * `global-avg-pool` is a `ReduceMean` over the spatial axes (`[N, C]`).
  */
 export function toyOnnxModel(spec: ToySpec, options: { opset?: number } = {}): OnnxModel {
   const b = new OnnxGraphBuilder({
@@ -18,6 +20,7 @@ export function toyOnnxModel(spec: ToySpec, options: { opset?: number } = {}): O
     producerName: 'xlens toyOnnx',
   });
   let x = b.input('input', ['N', ...spec.inputShape]);
+  const fused: Record<string, string> = {};
   const withActivation = (
     name: string,
     op: string,
@@ -27,6 +30,7 @@ export function toyOnnxModel(spec: ToySpec, options: { opset?: number } = {}): O
   ) => {
     if (!relu) return b.node(op, inputs, attrs, { name, outputs: [name] });
     const linear = b.node(op, inputs, attrs, { name, outputs: [`${name}/linear`] });
+    fused[linear] = name;
     return b.node('Relu', [linear], {}, { name: `${name}/relu`, outputs: [name] });
   };
   for (const layer of spec.layers) {
@@ -63,16 +67,22 @@ export function toyOnnxModel(spec: ToySpec, options: { opset?: number } = {}): O
         x = b.node(op, [x], attrs, { name: layer.name, outputs: [layer.name] });
         break;
       }
-      case 'global-avg-pool': {
-        const pooled = b.node(
-          'GlobalAveragePool',
-          [x],
-          {},
-          { name: `${layer.name}/pool`, outputs: [`${layer.name}/pool`] },
-        );
-        x = b.node('Flatten', [pooled], { axis: 1 }, { name: layer.name, outputs: [layer.name] });
+      case 'global-avg-pool':
+        x =
+          b.opset >= 18
+            ? b.node(
+                'ReduceMean',
+                [x, b.int64('axes', [2, 3])],
+                { keepdims: 0 },
+                { name: layer.name, outputs: [layer.name] },
+              )
+            : b.node(
+                'ReduceMean',
+                [x],
+                { axes: [2, 3], keepdims: 0 },
+                { name: layer.name, outputs: [layer.name] },
+              );
         break;
-      }
       case 'flatten':
         x = b.node('Flatten', [x], { axis: 1 }, { name: layer.name, outputs: [layer.name] });
         break;
@@ -96,6 +106,7 @@ export function toyOnnxModel(spec: ToySpec, options: { opset?: number } = {}): O
     }
   }
   b.output(x, ['N', spec.numClasses]);
+  if (Object.keys(fused).length > 0) b.setMetadata(fusedLayersKey, JSON.stringify(fused));
   return b.build();
 }
 

@@ -1,0 +1,248 @@
+import {
+  InputError,
+  inputOnlyRuleKinds,
+  LayerError,
+  type LinearRule,
+  linearRuleKinds,
+  OptionError,
+  UnsupportedError,
+} from '@xlens/core';
+import { attrFloat, attrInt, type GraphInfo } from '../graph/graph-info.js';
+import { countOf, tensorFloat32 } from '../proto/tensor-data.js';
+import type { OnnxNode } from '../proto/types.js';
+import { opGradients } from './registry.js';
+
+/** A host-side float32 array with its dims. */
+export interface HostTensor {
+  readonly values: Float32Array;
+  readonly dims: readonly number[];
+}
+
+/** One linear layer (Conv / Gemm / MatMul with constant weights) as the linear rules see it. */
+export interface LinearLayer {
+  /** Layer name the rule was given under. */
+  readonly layer: string;
+  readonly nodeIndex: number;
+  readonly node: OnnxNode;
+  readonly kind: 'conv' | 'gemm' | 'matmul';
+  /** The layer's input tensor. */
+  readonly x: string;
+  /** Its output `z` (bias included), before any activation. */
+  readonly z: string;
+  /** Weight in the node's stored layout and the axis of output units in it. */
+  readonly weight: HostTensor;
+  readonly outAxis: number;
+  /** Effective bias per output unit (Conv B, Gemm β·C, or a constant added after MatMul), if any. */
+  readonly bias?: Float32Array;
+  /** A constant `Add` node after a MatMul/Gemm/Conv carrying the bias, whose backward the rule replaces. */
+  readonly biasAddIndex?: number;
+}
+
+const linearOpKinds: Record<string, LinearLayer['kind']> = { Conv: 'conv', Gemm: 'gemm', MatMul: 'matmul' };
+
+function constantHost(info: GraphInfo, name: string | undefined): HostTensor | undefined {
+  if (!name) return undefined;
+  const t = info.constants.get(name);
+  return t ? { values: tensorFloat32(t), dims: t.dims } : undefined;
+}
+
+/** The bias as one value per output unit (broadcast shapes such as [1, C, 1, 1] or a scalar allowed). */
+function perUnit(b: HostTensor, units: number, scale = 1): Float32Array | undefined {
+  const n = countOf(b.dims);
+  if (n !== 1 && n !== units) return undefined;
+  return Float32Array.from({ length: units }, (_, i) => scale * b.values[n === 1 ? 0 : i]);
+}
+
+function describe(
+  info: GraphInfo,
+  nodeIndex: number,
+  layer: string,
+  z: string,
+  biasAddIndex?: number,
+): LinearLayer | undefined {
+  const node = info.nodes[nodeIndex];
+  const kind = linearOpKinds[node.opType];
+  if (!kind) return undefined;
+  const weight = constantHost(info, node.input[1]);
+  if (!weight || info.constants.has(node.input[0])) return undefined;
+  if (kind === 'gemm' && attrInt(node, 'transA', 0)) return undefined;
+  if (kind === 'matmul' && weight.dims.length !== 2) return undefined;
+  const outAxis = kind === 'conv' || (kind === 'gemm' && attrInt(node, 'transB', 0)) ? 0 : 1;
+  const units = weight.dims[outAxis];
+  let bias: Float32Array | undefined;
+  const own = constantHost(info, node.input[2]);
+  if (own) bias = perUnit(own, units, kind === 'gemm' ? attrFloat(node, 'beta', 1) : 1);
+  if (node.input[2] && !bias) return undefined;
+  if (biasAddIndex !== undefined) {
+    const add = info.nodes[biasAddIndex];
+    const other = add.input[0] === node.output[0] ? add.input[1] : add.input[0];
+    const extra = constantHost(info, other);
+    const vec = extra && perUnit(extra, units);
+    if (!vec) return undefined;
+    bias = bias ? bias.map((v, i) => v + vec[i]) : vec;
+  }
+  return { layer, nodeIndex, node, kind, x: node.input[0], z, weight, outAxis, bias, biasAddIndex };
+}
+
+/**
+ * The linear layer a rule named `name` applies to: the node producing that tensor, looking
+ * through a ReLU fused after it (a Keras-style `activation`) and a constant bias `Add`.
+ */
+export function findLinearLayer(info: GraphInfo, name: string): LinearLayer | undefined {
+  let t = name;
+  let p = info.producer.get(t);
+  if (p === undefined) return undefined;
+  const single = (tensor: string) => (info.consumers.get(tensor)?.length ?? 0) === 1;
+  if (info.nodes[p].opType === 'Relu' && single(info.nodes[p].input[0])) {
+    t = info.nodes[p].input[0];
+    p = info.producer.get(t);
+    if (p === undefined) return undefined;
+  }
+  const direct = describe(info, p, name, t);
+  if (direct) return direct;
+  const node = info.nodes[p];
+  if (node.opType !== 'Add') return undefined;
+  for (const operand of node.input) {
+    const q = info.producer.get(operand);
+    if (
+      q !== undefined &&
+      single(operand) &&
+      linearOpKinds[info.nodes[q].opType] &&
+      !info.nodes[q].input[2]
+    ) {
+      const found = describe(info, q, name, t, p);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Names of the layers linear rules can apply to (for messages). */
+export function linearLayerNames(info: GraphInfo): string[] {
+  return info.nodes
+    .filter((n) => linearOpKinds[n.opType] && info.constants.has(n.input[1]))
+    .map((n) => n.output[0]);
+}
+
+/**
+ * The forward layout-only nodes (reshape, transpose, …) leading from the model input to `x`, or
+ * undefined when `x` is not fed by the input through such nodes only.
+ */
+export function inputChain(info: GraphInfo, inputName: string, x: string): OnnxNode[] | undefined {
+  const chain: OnnxNode[] = [];
+  let t = x;
+  while (t !== inputName) {
+    const p = info.producerOf(t);
+    if (!p || !opGradients[p.opType]?.layout) return undefined;
+    chain.unshift(p);
+    t = p.input[0];
+  }
+  return chain;
+}
+
+function check(layer: string, rule: string, key: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new OptionError(
+      'invalid-option',
+      `rule ${rule} on layer ${layer}: ${key} = ${JSON.stringify(v)} is invalid; expected a finite number ≥ 0`,
+    );
+  }
+}
+
+/** Validate one linear rule on a named layer and find the layer; throws the errors of the contract. */
+export function resolveLinearRule(
+  info: GraphInfo,
+  inputName: string,
+  name: string,
+  rule: LinearRule,
+): LinearLayer {
+  if (!info.producer.has(name)) {
+    throw new LayerError(
+      'unknown-layer',
+      `linear rule for layer ${JSON.stringify(name)}, which the model does not have; its linear layers: ${linearLayerNames(info).join(', ')}`,
+    );
+  }
+  const layer = findLinearLayer(info, name);
+  if (!layer) {
+    const op = info.producerOf(name)?.opType;
+    throw new UnsupportedError(
+      'unsupported-rule',
+      `linear rule on layer ${name}, a ${op} node; linear rules apply to Conv, Gemm and MatMul layers with constant weights: ${linearLayerNames(info).join(', ')}`,
+    );
+  }
+  const kind = rule?.kind;
+  if (!linearRuleKinds.includes(kind)) {
+    throw new UnsupportedError(
+      'unsupported-rule',
+      `linear rule ${JSON.stringify(kind)} on layer ${name} is not one of ${linearRuleKinds.join(', ')}`,
+    );
+  }
+  if (inputOnlyRuleKinds.has(kind) && !inputChain(info, inputName, layer.x)) {
+    throw new UnsupportedError(
+      'unsupported-rule',
+      `rule ${kind} on layer ${name}: ${kind} is only allowed on a layer fed directly by the model input, and ${name} is not`,
+    );
+  }
+  if (rule.kind === 'epsilon') check(name, kind, 'epsilon', rule.epsilon);
+  if (rule.kind === 'gamma') {
+    check(name, kind, 'gamma', rule.gamma);
+    if (rule.epsilon !== undefined) check(name, kind, 'epsilon', rule.epsilon);
+  }
+  if (rule.kind === 'alpha-beta') {
+    check(name, kind, 'alpha', rule.alpha);
+    check(name, kind, 'beta', rule.beta);
+    if (Math.abs(rule.alpha - rule.beta - 1) > 1e-9) {
+      throw new OptionError(
+        'invalid-option',
+        `rule alpha-beta on layer ${name}: alpha = ${rule.alpha}, beta = ${rule.beta}; expected alpha − beta = 1`,
+      );
+    }
+  }
+  if (rule.kind === 'pattern') {
+    const want = layer.weight.values.length;
+    if (rule.weight?.data?.length !== want) {
+      throw new InputError(
+        'invalid-shape',
+        `pattern weight for layer ${name} has ${rule.weight?.data?.length} values; expected ${want} (canonical layout)`,
+      );
+    }
+  }
+  return layer;
+}
+
+/**
+ * The layer with a following inference BatchNormalization folded in (W·γ/√(σ²+ε) per output unit,
+ * (b−μ)·γ/√(σ²+ε)+β), or undefined when `z` does not feed exactly one such BatchNormalization
+ * with constant parameters.
+ */
+export function foldFollowingBatchNorm(
+  info: GraphInfo,
+  layer: LinearLayer,
+): { layer: LinearLayer; bnIndex: number } | undefined {
+  const consumers = info.consumers.get(layer.z) ?? [];
+  if (consumers.length !== 1) return undefined;
+  const bnIndex = consumers[0];
+  const bn = info.nodes[bnIndex];
+  if (
+    bn.opType !== 'BatchNormalization' ||
+    bn.input[0] !== layer.z ||
+    bn.output.filter((o) => o).length !== 1
+  )
+    return undefined;
+  const [scale, beta, mean, variance] = [1, 2, 3, 4].map((i) => constantHost(info, bn.input[i]));
+  if (!scale || !beta || !mean || !variance) return undefined;
+  const eps = attrFloat(bn, 'epsilon', 1e-5);
+  const units = layer.weight.dims[layer.outAxis];
+  if (scale.values.length !== units) return undefined;
+  const factor = Float64Array.from(scale.values, (s, c) =>
+    Math.fround(s / Math.sqrt(variance.values[c] + eps)),
+  );
+  const dims = layer.weight.dims;
+  const inner = countOf(dims.slice(layer.outAxis + 1));
+  const weight = layer.weight.values.map((v, i) => v * factor[Math.floor(i / inner) % units]);
+  const bias = Float32Array.from(
+    { length: units },
+    (_, c) => ((layer.bias?.[c] ?? 0) - mean.values[c]) * factor[c] + beta.values[c],
+  );
+  return { layer: { ...layer, z: bn.output[0], weight: { values: weight, dims }, bias }, bnIndex };
+}

@@ -1,0 +1,128 @@
+import type { LinearRule } from '@xlens/core';
+import { countOf } from '../proto/tensor-data.js';
+import type { Emitter } from './emitter.js';
+import type { LinearLayer } from './linear-plan.js';
+import { convInputGrad, gemmInputGrad, matmulGrads } from './ops-linear.js';
+
+/** Default stabiliser of the gamma rule when `epsilon` is not given (as core's rules state). */
+const defaultGammaEpsilon = 1e-6;
+
+/** What a compiled linear rule yields: the cotangent at the layer input and, for input-only rules, the relevance. */
+export interface LinearRuleResult {
+  readonly gradient: string;
+  readonly relevance?: string;
+}
+
+/** Extra graph inputs some rules read, already brought to the layer input's layout. */
+export interface RuleInputs {
+  readonly low?: string;
+  readonly high?: string;
+}
+
+const pos = (v: Float32Array) => v.map((x) => Math.max(x, 0));
+const neg = (v: Float32Array) => v.map((x) => Math.min(x, 0));
+
+/** A pattern weight given in the canonical layout (`out×in` for dense) in the node's stored layout. */
+function storedLayout(layer: LinearLayer, canonical: Float32Array): Float32Array {
+  if (layer.outAxis === 0) return canonical;
+  const [rows, cols] = layer.weight.dims;
+  const out = new Float32Array(canonical.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = canonical[j * rows + i];
+  return out;
+}
+
+/**
+ * Emit one linear rule of `rules.ts` in graph form, with `g` the cotangent at the layer's output
+ * `z`: every rule is built from the layer's forward op replayed with modified weights (`apply`),
+ * its ordinary input-gradient op with those weights (`transpose`: ConvTranspose / Gemm / MatMul)
+ * and element-wise arithmetic, so it runs inside the same ORT session.
+ */
+export function emitLinearRule(
+  e: Emitter,
+  layer: LinearLayer,
+  rule: LinearRule,
+  g: string,
+  inputs: RuleInputs,
+): LinearRuleResult {
+  const { node, weight } = layer;
+  const biasDims =
+    layer.kind === 'conv'
+      ? [weight.dims[0], ...new Array(weight.dims.length - 2).fill(1)]
+      : [weight.dims[layer.outAxis]];
+  const weightName = (values: Float32Array) => e.tensor('rule_weight', values, weight.dims);
+  const apply = (x: string, w: Float32Array, b: Float32Array | undefined): string => {
+    const wn = weightName(w);
+    const out =
+      layer.kind === 'matmul' ? e.op('MatMul', [x, wn]) : e.replay({ ...node, output: [] }, [x, wn])[0];
+    return b ? e.add(out, e.tensor('rule_bias', b, biasDims)) : out;
+  };
+  const transpose = (s: string, w: Float32Array): string => {
+    const wn = weightName(w);
+    if (layer.kind === 'conv') return convInputGrad(e, node, s, wn);
+    if (layer.kind === 'gemm') return gemmInputGrad(e, node, s, wn);
+    return matmulGrads(e, node, s, [true, false], wn)[0]!;
+  };
+  const x = layer.x;
+  const relevance = () => e.mul(layer.z, g);
+  const stabilised = (r: string, den: string, eps: number) => {
+    const sign = e.where(e.op('GreaterOrEqual', [den, e.f32(0)]), e.f32(eps), e.f32(-eps));
+    return e.safeDiv(r, e.add(den, sign));
+  };
+  const fromRelevance = (rel: string): LinearRuleResult => ({ gradient: e.safeDiv(rel, x), relevance: rel });
+  const w = weight.values;
+  const b = layer.bias;
+  switch (rule.kind) {
+    case 'gradient':
+      return { gradient: transpose(g, w) };
+    case 'pattern':
+      return { gradient: transpose(g, storedLayout(layer, Float32Array.from(rule.weight.data))) };
+    case 'epsilon':
+      return { gradient: transpose(stabilised(relevance(), layer.z, rule.epsilon), w) };
+    case 'gamma': {
+      const w2 = w.map((v) => v + rule.gamma * Math.max(v, 0));
+      const b2 = b?.map((v) => v + rule.gamma * Math.max(v, 0));
+      return {
+        gradient: transpose(
+          stabilised(relevance(), apply(x, w2, b2), rule.epsilon ?? defaultGammaEpsilon),
+          w2,
+        ),
+      };
+    }
+    case 'z-plus': {
+      const wp = pos(w);
+      return { gradient: transpose(e.safeDiv(relevance(), apply(x, wp, b && pos(b))), wp) };
+    }
+    case 'alpha-beta': {
+      const xp = e.op('Relu', [x]);
+      const xn = e.sub(x, xp);
+      const wp = pos(w);
+      const wn = neg(w);
+      const r = relevance();
+      const sPos = e.safeDiv(r, e.add(apply(xp, wp, b && pos(b)), apply(xn, wn, undefined)));
+      const sNeg = e.safeDiv(r, e.add(apply(xp, wn, b && neg(b)), apply(xn, wp, undefined)));
+      const scale = (t: string, k: number) => e.mul(t, e.f32(k));
+      const forPos = e.sub(scale(transpose(sPos, wp), rule.alpha), scale(transpose(sNeg, wn), rule.beta));
+      const forNeg = e.sub(scale(transpose(sPos, wn), rule.alpha), scale(transpose(sNeg, wp), rule.beta));
+      return { gradient: e.where(e.op('GreaterOrEqual', [x, e.f32(0)]), forPos, forNeg) };
+    }
+    case 'z-box': {
+      const low = inputs.low!;
+      const high = inputs.high!;
+      const wp = pos(w);
+      const wn = neg(w);
+      const den = e.sub(e.sub(apply(x, w, undefined), apply(low, wp, undefined)), apply(high, wn, undefined));
+      const s = e.safeDiv(relevance(), den);
+      const rel = e.sub(
+        e.sub(e.mul(x, transpose(s, w)), e.mul(low, transpose(s, wp))),
+        e.mul(high, transpose(s, wn)),
+      );
+      return fromRelevance(rel);
+    }
+    case 'w-square':
+    case 'flat': {
+      const w2 = rule.kind === 'flat' ? new Float32Array(countOf(weight.dims)).fill(1) : w.map((v) => v * v);
+      const den = apply(e.onesLike(x), w2, undefined);
+      return fromRelevance(transpose(e.safeDiv(relevance(), den), w2));
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { InputError, type LayerInfo, type WeightParam, type WeightTransform } from '@xlens/core';
+import { attrInt, type GraphInfo } from './graph/graph-info.js';
+import { shallowCopy } from './graph/prepare.js';
+import { floatTensor, tensorFloat32 } from './proto/tensor-data.js';
+import { DataType, type OnnxModel, type OnnxNode } from './proto/types.js';
+
+function transpose2d(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = values[i * cols + j];
+  return out;
+}
+
+/** The parameters of one node: input index, role, and whether its stored layout is the transpose of the canonical one. */
+function paramsOf(
+  node: OnnxNode,
+  info: GraphInfo,
+): Array<{ index: number; role: WeightParam['role']; transposed: boolean }> {
+  const linearProducer = (t: string) => ['MatMul', 'Gemm', 'Conv'].includes(info.producerOf(t)?.opType ?? '');
+  switch (node.opType) {
+    case 'Conv':
+    case 'ConvTranspose':
+      return [
+        { index: 1, role: 'weight', transposed: false },
+        { index: 2, role: 'bias', transposed: false },
+      ];
+    case 'Gemm':
+      return [
+        { index: 1, role: 'weight', transposed: !attrInt(node, 'transB', 0) },
+        { index: 2, role: 'bias', transposed: false },
+      ];
+    case 'MatMul':
+      return [{ index: 1, role: 'weight', transposed: true }];
+    case 'BatchNormalization':
+      return [
+        { index: 1, role: 'weight', transposed: false },
+        { index: 2, role: 'bias', transposed: false },
+        { index: 3, role: 'other', transposed: false },
+        { index: 4, role: 'other', transposed: false },
+      ];
+    case 'PRelu':
+      return [{ index: 1, role: 'weight', transposed: false }];
+    case 'Add':
+      return node.input.flatMap((x, i) =>
+        linearProducer(node.input[1 - i] ?? '') && info.constants.has(x)
+          ? [{ index: i, role: 'bias' as const, transposed: false }]
+          : [],
+      );
+    default:
+      return [];
+  }
+}
+
+/**
+ * A copy of the model whose float initializers went through `transform`, handed over in the
+ * canonical layout of `WeightParam` (Conv O×I×kH×kW as stored; Gemm/MatMul weights as out×in,
+ * transposed back when the node stores in×out). Each initializer is transformed once, under the
+ * first layer that uses it.
+ */
+export function deriveModel(
+  model: OnnxModel,
+  info: GraphInfo,
+  layerOf: (tensor: string) => string,
+  layers: readonly LayerInfo[],
+  transform: WeightTransform,
+): OnnxModel {
+  const next = shallowCopy(model);
+  const index = new Map(next.graph.initializer.map((t, i) => [t.name ?? '', i]));
+  const done = new Set<string>();
+  for (const node of info.nodes) {
+    const layer = layerOf(node.output[0]);
+    const layerIndex = layers.findIndex((l) => l.name === layer);
+    if (layerIndex < 0) continue;
+    for (const p of paramsOf(node, info)) {
+      const name = node.input[p.index];
+      const at = name ? index.get(name) : undefined;
+      if (!name || at === undefined || done.has(name)) continue;
+      const t = next.graph.initializer[at];
+      if (t.dataType !== DataType.FLOAT) continue;
+      done.add(name);
+      const stored = tensorFloat32(t);
+      const [rows, cols] = t.dims;
+      const flip = p.transposed && t.dims.length === 2;
+      const values = flip ? transpose2d(stored, rows, cols) : stored;
+      const shape = flip ? [cols, rows] : [...t.dims];
+      const out = transform({ layer, layerIndex, role: p.role, shape, values });
+      if (out === undefined) continue;
+      if (out.length !== values.length) {
+        throw new InputError(
+          'invalid-shape',
+          `weight transform returned ${out.length} values for ${layer} (${name}); expected ${values.length}`,
+        );
+      }
+      next.graph.initializer[at] = floatTensor(name, flip ? transpose2d(out, cols, rows) : out, t.dims);
+    }
+  }
+  return next;
+}

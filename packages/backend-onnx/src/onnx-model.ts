@@ -1,0 +1,344 @@
+import {
+  type BackwardRequest,
+  type BackwardResult,
+  type Capability,
+  type CaptureResult,
+  type ChannelScaling,
+  findLayer,
+  firstNonFinite,
+  InputError,
+  type LayerInfo,
+  type Layout,
+  type Model,
+  type ModelInfo,
+  type OutputKind,
+  sameShape,
+  type Tensor,
+  validateInput,
+  type WeightTransform,
+  XlensError,
+} from '@xlens/core';
+import { type BackwardPlanInput, BackwardRunner } from './backward-runner.js';
+import { deriveModel } from './derive.js';
+import { GraphInfo } from './graph/graph-info.js';
+import { type PreparedModel, prepareModel, shallowCopy } from './graph/prepare.js';
+import { probeGraph } from './graph/probe.js';
+import { fusedLayerHints, itemShape, listLayers } from './layer-list.js';
+import { decodeOnnxModel, readOnnxModel } from './proto/codec.js';
+import type { OnnxModel } from './proto/types.js';
+import { scaledGraph } from './scaled-graph.js';
+import { createSession, floatInput, floatOutput, type ort, runSession } from './session.js';
+
+/** Options of `fromOnnx`. */
+export interface OnnxModelOptions {
+  /** Name for reports (default: the graph name or file name). */
+  readonly name?: string;
+  /** Class labels, index-aligned with the outputs. */
+  readonly labels?: readonly string[];
+  /** Valid input range after preprocessing (see `ModelInfo.inputRange`). */
+  readonly inputRange?: ModelInfo['inputRange'];
+  /** Whether the output is logits (default) or probabilities. */
+  readonly outputKind?: OutputKind;
+  /** ORT intra-op threads per session (default: ORT's choice). */
+  readonly intraOpThreads?: number;
+  /** Graph input to feed, when the model has several. */
+  readonly inputName?: string;
+  /** Graph output to explain (default: the first). */
+  readonly outputName?: string;
+  /** Input layout; default NCHW unless the input is `[N, H, W, C]` with C ∈ {1, 3, 4} and H > 4. */
+  readonly layout?: Layout;
+  /** Item shape for models whose input dims are symbolic (e.g. `[3, 224, 224]`). */
+  readonly inputShape?: readonly number[];
+}
+
+const allCapabilities: readonly Capability[] = [
+  'layers',
+  'capture',
+  'gradients',
+  'layer-gradients',
+  'relu-rules',
+  'linear-rules',
+  'derive',
+];
+
+function guessLayout(dims: readonly number[]): Layout {
+  return dims.length === 3 && [1, 3, 4].includes(dims[2]) && dims[0] > 4 && ![1, 3, 4].includes(dims[0])
+    ? 'NHWC'
+    : 'NCHW';
+}
+
+/** Load an ONNX model (a path, with external data resolved next to it, or the bytes) as an xlens `Model`. */
+export async function fromOnnx(source: string | Uint8Array, options: OnnxModelOptions = {}): Promise<Model> {
+  const decoded = typeof source === 'string' ? await readOnnxModel(source) : decodeOnnxModel(source);
+  const fallback =
+    typeof source === 'string' ? (source.split(/[\\/]/).pop() ?? 'onnx') : decoded.graph.name || 'onnx';
+  return createOnnxModel(decoded, { ...options, name: options.name ?? fallback });
+}
+
+/** Build the model around a decoded ONNX graph (used by `fromOnnx` and `derive`). */
+export async function createOnnxModel(decoded: OnnxModel, options: OnnxModelOptions): Promise<Model> {
+  const prepared = prepareModel(decoded, options);
+  let itemDims = prepared.itemDims;
+  if (options.inputShape) {
+    if (
+      options.inputShape.length !== itemDims.length ||
+      options.inputShape.some((d, i) => itemDims[i] > 0 && d !== itemDims[i])
+    ) {
+      throw new InputError(
+        'invalid-shape',
+        `inputShape [${options.inputShape.join(', ')}] does not match the model input [${itemDims.join(', ')}]`,
+      );
+    }
+    itemDims = [...options.inputShape];
+  }
+  if (itemDims.some((d) => d <= 0)) {
+    throw new InputError(
+      'invalid-shape',
+      `model input ${prepared.inputName} has symbolic item dims [${itemDims.join(', ')}]; pass inputShape, e.g. [3, 224, 224]`,
+    );
+  }
+  const info = new GraphInfo(prepared.model);
+  const { dynamicBatch } = await probeGraph(info, prepared.inputName, itemDims, options);
+  const model = new OnnxRuntimeModel({ ...prepared, itemDims }, info, dynamicBatch, options);
+  return model;
+}
+
+/** The `Model` over an ONNX graph. Sessions are created lazily and cached per configuration. */
+class OnnxRuntimeModel implements Model {
+  readonly info: ModelInfo;
+  readonly capabilities: ReadonlySet<Capability> = new Set(allCapabilities);
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private readonly layerList: LayerInfo[];
+  private readonly aliases: ReadonlyMap<string, string>;
+  private readonly runner: BackwardRunner;
+  private disposed = false;
+
+  constructor(
+    private readonly prepared: PreparedModel,
+    private readonly graph: GraphInfo,
+    private readonly dynamicBatch: boolean,
+    private readonly options: OnnxModelOptions,
+  ) {
+    const dims = prepared.itemDims;
+    const layout = options.layout ?? guessLayout(dims);
+    const outputItem = itemShape(graph, prepared.outputName) ?? [];
+    this.info = {
+      name: options.name ?? 'onnx',
+      inputShape: [...dims],
+      layout,
+      numClasses: outputItem.reduce((a, b) => a * b, 1),
+      outputKind: options.outputKind ?? 'logits',
+      ...(options.labels ? { labels: options.labels } : {}),
+      ...(options.inputRange ? { inputRange: options.inputRange } : {}),
+    };
+    const channelsFirst = layout === 'NHWC' && dims.length === 3 ? [dims[2], dims[0], dims[1]] : [...dims];
+    const listed = listLayers(
+      graph,
+      prepared.inputName,
+      channelsFirst,
+      fusedLayerHints(prepared.model.metadataProps),
+    );
+    this.layerList = listed.layers;
+    this.aliases = listed.aliases;
+    this.runner = new BackwardRunner(this, graph, prepared, dynamicBatch);
+  }
+
+  /** @internal Session for a key, built once. */
+  session(key: string, build: () => OnnxModel, what: string): Promise<ort.InferenceSession> {
+    this.alive();
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = createSession(build(), this.options, what);
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
+    }
+    return s;
+  }
+
+  /** @internal Run `session` on `input` (chunked per item when the batch is pinned) and return the named outputs, batch-stacked. */
+  async run(
+    session: ort.InferenceSession,
+    feeds: Record<string, Tensor>,
+    outputs: readonly string[],
+  ): Promise<Record<string, Tensor>> {
+    const n = feeds[this.prepared.inputName].shape[0];
+    const chunks = this.dynamicBatch ? [[0, n]] : Array.from({ length: n }, (_, i) => [i, i + 1]);
+    const parts: Record<string, Float32Array[]> = {};
+    const shapes: Record<string, number[]> = {};
+    for (const [s, e] of chunks) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) {
+        const item = t.data.length / t.shape[0];
+        ortFeeds[name] = floatInput(t.data.subarray(s * item, e * item), [e - s, ...t.shape.slice(1)]);
+      }
+      const result = await runSession(session, ortFeeds, outputs);
+      for (const o of outputs) {
+        parts[o] ??= [];
+        parts[o].push(floatOutput(result[o]));
+        shapes[o] = [...result[o].dims];
+      }
+    }
+    const out: Record<string, Tensor> = {};
+    for (const o of outputs) {
+      const total = parts[o].reduce((a, p) => a + p.length, 0);
+      const data = parts[o].length === 1 ? parts[o][0] : new Float32Array(total);
+      if (parts[o].length > 1) {
+        let offset = 0;
+        for (const p of parts[o]) {
+          data.set(p, offset);
+          offset += p.length;
+        }
+      }
+      out[o] = { data, shape: chunks.length > 1 ? [n, ...shapes[o].slice(1)] : shapes[o] };
+    }
+    return out;
+  }
+
+  /** @internal Per-item shape of a tensor as reported in the contract. */
+  itemShapeOf(name: string): number[] {
+    if (name === this.prepared.inputName) return [...this.layerList[0].outputShape];
+    return itemShape(this.graph, name) ?? [];
+  }
+
+  /** @internal The input batch channels-first (the input "layer" activation). */
+  inputChannelsFirst(input: Tensor): Tensor {
+    if (this.info.layout !== 'NHWC' || input.shape.length !== 4) return input;
+    const [n, h, w, c] = input.shape;
+    const out = new Float32Array(input.data.length);
+    for (let b = 0; b < n; b++)
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++)
+          for (let k = 0; k < c; k++)
+            out[((b * c + k) * h + y) * w + x] = input.data[((b * h + y) * w + x) * c + k];
+    return { data: out, shape: [n, c, h, w] };
+  }
+
+  /**
+   * @internal The tensor a layer name addresses: a listed layer, or any other float tensor of the
+   * graph (e.g. a pre-activation hidden inside a fused layer). Unknown names throw `unknown-layer`.
+   */
+  resolve(name: string): string {
+    if (typeof name === 'string' && (name === this.prepared.inputName || this.graph.facts.has(name))) {
+      const dtype = this.graph.dtype(name);
+      if (name === this.prepared.inputName || dtype === 1) return name;
+    }
+    return findLayer(this, name).name;
+  }
+
+  alive(): void {
+    if (this.disposed) throw new XlensError('disposed', `${this.info.name} was disposed`);
+  }
+
+  async forward(input: Tensor): Promise<Tensor> {
+    this.alive();
+    validateInput(this, input);
+    const out = this.prepared.outputName;
+    const session = await this.session('forward', () => this.prepared.model, 'model');
+    const result = await this.run(session, { [this.prepared.inputName]: input }, [out]);
+    return { data: result[out].data, shape: [input.shape[0], this.info.numClasses] };
+  }
+
+  layers(): readonly LayerInfo[] {
+    this.alive();
+    return this.layerList;
+  }
+
+  async capture(input: Tensor, names: readonly string[]): Promise<CaptureResult> {
+    this.alive();
+    validateInput(this, input);
+    for (const name of names) this.resolve(name);
+    const wanted = [
+      ...new Set(names.filter((n) => n !== this.prepared.inputName && n !== this.prepared.outputName)),
+    ].sort();
+    const session = await this.session(
+      `capture:${JSON.stringify(wanted)}`,
+      () => this.withOutputs(wanted),
+      'model with captures',
+    );
+    const outputName = this.prepared.outputName;
+    const result = await this.run(session, { [this.prepared.inputName]: input }, [outputName, ...wanted]);
+    const n = input.shape[0];
+    const activations: Record<string, Tensor> = {};
+    for (const name of names) {
+      activations[name] =
+        name === this.prepared.inputName
+          ? this.inputChannelsFirst(input)
+          : { data: result[name].data, shape: [n, ...this.itemShapeOf(name)] };
+    }
+    return { output: { data: result[outputName].data, shape: [n, this.info.numClasses] }, activations };
+  }
+
+  async forwardScaled(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
+    this.alive();
+    validateInput(this, input);
+    const target = this.resolve(scaling?.layer);
+    const item = this.itemShapeOf(target);
+    const n = input.shape[0];
+    const scale = scaling.scale;
+    if (!scale || !sameShape(scale.shape, [n, item[0]]) || scale.data.length !== n * item[0]) {
+      throw new InputError(
+        'invalid-shape',
+        `scale for layer ${scaling.layer} has shape [${scale?.shape?.join(', ')}]; expected [${n}, ${item[0]}] (items × channels)`,
+      );
+    }
+    if (firstNonFinite(scale.data) >= 0)
+      throw new InputError('non-finite-input', 'channel scale contains NaN or infinite values');
+    let scaleInput = '';
+    const session = await this.session(
+      `scaled:${target}`,
+      () => {
+        const built = scaledGraph(this.prepared.model, target, item.length + 1);
+        return built.model;
+      },
+      'model with channel scaling',
+    );
+    scaleInput = session.inputNames.find((x) => x.startsWith('xlens/scale')) ?? 'xlens/scale';
+    const out = this.prepared.outputName === target ? session.outputNames[0] : this.prepared.outputName;
+    const result = await this.run(session, { [this.prepared.inputName]: input, [scaleInput]: scale }, [out]);
+    return { data: result[out].data, shape: [n, this.info.numClasses] };
+  }
+
+  private withOutputs(names: readonly string[]): OnnxModel {
+    const m = shallowCopy(this.prepared.model);
+    for (const name of names) m.graph.output.push({ name });
+    return m;
+  }
+
+  async backward(request: BackwardRequest): Promise<BackwardResult> {
+    this.alive();
+    validateInput(this, request?.input);
+    return this.runner.backward(request as BackwardPlanInput);
+  }
+
+  async derive(transform: WeightTransform): Promise<Model> {
+    this.alive();
+    const next = deriveModel(
+      this.prepared.model,
+      this.graph,
+      (t) => this.aliases.get(t) ?? t,
+      this.layerList,
+      transform,
+    );
+    const copy = new OnnxRuntimeModel(
+      { ...this.prepared, model: next },
+      new GraphInfo(next, this.graph.facts),
+      this.dynamicBatch,
+      this.options,
+    );
+    return copy;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) {
+      try {
+        await (await s).release();
+      } catch {
+        // A session that failed to build has nothing to release.
+      }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { UnsupportedError } from '@xlens/core';
+import * as ort from 'onnxruntime-node';
+import { encodeOnnxModel } from './proto/codec.js';
+import type { OnnxModel } from './proto/types.js';
+
+/** Options for ORT sessions. */
+export interface SessionOptions {
+  /** Threads ORT may use inside one operator (default: ORT's choice). */
+  readonly intraOpThreads?: number;
+}
+
+/** An ORT session over an encoded model; ORT's errors become `invalid-model` with the cause kept. */
+export async function createSession(
+  model: OnnxModel,
+  options: SessionOptions,
+  what: string,
+): Promise<ort.InferenceSession> {
+  const bytes = encodeOnnxModel(model);
+  const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
+  try {
+    return await ort.InferenceSession.create(bytes, sessionOptions);
+  } catch (error) {
+    throw new UnsupportedError(
+      'invalid-model',
+      `ONNX Runtime could not load the ${what}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** A float32 ORT tensor. */
+export function floatInput(data: Float32Array, dims: readonly number[]): ort.Tensor {
+  return new ort.Tensor('float32', data, [...dims]);
+}
+
+/** The values of an ORT result as float32 (copying when the result has another numeric type). */
+export function floatOutput(t: ort.Tensor): Float32Array {
+  const d = t.data;
+  if (d instanceof Float32Array) return d;
+  if (d instanceof BigInt64Array || d instanceof BigUint64Array)
+    return Float32Array.from(d, (v) => Number(v));
+  if (Array.isArray(d))
+    throw new UnsupportedError('unsupported', `tensor of type ${t.type} cannot be read as numbers`);
+  return Float32Array.from(d as ArrayLike<number>);
+}
+
+/** Run a session, turning ORT failures into typed errors. */
+export async function runSession(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  outputs: readonly string[],
+): Promise<Record<string, ort.Tensor>> {
+  try {
+    return await session.run(feeds, [...outputs]);
+  } catch (error) {
+    throw new UnsupportedError(
+      'unsupported',
+      `ONNX Runtime failed to run the model: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+export type { ort };
