@@ -1,4 +1,4 @@
-import { type Tensor, concatBatch, sliceBatch } from './tensor.js';
+import { concatBatch, sliceBatch, type Tensor } from './tensor.js';
 
 /** `[start, end)` ranges covering `total` in steps of `size`. */
 export function chunkRanges(total: number, size: number): Array<[number, number]> {
@@ -9,7 +9,11 @@ export function chunkRanges(total: number, size: number): Array<[number, number]
 }
 
 /** Run `fn` over chunks of the first axis and stack the results. */
-export async function mapChunks(input: Tensor, size: number, fn: (chunk: Tensor, start: number) => Promise<Tensor>): Promise<Tensor> {
+export async function mapChunks(
+  input: Tensor,
+  size: number,
+  fn: (chunk: Tensor, start: number) => Promise<Tensor>,
+): Promise<Tensor> {
   const parts: Tensor[] = [];
   for (const [s, e] of chunkRanges(input.shape[0], size)) parts.push(await fn(sliceBatch(input, s, e), s));
   return concatBatch(parts);

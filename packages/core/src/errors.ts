@@ -68,7 +68,11 @@ export class CapabilityError extends XlensError {
 
 /** The backend cannot do what was asked (an op, a rule, a model format). */
 export class UnsupportedError extends XlensError {
-  constructor(code: 'unsupported' | 'unsupported-op' | 'unsupported-rule' | 'invalid-model', message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: 'unsupported' | 'unsupported-op' | 'unsupported-rule' | 'invalid-model',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
     this.name = 'UnsupportedError';
   }

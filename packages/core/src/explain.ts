@@ -1,11 +1,11 @@
 import { chunkRanges } from './batching.js';
-import { CapabilityError, InputError, RegistryError, XlensError } from './errors.js';
+import { CapabilityError, InputError, OptionError, RegistryError, XlensError } from './errors.js';
 import type {
   Attribution,
   ExplainContext,
-  ExplainOptions,
   Explainer,
   ExplainerSpec,
+  ExplainOptions,
   GradientRequest,
   GradientResult,
   MethodResult,
@@ -17,7 +17,7 @@ import type { BackwardResult, Model } from './model.js';
 import { createRng } from './ops/random.js';
 import { mergeOptions, runOptionKeys } from './options.js';
 import { checkScoreKind, resolveTarget, scoreCotangent, scoreOf, targetNeedsForward } from './targets.js';
-import { type Tensor, concatBatch, firstNonFinite, sizeOf, sliceBatch } from './tensor.js';
+import { concatBatch, firstNonFinite, sizeOf, sliceBatch, type Tensor } from './tensor.js';
 
 /** Default number of items per model pass for methods that expand their input. */
 export const defaultBatchSize = 16;
@@ -33,21 +33,33 @@ export function validateInput(model: Model, input: Tensor): void {
   const expected = model.info.inputShape;
   const shown = `[N, ${expected.join(', ')}] (${model.info.layout})`;
   if (input.shape.length !== expected.length + 1) {
-    throw new InputError('invalid-shape', `input has rank ${input.shape.length} (shape [${input.shape.join(', ')}]); ${model.info.name} expects rank ${expected.length + 1}: ${shown}`);
+    throw new InputError(
+      'invalid-shape',
+      `input has rank ${input.shape.length} (shape [${input.shape.join(', ')}]); ${model.info.name} expects rank ${expected.length + 1}: ${shown}`,
+    );
   }
   for (let i = 0; i < expected.length; i++) {
     if (expected[i] >= 0 && input.shape[i + 1] !== expected[i]) {
-      throw new InputError('invalid-shape', `input shape [${input.shape.join(', ')}] does not match ${shown} at axis ${i + 1}`);
+      throw new InputError(
+        'invalid-shape',
+        `input shape [${input.shape.join(', ')}] does not match ${shown} at axis ${i + 1}`,
+      );
     }
   }
   if (input.shape[0] < 1) throw new InputError('invalid-shape', 'input batch is empty');
   if (input.data.length !== sizeOf(input.shape)) {
-    throw new InputError('invalid-shape', `input has ${input.data.length} values but shape [${input.shape.join(', ')}] needs ${sizeOf(input.shape)}`);
+    throw new InputError(
+      'invalid-shape',
+      `input has ${input.data.length} values but shape [${input.shape.join(', ')}] needs ${sizeOf(input.shape)}`,
+    );
   }
   const bad = firstNonFinite(input.data);
   if (bad >= 0) {
     const per = sizeOf(input.shape.slice(1));
-    throw new InputError('non-finite-input', `input contains ${input.data[bad]} (item ${Math.floor(bad / per)}, flat index ${bad % per}): NaN and infinite values cannot be explained`);
+    throw new InputError(
+      'non-finite-input',
+      `input contains ${input.data[bad]} (item ${Math.floor(bad / per)}, flat index ${bad % per}): NaN and infinite values cannot be explained`,
+    );
   }
 }
 
@@ -62,19 +74,26 @@ export function checkCapabilities(method: string, requires: readonly string[], m
     'linear-rules': 'backward',
     derive: 'derive',
   };
-  const missing = requires.filter((c) => !model.capabilities.has(c as never) || typeof model[members[c]] !== 'function');
+  const missing = requires.filter(
+    (c) => !model.capabilities.has(c as never) || typeof model[members[c]] !== 'function',
+  );
   if (missing.length > 0) {
     const has = [...model.capabilities].join(', ') || 'forward only';
-    throw new CapabilityError(`${method} needs ${missing.join(', ')}, which ${model.info.name} does not offer (it has: ${has})`);
+    throw new CapabilityError(
+      `${method} needs ${missing.join(', ')}, which ${model.info.name} does not offer (it has: ${has})`,
+    );
   }
 }
 
 function checkRunOptions(options: RunOptions): void {
   if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
-    throw new XlensError('invalid-option', `batchSize = ${options.batchSize} is invalid; expected an integer ≥ 1`);
+    throw new OptionError(
+      'invalid-option',
+      `batchSize = ${options.batchSize} is invalid; expected an integer ≥ 1`,
+    );
   }
   if (options.seed !== undefined && !Number.isInteger(options.seed)) {
-    throw new XlensError('invalid-option', `seed = ${options.seed} is invalid; expected an integer`);
+    throw new OptionError('invalid-option', `seed = ${options.seed} is invalid; expected an integer`);
   }
   if (options.score !== undefined) checkScoreKind(options.score);
 }
@@ -135,7 +154,8 @@ function makeContext<O>(parts: ContextParts): ExplainContext<O> {
     outputCotangent(output, items) {
       if (!target.classes) {
         const out = new Float32Array(items.length * k);
-        for (let i = 0; i < items.length; i++) out.set(target.cotangent!.data.subarray(items[i] * k, (items[i] + 1) * k), i * k);
+        for (let i = 0; i < items.length; i++)
+          out.set(target.cotangent!.data.subarray(items[i] * k, (items[i] + 1) * k), i * k);
         return { data: out, shape: [items.length, k] };
       }
       return scoreCotangent(output, classesFor(items), k, target.score);
@@ -150,10 +170,17 @@ function makeContext<O>(parts: ContextParts): ExplainContext<O> {
     },
     async gradient(req: GradientRequest): Promise<GradientResult> {
       const m = req.model ?? model;
-      if (!m.backward) throw new CapabilityError(`${method} needs gradients, which ${m.info.name} does not offer`);
+      if (!m.backward)
+        throw new CapabilityError(`${method} needs gradients, which ${m.info.name} does not offer`);
       const rows = req.input.shape[0];
-      if (req.cotangent && (req.cotangent.shape.length !== 2 || req.cotangent.shape[0] !== rows || req.cotangent.shape[1] !== k)) {
-        throw new InputError('invalid-shape', `${method}: cotangent has shape [${req.cotangent.shape.join(', ')}]; expected [${rows}, ${k}]`);
+      if (
+        req.cotangent &&
+        (req.cotangent.shape.length !== 2 || req.cotangent.shape[0] !== rows || req.cotangent.shape[1] !== k)
+      ) {
+        throw new InputError(
+          'invalid-shape',
+          `${method}: cotangent has shape [${req.cotangent.shape.join(', ')}]; expected [${rows}, ${k}]`,
+        );
       }
       const items = rowItems(rows, req.items);
       const results: BackwardResult[] = [];
@@ -184,7 +211,10 @@ function makeContext<O>(parts: ContextParts): ExplainContext<O> {
         const got = results.map(pick);
         return got.every((t) => t !== undefined) ? concatBatch(got as Tensor[]) : undefined;
       };
-      const joinMap = (names: readonly string[] | undefined, pick: (r: BackwardResult) => Readonly<Record<string, Tensor>> | undefined) => {
+      const joinMap = (
+        names: readonly string[] | undefined,
+        pick: (r: BackwardResult) => Readonly<Record<string, Tensor>> | undefined,
+      ) => {
         const out: Record<string, Tensor> = {};
         for (const name of names ?? []) out[name] = concatBatch(results.map((r) => pick(r)![name]));
         return out;
@@ -199,16 +229,35 @@ function makeContext<O>(parts: ContextParts): ExplainContext<O> {
     },
     async run(explainer, input, options, m = model) {
       if (input.shape[0] !== parts.input.shape[0]) {
-        throw new InputError('invalid-shape', `${method}: nested run got ${input.shape[0]} items for a batch of ${parts.input.shape[0]}`);
+        throw new InputError(
+          'invalid-shape',
+          `${method}: nested run got ${input.shape[0]} items for a batch of ${parts.input.shape[0]}`,
+        );
       }
       checkCapabilities(explainer.id, explainer.requires, m);
-      const merged = mergeOptions(explainer.id, explainer.defaults, explainer.options, options as Record<string, unknown>);
+      const merged = mergeOptions(
+        explainer.id,
+        explainer.defaults,
+        explainer.options,
+        options as Record<string, unknown>,
+      );
       explainer.validate?.(merged, m, input);
-      const child = makeContext<typeof merged>({ ...parts, method: explainer.id, model: m, input, options: merged, reportProgress: false });
+      const child = makeContext<typeof merged>({
+        ...parts,
+        method: explainer.id,
+        model: m,
+        input,
+        options: merged,
+        reportProgress: false,
+      });
       return explainer.attribute(child);
     },
     resolve(id) {
-      if (!run.registry) throw new RegistryError('unknown-method', `${method} needs a registry to find method ${JSON.stringify(id)}; pass { registry } in the options`);
+      if (!run.registry)
+        throw new RegistryError(
+          'unknown-method',
+          `${method} needs a registry to find method ${JSON.stringify(id)}; pass { registry } in the options`,
+        );
       return run.registry.get(id);
     },
   };
@@ -231,7 +280,12 @@ export async function explain<O extends object>(
   validateInput(model, input);
   checkRunOptions(run);
   checkCapabilities(explainer.id, explainer.requires, model);
-  const merged = mergeOptions(explainer.id, explainer.defaults, explainer.options, options as Record<string, unknown>);
+  const merged = mergeOptions(
+    explainer.id,
+    explainer.defaults,
+    explainer.options,
+    options as Record<string, unknown>,
+  );
   explainer.validate?.(merged, model, input);
   const score = run.score ?? 'logit';
   const n = input.shape[0];
@@ -239,11 +293,20 @@ export async function explain<O extends object>(
   if (targetNeedsForward(target)) {
     // Predict before resolving so `top1` also validates the target path; chunked like everything else.
     const parts: Tensor[] = [];
-    for (const [s, e] of chunkRanges(n, run.batchSize ?? defaultBatchSize)) parts.push(await model.forward(sliceBatch(input, s, e)));
+    for (const [s, e] of chunkRanges(n, run.batchSize ?? defaultBatchSize))
+      parts.push(await model.forward(sliceBatch(input, s, e)));
     predictions = concatBatch(parts);
   }
   const resolved = resolveTarget(target, model.info, n, score, predictions);
-  const ctx = makeContext<O>({ method: explainer.id, model, input, target: resolved, options: merged, run, reportProgress: true });
+  const ctx = makeContext<O>({
+    method: explainer.id,
+    model,
+    input,
+    target: resolved,
+    options: merged,
+    run,
+    reportProgress: true,
+  });
   const result: MethodResult = await explainer.attribute(ctx);
   const runUsed: Record<string, unknown> = {};
   for (const key of runOptionKeys) {
@@ -259,7 +322,12 @@ export async function explain<O extends object>(
     coarse: result.coarse,
     targets: resolved.classes ? Array.from(resolved.classes) : null,
     score: resolved.score,
-    options: { ...(merged as Record<string, unknown>), batchSize: run.batchSize ?? defaultBatchSize, seed: run.seed ?? 0, ...runUsed },
+    options: {
+      ...(merged as Record<string, unknown>),
+      batchSize: run.batchSize ?? defaultBatchSize,
+      seed: run.seed ?? 0,
+      ...runUsed,
+    },
     timing: { milliseconds: performance.now() - started },
     extras: result.extras ?? {},
     warnings: result.warnings ?? [],

@@ -1,6 +1,6 @@
 import type { Capability, Model } from './model.js';
-import type { BackwardRules } from './rules.js';
 import type { Rng } from './ops/random.js';
+import type { BackwardRules } from './rules.js';
 import type { Tensor } from './tensor.js';
 
 /** The method families of xlens. */
@@ -32,7 +32,13 @@ export interface ResolvedTarget {
 
 /** Metadata of one option, for validation, CLI parsing and listings. */
 export type OptionSpec =
-  | { readonly type: 'number'; readonly doc: string; readonly min?: number; readonly max?: number; readonly unit?: string }
+  | {
+      readonly type: 'number';
+      readonly doc: string;
+      readonly min?: number;
+      readonly max?: number;
+      readonly unit?: string;
+    }
   | { readonly type: 'integer'; readonly doc: string; readonly min?: number; readonly max?: number }
   | { readonly type: 'boolean'; readonly doc: string }
   | { readonly type: 'enum'; readonly doc: string; readonly values: readonly string[] }
@@ -63,7 +69,7 @@ export interface RunOptions {
   /** Aborts long work between passes. */
   readonly signal?: AbortSignal;
   /** Resolves method ids for wrappers (SmoothGrad over `base`). */
-  readonly registry?: { get(id: string): Explainer<any> };
+  readonly registry?: { get(id: string): AnyExplainer };
 }
 
 /** Options a user passes: any subset of the method's options plus the run options. */
@@ -116,9 +122,14 @@ export interface ExplainContext<O> {
   /** Forward in chunks of `batchSize`. */
   forward(input: Tensor, model?: Model): Promise<Tensor>;
   /** Run another explainer on (possibly perturbed) input with the same targets and run options. */
-  run<P extends object>(explainer: Explainer<P>, input: Tensor, options?: Partial<P>, model?: Model): Promise<MethodResult>;
+  run<P extends object>(
+    explainer: Explainer<P>,
+    input: Tensor,
+    options?: Partial<P>,
+    model?: Model,
+  ): Promise<MethodResult>;
   /** Look up a method by id in `RunOptions.registry`. */
-  resolve(id: string): Explainer<any>;
+  resolve(id: string): AnyExplainer;
 }
 
 /** A joined backward result. */
@@ -178,7 +189,12 @@ export interface ExplainerSpec<O extends object> {
 /** A registered, callable method. */
 export interface Explainer<O extends object = Record<string, unknown>> extends ExplainerSpec<O> {
   /** Validate everything, then run. Same as core's `explain(this, ...)`. */
-  explain(model: Model, input: Tensor, target?: TargetSpec, options?: ExplainOptions<O>): Promise<Attribution>;
+  explain(
+    model: Model,
+    input: Tensor,
+    target?: TargetSpec,
+    options?: ExplainOptions<O>,
+  ): Promise<Attribution>;
 }
 
 /** The result of an explain call: raw map per item plus everything needed to reproduce it. */
@@ -198,3 +214,10 @@ export interface Attribution {
   readonly extras: Readonly<Record<string, number | readonly number[]>>;
   readonly warnings: readonly string[];
 }
+
+/**
+ * A method whatever its option type: what registries and wrappers hold, since the methods they
+ * mix have different options.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: options are checked per method by mergeOptions at run time.
+export type AnyExplainer = Explainer<any>;

@@ -21,7 +21,10 @@ export function fromFunction(
       const data = out instanceof Float32Array ? out : out.data;
       const n = input.shape[0];
       if (data.length !== n * full.numClasses) {
-        throw new InputError('invalid-shape', `${full.name} returned ${data.length} values for ${n} items; expected ${n}×${full.numClasses}`);
+        throw new InputError(
+          'invalid-shape',
+          `${full.name} returned ${data.length} values for ${n} items; expected ${n}×${full.numClasses}`,
+        );
       }
       return { data, shape: [n, full.numClasses] };
     },

@@ -3,20 +3,34 @@
  * backend-neutral `Model` with optional capabilities, declarative backward rules, the explainer
  * descriptor, `explain()`, a registry instance, typed errors. No runtime dependencies.
  */
-export * from './errors.js';
-export * from './tensor.js';
-export type * from './model.js';
-export * from './rules.js';
-export type * from './explainer.js';
-export { explain, defineExplainer, validateInput, checkCapabilities, defaultBatchSize } from './explain.js';
-export { Registry } from './registry.js';
-export { mergeOptions, parseOptionValue, runOptionKeys } from './options.js';
-export { resolveTarget, scoreCotangent, scoreOf, argmaxRows, topK, checkScoreKind } from './targets.js';
+
 export { chunkRanges, mapChunks } from './batching.js';
+export * from './errors.js';
+export { checkCapabilities, defaultBatchSize, defineExplainer, explain, validateInput } from './explain.js';
+export type * from './explainer.js';
 export { fromFunction } from './function-model.js';
-export { findLayer, findSpatialLayer, lastSpatialLayer, isSpatial } from './layers.js';
-export { randomizeLayers, multiplicativeNoise } from './weights.js';
+export { findLayer, findSpatialLayer, isSpatial, lastSpatialLayer } from './layers.js';
+export type * from './model.js';
+export {
+  abs,
+  maxAbsPerItem,
+  minMaxPerItem,
+  percentile,
+  percentileClipPerItem,
+  relu,
+} from './ops/normalize.js';
 export { createRng, type Rng } from './ops/random.js';
-export { reduceChannels, imageDims, toChannelsFirst, toChannelsLast, type ChannelReduction } from './ops/reduce.js';
+export {
+  type ChannelReduction,
+  imageDims,
+  reduceChannels,
+  toChannelsFirst,
+  toChannelsLast,
+} from './ops/reduce.js';
 export { resizeBilinear } from './ops/resize.js';
-export { percentile, minMaxPerItem, percentileClipPerItem, maxAbsPerItem, abs, relu } from './ops/normalize.js';
+export { mergeOptions, parseOptionValue, runOptionKeys } from './options.js';
+export { Registry } from './registry.js';
+export * from './rules.js';
+export { argmaxRows, checkScoreKind, resolveTarget, scoreCotangent, scoreOf, topK } from './targets.js';
+export * from './tensor.js';
+export { multiplicativeNoise, randomizeLayers } from './weights.js';

@@ -20,8 +20,13 @@ export function findLayer(model: Model, name: string): LayerInfo {
   const found = layers.find((l) => l.name === name);
   if (found) return found;
   const names = layers.map((l) => l.name);
-  const close = names.filter((n) => n.toLowerCase().includes(name.toLowerCase()) || name.toLowerCase().includes(n.toLowerCase()));
-  const hint = close.length > 0 ? `did you mean ${close.slice(0, 5).join(', ')}?` : `layers: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}`;
+  const close = names.filter(
+    (n) => n.toLowerCase().includes(name.toLowerCase()) || name.toLowerCase().includes(n.toLowerCase()),
+  );
+  const hint =
+    close.length > 0
+      ? `did you mean ${close.slice(0, 5).join(', ')}?`
+      : `layers: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}`;
   throw new LayerError('unknown-layer', `${model.info.name} has no layer ${JSON.stringify(name)}; ${hint}`);
 }
 
@@ -29,7 +34,10 @@ export function findLayer(model: Model, name: string): LayerInfo {
 export function findSpatialLayer(model: Model, name: string): LayerInfo {
   const layer = findLayer(model, name);
   if (!isSpatial(layer)) {
-    throw new LayerError('not-spatial-layer', `layer ${name} has output shape [${layer.outputShape.join(', ')}], not a spatial map [C, H, W] with H, W > 1`);
+    throw new LayerError(
+      'not-spatial-layer',
+      `layer ${name} has output shape [${layer.outputShape.join(', ')}], not a spatial map [C, H, W] with H, W > 1`,
+    );
   }
   return layer;
 }
@@ -40,6 +48,10 @@ export function findSpatialLayer(model: Model, name: string): LayerInfo {
  */
 export function lastSpatialLayer(model: Model): LayerInfo {
   const layers = layerList(model);
-  for (let i = layers.length - 1; i >= 0; i--) if (isSpatial(layers[i]) && layers[i].kind !== 'input') return layers[i];
-  throw new LayerError('not-spatial-layer', `${model.info.name} has no layer with a spatial output [C, H, W] (H, W > 1)`);
+  for (let i = layers.length - 1; i >= 0; i--)
+    if (isSpatial(layers[i]) && layers[i].kind !== 'input') return layers[i];
+  throw new LayerError(
+    'not-spatial-layer',
+    `${model.info.name} has no layer with a spatial output [C, H, W] (H, W > 1)`,
+  );
 }

@@ -2,16 +2,29 @@ import { OptionError } from './errors.js';
 import type { OptionSpec, OptionSpecs } from './explainer.js';
 
 /** Keys of `RunOptions`; they are not method options. */
-export const runOptionKeys: ReadonlySet<string> = new Set(['batchSize', 'seed', 'score', 'onProgress', 'signal', 'registry']);
+export const runOptionKeys: ReadonlySet<string> = new Set([
+  'batchSize',
+  'seed',
+  'score',
+  'onProgress',
+  'signal',
+  'registry',
+]);
 
 function checkOne(method: string, key: string, value: unknown, spec: OptionSpec): void {
   const bad = (expect: string): never => {
-    throw new OptionError('invalid-option', `${method}: option ${key} = ${JSON.stringify(value)} is invalid; expected ${expect}`);
+    // String(NaN) rather than JSON's "null", so the message shows the value that was passed.
+    const shown = typeof value === 'number' ? String(value) : JSON.stringify(value);
+    throw new OptionError(
+      'invalid-option',
+      `${method}: option ${key} = ${shown} is invalid; expected ${expect}`,
+    );
   };
   switch (spec.type) {
     case 'number':
     case 'integer': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) bad(spec.type === 'integer' ? 'an integer' : 'a finite number');
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        bad(spec.type === 'integer' ? 'an integer' : 'a finite number');
       const v = value as number;
       if (spec.type === 'integer' && !Number.isInteger(v)) bad('an integer');
       if (spec.min !== undefined && v < spec.min) bad(`a value ≥ ${spec.min}`);
@@ -26,9 +39,12 @@ function checkOne(method: string, key: string, value: unknown, spec: OptionSpec)
       return;
     case 'string':
       if (typeof value !== 'string') bad('a string');
+      if (spec.allowed && !spec.allowed.includes(value as string)) bad(`one of ${spec.allowed.join(', ')}`);
       return;
     case 'numbers':
       if (!Array.isArray(value) && !(value instanceof Float32Array)) bad('a list of numbers');
+      if (!Array.from(value as ArrayLike<unknown>).every((v) => typeof v === 'number' && Number.isFinite(v)))
+        bad('a list of finite numbers');
       return;
     case 'json':
       return;
@@ -51,7 +67,10 @@ export function mergeOptions<O extends object>(
   for (const [key, value] of Object.entries(user ?? {})) {
     if (runOptionKeys.has(key) || value === undefined) continue;
     if (!known.includes(key)) {
-      throw new OptionError('unknown-option', `${method} has no option ${JSON.stringify(key)}; its options are ${known.join(', ') || '(none)'}`);
+      throw new OptionError(
+        'unknown-option',
+        `${method} has no option ${JSON.stringify(key)}; its options are ${known.join(', ') || '(none)'}`,
+      );
     }
     merged[key] = value;
   }
@@ -67,21 +86,32 @@ export function mergeOptions<O extends object>(
  * Parse a textual option value (CLI `name:key=value`) per its spec: numbers, booleans, enums,
  * comma-separated number lists, JSON.
  */
-export function parseOptionValue(method: string, key: string, text: string, spec: OptionSpec | undefined): unknown {
+export function parseOptionValue(
+  method: string,
+  key: string,
+  text: string,
+  spec: OptionSpec | undefined,
+): unknown {
   if (!spec) throw new OptionError('unknown-option', `${method} has no option ${JSON.stringify(key)}`);
   switch (spec.type) {
     case 'number':
     case 'integer': {
       const v = Number(text);
       if (text.trim() === '' || !Number.isFinite(v)) {
-        throw new OptionError('invalid-option', `${method}: option ${key} = ${JSON.stringify(text)} is not a number`);
+        throw new OptionError(
+          'invalid-option',
+          `${method}: option ${key} = ${JSON.stringify(text)} is not a number`,
+        );
       }
       return v;
     }
     case 'boolean':
       if (text === 'true' || text === '1') return true;
       if (text === 'false' || text === '0') return false;
-      throw new OptionError('invalid-option', `${method}: option ${key} = ${JSON.stringify(text)} is not true or false`);
+      throw new OptionError(
+        'invalid-option',
+        `${method}: option ${key} = ${JSON.stringify(text)} is not true or false`,
+      );
     case 'numbers':
       return text.split(/[;|]/).map((s) => parseOptionValue(method, key, s, { type: 'number', doc: '' }));
     case 'json':

@@ -63,7 +63,17 @@ export type LinearRule =
   | { readonly kind: 'pattern'; readonly weight: Tensor };
 
 /** The names of the linear rule kinds, for validation and listing. */
-export const linearRuleKinds = ['gradient', 'epsilon', 'gamma', 'alpha-beta', 'z-plus', 'z-box', 'w-square', 'flat', 'pattern'] as const;
+export const linearRuleKinds = [
+  'gradient',
+  'epsilon',
+  'gamma',
+  'alpha-beta',
+  'z-plus',
+  'z-box',
+  'w-square',
+  'flat',
+  'pattern',
+] as const;
 
 /** Linear rules whose relevance is not of the form `x ⊙ g` and so must sit on input-fed layers. */
 export const inputOnlyRuleKinds: ReadonlySet<LinearRule['kind']> = new Set(['z-box', 'w-square', 'flat']);

@@ -1,14 +1,17 @@
 import { TargetError } from './errors.js';
 import type { ResolvedTarget, ScoreKind, TargetSpec } from './explainer.js';
 import type { ModelInfo } from './model.js';
-import { type Tensor, firstNonFinite } from './tensor.js';
+import { firstNonFinite, type Tensor } from './tensor.js';
 
 const scoreKinds: readonly ScoreKind[] = ['logit', 'softmax', 'log-softmax', 'sigmoid'];
 
 /** Check a score kind, naming the allowed ones. */
 export function checkScoreKind(score: unknown): ScoreKind {
   if (typeof score !== 'string' || !scoreKinds.includes(score as ScoreKind)) {
-    throw new TargetError('invalid-target', `score ${JSON.stringify(score)} is not one of ${scoreKinds.join(', ')}`);
+    throw new TargetError(
+      'invalid-target',
+      `score ${JSON.stringify(score)} is not one of ${scoreKinds.join(', ')}`,
+    );
   }
   return score as ScoreKind;
 }
@@ -50,8 +53,13 @@ export function resolveTarget(
 ): ResolvedTarget {
   const k = info.numClasses;
   const checkClass = (c: number, where: string): number => {
-    if (!Number.isInteger(c)) throw new TargetError('invalid-target', `target ${c}${where} is not an integer class index`);
-    if (c < 0 || c >= k) throw new TargetError('target-out-of-range', `target ${c}${where} is out of range: the model has ${k} classes (0..${k - 1})`);
+    if (!Number.isInteger(c))
+      throw new TargetError('invalid-target', `target ${c}${where} is not an integer class index`);
+    if (c < 0 || c >= k)
+      throw new TargetError(
+        'target-out-of-range',
+        `target ${c}${where} is out of range: the model has ${k} classes (0..${k - 1})`,
+      );
     return c;
   };
   if (spec === undefined || spec === 'top1') {
@@ -65,15 +73,23 @@ export function resolveTarget(
   if (typeof spec === 'string') {
     const idx = info.labels?.indexOf(spec) ?? -1;
     if (idx < 0) {
-      const known = info.labels ? `known labels: ${info.labels.slice(0, 20).join(', ')}${info.labels.length > 20 ? ', …' : ''}` : 'the model has no labels';
-      throw new TargetError('invalid-target', `target label ${JSON.stringify(spec)} is unknown (${known}); use a class index or top1`);
+      const known = info.labels
+        ? `known labels: ${info.labels.slice(0, 20).join(', ')}${info.labels.length > 20 ? ', …' : ''}`
+        : 'the model has no labels';
+      throw new TargetError(
+        'invalid-target',
+        `target label ${JSON.stringify(spec)} is unknown (${known}); use a class index or top1`,
+      );
     }
     return { classes: new Int32Array(n).fill(idx), cotangent: null, score };
   }
   if (Array.isArray(spec)) {
     const list = spec as readonly number[];
     if (list.length !== n && list.length !== 1) {
-      throw new TargetError('invalid-target', `got ${list.length} targets for a batch of ${n} items: give one per item (or one for all)`);
+      throw new TargetError(
+        'invalid-target',
+        `got ${list.length} targets for a batch of ${n} items: give one per item (or one for all)`,
+      );
     }
     const classes = new Int32Array(n);
     for (let i = 0; i < n; i++) classes[i] = checkClass(list[list.length === 1 ? 0 : i], ` (item ${i})`);
@@ -82,15 +98,22 @@ export function resolveTarget(
   if (typeof spec === 'object' && spec !== null && 'cotangent' in spec) {
     const c = spec.cotangent;
     if (c.shape.length !== 2 || c.shape[1] !== k || (c.shape[0] !== n && c.shape[0] !== 1)) {
-      throw new TargetError('invalid-target', `cotangent target has shape [${c.shape.join(', ')}]; expected [${n}, ${k}] or [1, ${k}]`);
+      throw new TargetError(
+        'invalid-target',
+        `cotangent target has shape [${c.shape.join(', ')}]; expected [${n}, ${k}] or [1, ${k}]`,
+      );
     }
-    if (firstNonFinite(c.data) >= 0) throw new TargetError('invalid-target', 'cotangent target contains NaN or infinite values');
+    if (firstNonFinite(c.data) >= 0)
+      throw new TargetError('invalid-target', 'cotangent target contains NaN or infinite values');
     if (c.shape[0] === n) return { classes: null, cotangent: c, score: 'logit' };
     const full = new Float32Array(n * k);
     for (let i = 0; i < n; i++) full.set(c.data, i * k);
     return { classes: null, cotangent: { data: full, shape: [n, k] }, score: 'logit' };
   }
-  throw new TargetError('invalid-target', `target ${JSON.stringify(spec)} is not top1, a class index, a list of indices, a label or { cotangent }`);
+  throw new TargetError(
+    'invalid-target',
+    `target ${JSON.stringify(spec)} is not top1, a class index, a list of indices, a label or { cotangent }`,
+  );
 }
 
 function softmaxRow(row: Float32Array): Float64Array {
@@ -125,7 +148,12 @@ export function scoreOf(row: Float32Array, c: number, score: ScoreKind): number 
  * one-hot for logits; `p_c(e_c − p)` for softmax; `e_c − p` for log-softmax; `σ(1−σ)e_c` for sigmoid.
  * `output` may be null for logit scores.
  */
-export function scoreCotangent(output: Tensor | null, classes: ArrayLike<number>, k: number, score: ScoreKind): Tensor {
+export function scoreCotangent(
+  output: Tensor | null,
+  classes: ArrayLike<number>,
+  k: number,
+  score: ScoreKind,
+): Tensor {
   const m = classes.length;
   const out = new Float32Array(m * k);
   for (let i = 0; i < m; i++) {

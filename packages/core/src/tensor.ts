@@ -23,12 +23,19 @@ export function sizeOf(shape: readonly number[]): number {
 /** Make a tensor, checking that `data.length` matches `shape`. */
 export function tensor(data: Float32Array | readonly number[], shape: readonly number[]): Tensor {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new InputError('invalid-shape', `shape [${shape.join(', ')}] has a dimension that is not a non-negative integer`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new InputError(
+        'invalid-shape',
+        `shape [${shape.join(', ')}] has a dimension that is not a non-negative integer`,
+      );
   }
   const values = data instanceof Float32Array ? data : Float32Array.from(data);
   const expected = sizeOf(shape);
   if (values.length !== expected) {
-    throw new InputError('invalid-shape', `tensor data has ${values.length} values but shape [${shape.join(', ')}] needs ${expected}`);
+    throw new InputError(
+      'invalid-shape',
+      `tensor data has ${values.length} values but shape [${shape.join(', ')}] needs ${expected}`,
+    );
   }
   return { data: values, shape: [...shape] };
 }
@@ -67,7 +74,10 @@ export function concatBatch(parts: readonly Tensor[]): Tensor {
   let n = 0;
   for (const p of parts) {
     if (p.shape.length !== rest.length + 1 || p.shape.slice(1).some((d, i) => d !== rest[i])) {
-      throw new InputError('invalid-shape', `cannot stack [${p.shape.join(', ')}] with [${parts[0].shape.join(', ')}]`);
+      throw new InputError(
+        'invalid-shape',
+        `cannot stack [${p.shape.join(', ')}] with [${parts[0].shape.join(', ')}]`,
+      );
     }
     n += p.shape[0];
   }
@@ -109,7 +119,10 @@ export function map(t: Tensor, fn: (v: number, i: number) => number): Tensor {
 /** Element-wise combination of equally shaped tensors. */
 export function zipWith(a: Tensor, b: Tensor, fn: (x: number, y: number) => number): Tensor {
   if (!sameShape(a.shape, b.shape)) {
-    throw new InputError('invalid-shape', `shapes differ: [${a.shape.join(', ')}] vs [${b.shape.join(', ')}]`);
+    throw new InputError(
+      'invalid-shape',
+      `shapes differ: [${a.shape.join(', ')}] vs [${b.shape.join(', ')}]`,
+    );
   }
   const out = new Float32Array(a.data.length);
   for (let i = 0; i < out.length; i++) out[i] = fn(a.data[i], b.data[i]);

@@ -18,7 +18,12 @@ function nameHash(name: string): number {
 }
 
 function paramSeed(seed: number, p: WeightParam): number {
-  return (Math.imul(seed, 1000003) + Math.imul(nameHash(p.layer), 31) + (p.role === 'weight' ? 1 : p.role === 'bias' ? 2 : 3)) | 0;
+  return (
+    (Math.imul(seed, 1000003) +
+      Math.imul(nameHash(p.layer), 31) +
+      (p.role === 'weight' ? 1 : p.role === 'bias' ? 2 : 3)) |
+    0
+  );
 }
 
 /**
@@ -45,7 +50,11 @@ export function randomizeLayers(layers: Iterable<string>, seed = 0): WeightTrans
  * (NoiseGrad, Bykov et al., 2022, arXiv:2106.10185). `layers` limits it to some layers; biases are
  * perturbed too unless `biases` is false.
  */
-export function multiplicativeNoise(sigma: number, seed = 0, options: { layers?: Iterable<string>; biases?: boolean } = {}): WeightTransform {
+export function multiplicativeNoise(
+  sigma: number,
+  seed = 0,
+  options: { layers?: Iterable<string>; biases?: boolean } = {},
+): WeightTransform {
   const names = options.layers ? new Set(options.layers) : null;
   const biases = options.biases ?? true;
   return (p) => {

@@ -70,5 +70,5 @@ export function abs(t: Tensor): Tensor {
 
 /** Element-wise max(x, 0). */
 export function relu(t: Tensor): Tensor {
-  return { data: t.data.map((v) => (v > 0 ? v : 0)), shape: [...t.shape] };
+  return { data: t.data.map((v) => Math.max(v, 0)), shape: [...t.shape] };
 }

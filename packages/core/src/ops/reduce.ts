@@ -6,8 +6,12 @@ import type { Tensor } from '../tensor.js';
 export type ChannelReduction = 'sum' | 'mean' | 'max' | 'max-abs' | 'abs-sum' | 'l2' | 'sum-abs';
 
 /** Height, width and channels of a 4-D batch in a given layout. */
-export function imageDims(shape: readonly number[], layout: Layout): { n: number; c: number; h: number; w: number } {
-  if (shape.length !== 4) throw new InputError('invalid-shape', `expected a 4-D image batch, got shape [${shape.join(', ')}]`);
+export function imageDims(
+  shape: readonly number[],
+  layout: Layout,
+): { n: number; c: number; h: number; w: number } {
+  if (shape.length !== 4)
+    throw new InputError('invalid-shape', `expected a 4-D image batch, got shape [${shape.join(', ')}]`);
   return layout === 'NCHW'
     ? { n: shape[0], c: shape[1], h: shape[2], w: shape[3] }
     : { n: shape[0], h: shape[1], w: shape[2], c: shape[3] };
@@ -58,7 +62,8 @@ export function toChannelsFirst(t: Tensor): Tensor {
   for (let b = 0; b < n; b++)
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++)
-        for (let k = 0; k < c; k++) out[((b * c + k) * h + y) * w + x] = t.data[((b * h + y) * w + x) * c + k];
+        for (let k = 0; k < c; k++)
+          out[((b * c + k) * h + y) * w + x] = t.data[((b * h + y) * w + x) * c + k];
   return { data: out, shape: [n, c, h, w] };
 }
 
@@ -69,6 +74,7 @@ export function toChannelsLast(t: Tensor): Tensor {
   for (let b = 0; b < n; b++)
     for (let k = 0; k < c; k++)
       for (let y = 0; y < h; y++)
-        for (let x = 0; x < w; x++) out[((b * h + y) * w + x) * c + k] = t.data[((b * c + k) * h + y) * w + x];
+        for (let x = 0; x < w; x++)
+          out[((b * h + y) * w + x) * c + k] = t.data[((b * c + k) * h + y) * w + x];
   return { data: out, shape: [n, h, w, c] };
 }

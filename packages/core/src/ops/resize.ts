@@ -10,7 +10,10 @@ import type { Tensor } from '../tensor.js';
  */
 export function resizeBilinear(t: Tensor, height: number, width: number): Tensor {
   if (t.shape.length !== 3 && t.shape.length !== 4) {
-    throw new InputError('invalid-shape', `resizeBilinear expects N×h×w or N×C×h×w, got [${t.shape.join(', ')}]`);
+    throw new InputError(
+      'invalid-shape',
+      `resizeBilinear expects N×h×w or N×C×h×w, got [${t.shape.join(', ')}]`,
+    );
   }
   const h = t.shape[t.shape.length - 2];
   const w = t.shape[t.shape.length - 1];
