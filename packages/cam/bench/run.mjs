@@ -2,11 +2,17 @@
 // pass of the same model and batch (batch 1), for a small CNN (32×32) and a ResNet-18-shaped net
 // (224×224). Run after building: `pnpm --filter @xlens/cam bench` (about 5–10 minutes).
 //
+// When the zoo's trained `shapes` model is present (packages/zoo/models/shapes, written by the zoo's
+// training script), it is measured too, on tfjs and — with the same weights — on ONNX Runtime.
+//
 // Score-CAM needs one forward per channel of its layer, so on the ResNet it runs on
 // `layer1_1_relu2` (64 channels, 56×56) instead of the automatic `layer4_1_relu2` (512 channels);
 // its ratio there is ≈ 64 + 1. The heavy methods run once on the ResNet (no warm-up).
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { fromTfjs, initTfjsBackend } from '@xlens/backend-tfjs';
+import { fromOnnx } from '@xlens/backend-onnx';
+import { fromTfjs, initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import { buildResNet18Like, buildSmallCnn } from '@xlens/backend-tfjs/testing';
 import { markdownTable, ratioTable } from '../../../scripts/bench-util.mjs';
 import { camMethods } from '../dist/index.js';
@@ -30,21 +36,19 @@ const cases = [
   ['ccam (5 components)', 'ccam', { components: 5 }],
 ];
 
-function randomInput(size) {
-  const data = new Float32Array(size * size * 3);
+function randomInput(size, channels = 3) {
+  const data = new Float32Array(size * size * channels);
   let s = 12345;
   for (let i = 0; i < data.length; i++) {
     s = (s * 1103515245 + 12345) >>> 0;
     data[i] = s / 2 ** 32;
   }
-  return { data, shape: [1, size, size, 3] };
+  return { data, shape: [1, size, size, channels] };
 }
 
 const skipped = [];
 
-async function column(title, tfModel, size, resnet) {
-  const model = fromTfjs(tfModel);
-  const x = randomInput(size);
+async function column(title, model, x, resnet) {
   const started = performance.now();
   const tensorsBefore = tf.memory().numTensors;
   const runnable = cases.filter(([name, id]) => {
@@ -73,12 +77,34 @@ async function column(title, tfModel, size, resnet) {
 
 const backend = await initTfjsBackend('wasm');
 const columns = [
-  await column('small CNN 32², tfjs', buildSmallCnn(), 32, false),
-  await column('ResNet-18-like 224², tfjs', buildResNet18Like({ inputSize: 224 }), 224, true),
+  await column('small CNN 32², tfjs', fromTfjs(buildSmallCnn()), randomInput(32), false),
+  await column(
+    'ResNet-18-like 224², tfjs',
+    fromTfjs(buildResNet18Like({ inputSize: 224 })),
+    randomInput(224),
+    true,
+  ),
 ];
+const notes = [];
+const zoo = fileURLToPath(new URL('../../zoo/models/shapes/', import.meta.url));
+if (existsSync(`${zoo}model.json`) && existsSync(`${zoo}meta.json`)) {
+  const meta = JSON.parse(readFileSync(`${zoo}meta.json`, 'utf8'));
+  const [h, , c] = meta.inputShape;
+  const x = randomInput(h, c);
+  columns.push(await column(`zoo shapes ${h}², tfjs`, await loadTfjsModel(`${zoo}model.json`), x, false));
+  try {
+    const onnx = await fromOnnx(`${zoo}model.onnx`, { intraOpThreads: 1 });
+    columns.push(await column(`zoo shapes ${h}², onnx`, onnx, x, false));
+  } catch (error) {
+    notes.push(`zoo shapes on ONNX Runtime failed: ${error.message}`);
+  }
+} else {
+  notes.push(
+    'zoo shapes model not found (packages/zoo/models/shapes): train it to add the tfjs and ONNX columns',
+  );
+}
 console.log(
   `tfjs ${tf.version.tfjs}, backend ${backend}, batch 1, ${new Date().toISOString().slice(0, 10)}\n`,
 );
 console.log(markdownTable(columns));
-for (const s of skipped) console.log(`\n– ${s}`);
-console.log('\nONNX backend: not benchmarked here yet (see the package README).');
+for (const s of [...skipped, ...notes]) console.log(`\n– ${s}`);

@@ -51,9 +51,8 @@ export const ablationCam = defineExplainer<AblationCamOptions>({
   mapKind: 'pixel',
   defaults: camDefaults(true),
   options: camCommonOptionSpecs,
-  validate(options, model, input) {
+  validate(options, model) {
     validateCam('ablation-cam')(options, model);
-    void input;
     checkScaling(model);
   },
   async attribute(ctx) {
