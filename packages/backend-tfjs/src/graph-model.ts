@@ -4,6 +4,7 @@ import {
   type BackwardResult,
   type Capability,
   type CaptureResult,
+  type ChannelScaling,
   InputError,
   LayerError,
   type LayerInfo,
@@ -207,6 +208,37 @@ class GraphModelAdapter implements TfjsModel {
     this.live();
     checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
     const out = tf.tidy(() => this.run(toTf(input), [])[0]);
+    try {
+      return await toHost(out);
+    } finally {
+      out.dispose();
+    }
+  }
+
+  async forwardScaled(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
+    this.live();
+    const n = checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
+    this.check([scaling.layer]);
+    const shape = this.layers().find((l) => l.name === scaling.layer)!.outputShape;
+    if (!sameShape(scaling.scale.shape, [n, shape[0]])) {
+      throw new InputError(
+        'invalid-shape',
+        `forwardScaled scale for ${scaling.layer} has shape [${scaling.scale.shape.join(', ')}]; expected [${n}, ${shape[0]}]`,
+      );
+    }
+    const out = tf.tidy(() => {
+      const x = toTf(input);
+      const act = scaling.layer === this.inputName ? x : this.run(x, [scaling.layer])[1];
+      const scale = toTf(scaling.scale).reshape([
+        n,
+        ...act.shape.slice(1).map((_, i, a) => (i === a.length - 1 ? shape[0] : 1)),
+      ]);
+      // Feeding the scaled tensor (and the input, for paths around it) replaces it in the graph.
+      return this.model.execute(
+        { [this.inputName]: x, [scaling.layer]: tf.mul(act, scale) },
+        this.output,
+      ) as tf.Tensor;
+    });
     try {
       return await toHost(out);
     } finally {

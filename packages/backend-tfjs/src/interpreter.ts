@@ -8,6 +8,7 @@ import {
   linearForward,
   linearWithBackward,
 } from './ops/linear.js';
+import { maxPoolFirstWinner } from './ops/pool.js';
 
 /**
  * Runs a flattened LayersModel on concrete tensors, layer by layer, so that any layer's backward
@@ -240,8 +241,16 @@ export function runProgram(program: Program, x: tf.Tensor, o: RunOptions): tf.Te
       out = relu(step.name, ins[0], null);
     } else if (o.stripSoftmax && step === finalStep && isSoftmaxLayer(step)) {
       out = ins[0];
-    } else if (cls === 'MaxPooling2D' && o.maxPool === 'proportional' && o.differentiable) {
-      out = maxPoolProportional(ins[0], step.layer as unknown as PoolLayer);
+    } else if (cls === 'MaxPooling2D' && o.differentiable && step.layer.dataFormat !== 'channelsFirst') {
+      const pool = step.layer as unknown as PoolLayer;
+      out =
+        o.maxPool === 'proportional'
+          ? maxPoolProportional(ins[0], pool)
+          : maxPoolFirstWinner(ins[0], {
+              size: pair(pool.poolSize, 1),
+              strides: pair(pool.strides, 1),
+              padding: pool.padding,
+            });
     } else {
       const r = step.layer.apply(ins.length === 1 ? ins[0] : ins, { ...step.kwargs, training: false });
       out = Array.isArray(r) ? r[0] : r;

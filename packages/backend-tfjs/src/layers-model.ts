@@ -4,6 +4,7 @@ import {
   type BackwardResult,
   type Capability,
   type CaptureResult,
+  type ChannelScaling,
   InputError,
   LayerError,
   type LayerInfo,
@@ -100,6 +101,35 @@ class LayersModelAdapter implements TfjsModel {
     return step ? step.itemShape : this.program.inputItemShape;
   }
 
+  /**
+   * The spatial shape a Flatten step flattens (`[H, W, C]`), or null. The contract's activations
+   * are channels-first, so a flattened NHWC map is reported in (C, H, W) order.
+   */
+  private flattenedFrom(step: Step | null): readonly number[] | null {
+    if (!step || step.className !== 'Flatten') return null;
+    const slot = step.inputs[0];
+    const shape =
+      slot === this.program.inputSlot
+        ? this.program.inputItemShape
+        : this.program.producer.get(slot)?.itemShape;
+    return shape && shape.length === 3 ? shape : null;
+  }
+
+  /** A tfjs activation (NHWC) in the contract's channels-first form. */
+  private toContract(step: Step | null, t: tf.Tensor): tf.Tensor {
+    const from = this.flattenedFrom(step);
+    if (!from) return channelsFirst(t);
+    return tf.tidy(() => tf.transpose(tf.reshape(t, [-1, ...from]), [0, 3, 1, 2]).reshape([t.shape[0], -1]));
+  }
+
+  /** Inverse of `toContract`. */
+  private fromContract(step: Step | null, t: tf.Tensor): tf.Tensor {
+    const from = this.flattenedFrom(step);
+    if (!from) return channelsLast(t);
+    const [h, w, c] = from;
+    return tf.tidy(() => tf.transpose(tf.reshape(t, [-1, c, h, w]), [0, 2, 3, 1]).reshape([t.shape[0], -1]));
+  }
+
   layers(): readonly LayerInfo[] {
     this.layerList ??= layerInfos(this.program);
     return this.layerList;
@@ -111,6 +141,37 @@ class LayersModelAdapter implements TfjsModel {
     const out = tf.tidy(() =>
       runProgram(this.program, toTf(input), { differentiable: false, stripSoftmax: this.stripSoftmax }),
     );
+    try {
+      return await toHost(out);
+    } finally {
+      out.dispose();
+    }
+  }
+
+  async forwardScaled(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
+    this.live();
+    const n = checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
+    const step = this.step(scaling.layer);
+    const channels = channelsFirstShape(this.itemShape(step))[0];
+    if (!sameShape(scaling.scale.shape, [n, channels])) {
+      throw new InputError(
+        'invalid-shape',
+        `forwardScaled scale for ${scaling.layer} has shape [${scaling.scale.shape.join(', ')}]; expected [${n}, ${channels}]`,
+      );
+    }
+    const out = tf.tidy(() => {
+      const s = toTf(scaling.scale);
+      // Channels are the last tfjs axis; a flattened map's features are permuted like activations.
+      const scale = this.flattenedFrom(step)
+        ? this.fromContract(step, s)
+        : s.reshape([n, ...this.itemShape(step).map((_, i, a) => (i === a.length - 1 ? channels : 1))]);
+      return runProgram(this.program, toTf(input), {
+        differentiable: false,
+        stripSoftmax: this.stripSoftmax,
+        onOutput: (st, v) =>
+          (st ? st.name : this.program.inputName) === scaling.layer ? tf.mul(v, scale) : v,
+      });
+    });
     try {
       return await toHost(out);
     } finally {
@@ -132,7 +193,7 @@ class LayersModelAdapter implements TfjsModel {
           stripSoftmax: this.stripSoftmax,
           onOutput: (step, v) => {
             const n = step ? step.name : this.program.inputName;
-            if (wanted.has(n)) kept.set(n, tf.keep(channelsFirst(v)));
+            if (wanted.has(n)) kept.set(n, tf.keep(this.toContract(step, v)));
             return v;
           },
         }),
@@ -245,7 +306,9 @@ class LayersModelAdapter implements TfjsModel {
       }
       const seed = req.seed;
       const cot =
-        seed.kind === 'output' ? toTf(seed.cotangent) : tf.tidy(() => channelsLast(toTf(seed.cotangent)));
+        seed.kind === 'output'
+          ? toTf(seed.cotangent)
+          : tf.tidy(() => this.fromContract(this.step(seed.layer), toTf(seed.cotangent)));
       owned.push(cot);
       const probes = wrt.map((l) => tf.zeros([n, ...this.itemShape(this.step(l))]));
       owned.push(...probes);
@@ -266,7 +329,8 @@ class LayersModelAdapter implements TfjsModel {
             const name = step ? step.name : this.program.inputName;
             const p = probeOf.get(name);
             const value = p === undefined ? v : tf.add(v, ps[p]);
-            if (captureNames.has(name) && !kept.has(name)) kept.set(name, tf.keep(channelsFirst(value)));
+            if (captureNames.has(name) && !kept.has(name))
+              kept.set(name, tf.keep(this.toContract(step, value)));
             if (seed.kind === 'layer' && seed.layer === name) seedValue = value;
             return value;
           },
@@ -302,7 +366,9 @@ class LayersModelAdapter implements TfjsModel {
         const layerGradients: Record<string, Tensor> = {};
         for (let i = 0; i < wrt.length; i++) {
           const gi = grads[(wantInput ? 1 : 0) + i];
-          const cf = tf.tidy(() => channelsFirst(gi ?? zerosOf(this.itemShape(this.step(wrt[i])))));
+          const cf = tf.tidy(() =>
+            this.toContract(this.step(wrt[i]), gi ?? zerosOf(this.itemShape(this.step(wrt[i])))),
+          );
           owned.push(cf);
           layerGradients[wrt[i]] = await toHost(cf);
         }

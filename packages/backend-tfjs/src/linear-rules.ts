@@ -78,6 +78,17 @@ function bound(v: number | Tensor, what: string, step: Step, inputShape: readonl
   return toTf(v);
 }
 
+/** Whether a step reads the model input, possibly through Flatten/Reshape layers. @internal */
+export function fedByInput(program: Program, step: Step): boolean {
+  let slot = step.inputs[0];
+  for (;;) {
+    if (slot === program.inputSlot) return true;
+    const p = program.producer.get(slot);
+    if (!p || (p.className !== 'Flatten' && p.className !== 'Reshape') || p.inputs.length !== 1) return false;
+    slot = p.inputs[0];
+  }
+}
+
 /** Check a rule set against the program before any compute. @internal */
 export function checkLinearRules(
   program: Program,
@@ -98,10 +109,10 @@ export function checkLinearRules(
         `linear rule ${rule.kind} on ${name} (${step.className}): linear rules apply to Conv2D, DepthwiseConv2D and Dense layers (channels-last, padding same/valid)`,
       );
     }
-    if (inputOnlyRuleKinds.has(rule.kind) && step.inputs[0] !== program.inputSlot) {
+    if (inputOnlyRuleKinds.has(rule.kind) && !fedByInput(program, step)) {
       throw new UnsupportedError(
         'unsupported-rule',
-        `rule ${rule.kind} on ${name}: its relevance is not x ⊙ gradient, so it is only allowed on layers fed directly by the model input (${program.inputName})`,
+        `rule ${rule.kind} on ${name}: its relevance is not x ⊙ gradient, so it is only allowed on layers fed directly by the model input ${program.inputName} (through Flatten/Reshape at most)`,
       );
     }
   }
@@ -122,7 +133,7 @@ export function compileLinearRule(
   /** Input-only rules: the gradient `R ⊘ x`, and the rest of R (where x = 0) into the stash. */
   const inputOnly = (x: tf.Tensor, relevance: tf.Tensor): tf.Tensor => {
     const gradient = tf.divNoNan(relevance, x);
-    stash.push(tf.keep(tf.sub(relevance, tf.mul(x, gradient))));
+    stash.push(tf.keep(tf.reshape(tf.sub(relevance, tf.mul(x, gradient)), [...inputShape])));
     return gradient;
   };
   switch (rule.kind) {
@@ -190,8 +201,9 @@ export function compileLinearRule(
       return {
         owned,
         backward: (p, dy) => {
-          const lo = tf.broadcastTo(low, p.x.shape);
-          const hi = tf.broadcastTo(high, p.x.shape);
+          // Bounds are in the input's layout; a Flatten between input and layer is a reshape of it.
+          const lo = tf.reshape(tf.broadcastTo(low, [...inputShape]), p.x.shape);
+          const hi = tf.reshape(tf.broadcastTo(high, [...inputShape]), p.x.shape);
           const [wp, wn] = [pos(p.w), neg(p.w)];
           const den = tf.sub(tf.sub(fwd(p.x, p.w, null), fwd(lo, wp, null)), fwd(hi, wn, null));
           const s = tf.divNoNan(outRelevance(p, dy), den);

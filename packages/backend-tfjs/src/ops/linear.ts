@@ -50,8 +50,8 @@ export function linearForward(g: LinearGeometry, x: tf.Tensor, w: tf.Tensor, b: 
   });
 }
 
-/** Stretch `[N, H, W, C]` by inserting `s − 1` zeros between rows/columns (stride dilation). */
-function dilate(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+/** Stretch `[N, H, W, C]` by inserting `s − 1` zeros between rows/columns (stride dilation). @internal */
+export function dilate(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   if (sh === 1 && sw === 1) return dy;
   const [n, h, w, c] = dy.shape;
   const spread = dy.reshape([n * h, 1, w, 1 * c]).pad([
@@ -71,8 +71,14 @@ function dilate(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   return cols.reshape([n, hh, w * sw, c]).slice([0, 0, 0, 0], [n, hh, (w - 1) * sw + 1, c]) as tf.Tensor4D;
 }
 
-/** Zero-pad (or crop, for negative amounts) the two spatial axes. */
-function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+/** Zero-pad (or crop, for negative amounts) the two spatial axes. @internal */
+export function padOrCrop(
+  t: tf.Tensor4D,
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): tf.Tensor4D {
   let x = t;
   if (top > 0 || bottom > 0 || left > 0 || right > 0) {
     x = x.pad([
@@ -91,8 +97,8 @@ function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, ri
   return x;
 }
 
-/** Padding tfjs puts before the first row/column for `same` (it puts the odd one after). */
-function padBefore(
+/** Padding tfjs puts before the first row/column for `same` (it puts the odd one after). @internal */
+export function padBefore(
   padding: 'same' | 'valid',
   inSize: number,
   outSize: number,
