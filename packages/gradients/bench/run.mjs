@@ -60,7 +60,9 @@ async function column(title, tfModel, size, heavyRepeats) {
   const leaked = tf.memory().numTensors - tensorsBefore;
   await model.dispose();
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
-  console.error(`${title}: forward ${rows[0].ms.toFixed(1)} ms, ${seconds} s in all, tensors leaked: ${leaked}`);
+  console.error(
+    `${title}: forward ${rows[0].ms.toFixed(1)} ms, ${seconds} s in all, tensors leaked: ${leaked}`,
+  );
   return { title: `${title} (forward ${rows[0].ms.toFixed(1)} ms)`, rows };
 }
 
@@ -69,5 +71,7 @@ const columns = [
   await column('small CNN 32²', buildSmallCnn(), 32, 3),
   await column('ResNet-18-like 224²', buildResNet18Like({ inputSize: 224 }), 224, 1),
 ];
-console.log(`tfjs ${tf.version.tfjs}, backend ${backend}, batch 1, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(
+  `tfjs ${tf.version.tfjs}, backend ${backend}, batch 1, ${new Date().toISOString().slice(0, 10)}\n`,
+);
 console.log(markdownTable(columns));

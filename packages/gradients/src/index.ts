@@ -3,6 +3,7 @@
  * Integrated Gradients, the SmoothGrad / VarGrad / NoiseGrad / FusionGrad wrappers, Guided
  * Backprop, DeconvNet and FullGrad. Nothing registers itself: add `gradientMethods` to a registry.
  */
+import type { AnyExplainer } from '@xlens/core';
 import { deconvnet } from './deconvnet.js';
 import { fullgrad } from './fullgrad.js';
 import { fusiongrad } from './fusiongrad.js';
@@ -11,7 +12,7 @@ import { gradientXInput } from './gradient-x-input.js';
 import { guidedBackprop } from './guided-backprop.js';
 import { integratedGradients } from './integrated-gradients.js';
 import { noisegrad } from './noisegrad.js';
-import type { AnyExplainer } from './plain-gradient.js';
+
 import { saliency } from './saliency.js';
 import { smoothgrad } from './smoothgrad.js';
 import { vargrad } from './vargrad.js';
@@ -26,7 +27,6 @@ export { type GuidedBackpropOptions, guidedBackprop } from './guided-backprop.js
 export { type IntegratedGradientsOptions, integratedGradients } from './integrated-gradients.js';
 export { type NoiseGradOptions, noisegrad } from './noisegrad.js';
 export { parseNpy, readNpy } from './npy.js';
-export type { AnyExplainer } from './plain-gradient.js';
 export { type IntegrationScheme, integrationSchemes, type Quadrature, quadrature } from './quadrature.js';
 export { type SaliencyOptions, type SaliencyReduction, saliency } from './saliency.js';
 export { type SmoothGradOptions, smoothgrad } from './smoothgrad.js';

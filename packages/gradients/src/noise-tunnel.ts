@@ -1,4 +1,5 @@
 import {
+  type AnyExplainer,
   checkCapabilities,
   type ExplainContext,
   type MapKind,
@@ -17,7 +18,7 @@ import { gradient, gradientPlain } from './gradient.js';
 import { gradientXInput, gradientXInputPlain } from './gradient-x-input.js';
 import { guidedBackprop, guidedBackpropPlain } from './guided-backprop.js';
 import { integratedGradients } from './integrated-gradients.js';
-import { type AnyExplainer, type PlainGradient, plainGradientMap } from './plain-gradient.js';
+import { type PlainGradient, plainGradientMap } from './plain-gradient.js';
 import { saliency, saliencyPlain } from './saliency.js';
 
 // Only these exact descriptors take the batched path; a user's method with the same id does not.

@@ -1,12 +1,4 @@
-import type {
-  BackwardRules,
-  Capability,
-  ExplainContext,
-  Explainer,
-  Layout,
-  MethodResult,
-  Tensor,
-} from '@xlens/core';
+import type { BackwardRules, Capability, ExplainContext, Layout, MethodResult, Tensor } from '@xlens/core';
 
 /**
  * What makes a method a "plain gradient" method: one backward pass (optionally with backward
@@ -22,12 +14,6 @@ export interface PlainGradient<O> {
   /** The map of rows `input` (`M×inputShape`) from their input gradient `gradient`. */
   toMap(input: Tensor, gradient: Tensor, options: Readonly<O>, layout: Layout): Tensor;
 }
-
-/**
- * A method descriptor of any option type, for lists of methods.
- */
-// biome-ignore lint/suspicious/noExplicitAny: lists hold methods of every option type, as core's Registry does
-export type AnyExplainer = Explainer<any>;
 
 /** The map of `input`'s rows (of any model and item assignment) under a plain gradient method. */
 export async function plainGradientMap<O>(
