@@ -37,8 +37,8 @@ export function channelsLast(t: tf.Tensor): tf.Tensor {
  * none; without this check `tf.grad` fails deep inside tfjs with "gradient function not found".
  * @internal
  */
-export function assertGradients(): void {
-  if (!tf.getGradient('Conv2D') || !tf.getGradient('Relu') || !tf.getGradient('BatchMatMul')) {
+export function assertGradients(lookup: (kernel: string) => unknown = tf.getGradient): void {
+  if (!lookup('Conv2D') || !lookup('Relu') || !lookup('BatchMatMul')) {
     throw new UnsupportedError(
       'unsupported',
       'tfjs has no gradient functions registered (Conv2D, Relu, BatchMatMul): this happens when only @tensorflow/tfjs-core is loaded. Import @tensorflow/tfjs (the umbrella package registers them) from the same copy of tfjs-core this backend uses',

@@ -207,6 +207,25 @@ class LayersModelAdapter implements TfjsModel {
     }
   }
 
+  /** Batch shapes of the named layers' outputs (one extra forward only when a shape is free). */
+  private probeShapes(x: tf.Tensor, names: readonly string[]): number[][] {
+    const n = x.shape[0];
+    const known = names.map((l) => [n, ...this.itemShape(this.step(l))]);
+    if (known.every((s) => s.every((d) => d >= 0))) return known;
+    const shapes = new Map<string, number[]>();
+    tf.tidy(() => {
+      runProgram(this.program, x, {
+        differentiable: false,
+        stripSoftmax: this.stripSoftmax,
+        onOutput: (st, v) => {
+          shapes.set(st ? st.name : this.program.inputName, v.shape);
+          return v;
+        },
+      });
+    });
+    return names.map((l) => shapes.get(l)!);
+  }
+
   /** Validate a backward request before any compute; returns the batch size. */
   private checkBackward(req: BackwardRequest): number {
     const n = checkInput(this.info.name, req.input, this.info.inputShape, this.info.layout);
@@ -221,10 +240,9 @@ class LayersModelAdapter implements TfjsModel {
       seed.kind === 'output'
         ? [n, this.info.numClasses]
         : [n, ...channelsFirstShape(this.itemShape(this.step(seed.layer)))];
-    if (
-      !sameShape(seed.cotangent.shape, expected) ||
-      seed.cotangent.data.length !== expected.reduce((a, b) => a * b, 1)
-    ) {
+    const shape = seed.cotangent?.shape ?? [];
+    const fits = shape.length === expected.length && expected.every((d, i) => d < 0 || d === shape[i]);
+    if (!fits || seed.cotangent.data.length !== shape.reduce((a, b) => a * b, 1)) {
       throw new InputError(
         'invalid-shape',
         `backward ${seed.kind} cotangent has shape [${seed.cotangent.shape.join(', ')}]; expected [${expected.join(', ')}]`,
@@ -278,6 +296,7 @@ class LayersModelAdapter implements TfjsModel {
     const owned: tf.Tensor[] = [];
     const stash: RelevanceStash = [];
     const kept = new Map<string, tf.Tensor>();
+    const recorded = new Map<string, tf.Tensor>();
     const base: RunOptions = {
       differentiable: true,
       stripSoftmax: this.stripSoftmax,
@@ -295,14 +314,12 @@ class LayersModelAdapter implements TfjsModel {
       let reluReference: Map<string, tf.Tensor> | undefined;
       if (rules.relu === 'rescale') {
         // DeepLIFT's reference pass; a zero reference when none is given.
-        reluReference = new Map();
+        reluReference = recorded;
         const ref = rules.reference ? toTf(rules.reference) : tf.zeros([1, ...req.input.shape.slice(1)]);
         owned.push(ref);
-        const recorded = reluReference;
         tf.tidy(() => {
           runProgram(this.program, ref, { ...base, differentiable: false, recordRelu: recorded });
         });
-        owned.push(...recorded.values());
       }
       const seed = req.seed;
       const cot =
@@ -310,7 +327,7 @@ class LayersModelAdapter implements TfjsModel {
           ? toTf(seed.cotangent)
           : tf.tidy(() => this.fromContract(this.step(seed.layer), toTf(seed.cotangent)));
       owned.push(cot);
-      const probes = wrt.map((l) => tf.zeros([n, ...this.itemShape(this.step(l))]));
+      const probes = this.probeShapes(x, wrt).map((shape) => tf.zeros(shape));
       owned.push(...probes);
       const probeOf = new Map(wrt.map((l, i) => [l, i]));
       const xs = wantInput ? [x, ...probes] : probes;
@@ -336,6 +353,7 @@ class LayersModelAdapter implements TfjsModel {
           },
         });
         output = tf.keep(out);
+        owned.push(output);
         return tf.sum(tf.mul(seed.kind === 'output' ? out : seedValue!, cot));
       };
       let grads: (tf.Tensor | undefined)[] = [];
@@ -348,7 +366,6 @@ class LayersModelAdapter implements TfjsModel {
       }
       owned.push(...grads.filter((t): t is tf.Tensor => t !== undefined));
       const out = output as tf.Tensor | null;
-      if (out) owned.push(out);
       owned.push(...kept.values(), ...stash);
       const zerosOf = (shape: readonly number[]) => tf.zeros([n, ...shape]);
       const inputGrad = wantInput ? (grads[0] ?? zerosOf(this.info.inputShape)) : null;
@@ -384,6 +401,7 @@ class LayersModelAdapter implements TfjsModel {
       for (const t of new Set(owned)) if (!t.isDisposed) t.dispose();
       for (const t of kept.values()) if (!t.isDisposed) t.dispose();
       for (const t of stash) if (!t.isDisposed) t.dispose();
+      for (const t of recorded.values()) if (!t.isDisposed) t.dispose();
     }
   }
 
