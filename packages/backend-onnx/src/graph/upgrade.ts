@@ -1,7 +1,7 @@
 import { UnsupportedError } from '@xlens/core';
 import { OnnxGraphBuilder } from '../builder.js';
 import { floatTensor } from '../proto/tensor-data.js';
-import type { OnnxNode } from '../proto/types.js';
+import { DataType, type OnnxNode } from '../proto/types.js';
 import { attr, attrInts, type GraphInfo } from './graph-info.js';
 import { shallowCopy } from './prepare.js';
 
@@ -62,6 +62,21 @@ export function upgradeOpset(info: GraphInfo): GraphInfo['model'] {
       const flat = b.unique(`${node.output[0]}/flat`);
       const soft = b.unique(`${node.output[0]}/soft`);
       const shape = b.unique(`${node.output[0]}/shape`);
+      const facts = info.facts.get(node.input[0]);
+      if (facts) {
+        const flatten = (d: readonly number[]) => [
+          d.slice(0, axis).reduce((a, c) => a * c, 1),
+          d.slice(axis).reduce((a, c) => a * c, 1),
+        ];
+        const flatFacts = {
+          dtype: facts.dtype,
+          shape1: flatten(facts.shape1),
+          shape2: flatten(facts.shape2),
+        };
+        info.facts.set(flat, flatFacts);
+        info.facts.set(soft, flatFacts);
+        info.facts.set(shape, { dtype: DataType.INT64, shape1: [rank], shape2: [rank] });
+      }
       out.push({
         input: [node.input[0]],
         output: [flat],
