@@ -10,6 +10,7 @@ import {
   imageFromTensor,
   overlay,
   resizeMaps,
+  resizeNearest,
   toPixelMap,
 } from './image.js';
 
@@ -95,5 +96,15 @@ describe('maps', () => {
       expect(Array.from(bar.data.subarray(x * 4, x * 4 + 3))).toEqual(colorAt(cmap, x / 255));
       expect(Array.from(bar.data.subarray((256 + x) * 4, (256 + x) * 4 + 3))).toEqual(colorAt(cmap, x / 255));
     }
+  });
+});
+
+describe('resizeNearest', () => {
+  it('copies the covering source pixel and never blends', () => {
+    const m: Tensor = { data: Float32Array.from([1, 5, 3, 7]), shape: [1, 2, 2] };
+    const up = resizeNearest(m, 4, 4);
+    expect(Array.from(up.data)).toEqual([1, 1, 5, 5, 1, 1, 5, 5, 3, 3, 7, 7, 3, 3, 7, 7]);
+    expect(resizeNearest(m, 2, 2)).toBe(m);
+    expect(Array.from(resizeNearest(up, 2, 2).data)).toEqual([1, 5, 3, 7]);
   });
 });

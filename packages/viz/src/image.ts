@@ -180,3 +180,20 @@ export function colorBar(cmap: Colormap, width = 256, height = 12): RgbaImage {
   for (let y = 0; y < height; y++) values.set(row, y * width);
   return colorize(values, width, height, cmap);
 }
+
+/** Nearest-neighbour resize of `N×h×w` maps, for values that must not blend (class indices). */
+export function resizeNearest(maps: Tensor, height: number, width: number): Tensor {
+  if (maps.shape.length !== 3) throw new InputError('invalid-shape', `resizeNearest expects N×h×w maps, got [${maps.shape.join(', ')}]`);
+  const [n, h, w] = maps.shape;
+  if (h === height && w === width) return maps;
+  const out = new Float32Array(n * height * width);
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < height; y++) {
+      const sy = Math.min(Math.floor(((y + 0.5) * h) / height), h - 1);
+      for (let x = 0; x < width; x++) {
+        const sx = Math.min(Math.floor(((x + 0.5) * w) / width), w - 1);
+        out[(b * height + y) * width + x] = maps.data[(b * h + sy) * w + sx];
+      }
+    }
+  return { data: out, shape: [n, height, width] };
+}

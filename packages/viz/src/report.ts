@@ -141,14 +141,14 @@ const css = `
 :root{--fg:#1d1f24;--muted:#5d6470;--line:#dde1e6;--bg:#f7f8fa;--card:#fff;--accent:#2f5fb3}
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
 header,main,footer{max-width:1400px;margin:0 auto;padding:16px 24px}h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:0 0 8px}h3{font-size:14px;margin:0 0 6px}
-table{border-collapse:collapse}th,td{padding:3px 10px;border-bottom:1px solid var(--line);text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse}th,td{padding:3px 10px;border-bottom:1px solid var(--line);text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}th{white-space:nowrap}
 .meta{display:flex;gap:32px;flex-wrap:wrap;align-items:flex-start}.muted{color:var(--muted)}.small{font-size:12px}
 section.item{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px;margin:16px 0;display:flex;gap:20px;align-items:flex-start}
 .input{flex:0 0 220px}.input img{width:200px;height:200px}img.px{image-rendering:pixelated;object-fit:contain;background:#000}
 .pred{display:grid;grid-template-columns:1fr 48px;gap:2px 8px;margin-top:8px;font-size:13px}.bar{height:6px;background:var(--accent);border-radius:3px}
 .pred .target{font-weight:600}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:12px;flex:1}
 .card{border:1px solid var(--line);border-radius:6px;padding:10px}.pair{display:flex;gap:6px}.pair figure{margin:0;flex:1}.pair img{width:100%;aspect-ratio:1}
-figcaption{font-size:11px;color:var(--muted);text-align:center}.cbar img{width:100%;height:10px;display:block;margin-top:6px}
+figcaption{font-size:11px;color:var(--muted);text-align:center}.cbar img{width:100%;height:10px;display:block;margin-top:6px;image-rendering:auto}
 .cbar .ticks{display:flex;justify-content:space-between;font-size:11px;color:var(--muted)}.legend{display:flex;flex-wrap:wrap;gap:4px 10px;margin-top:6px;font-size:12px}
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-2px;margin-right:4px;border:1px solid #0003}
 details{margin-top:6px;font-size:12px}details table td{padding:1px 6px}.warn{color:#a15c00;font-size:12px}
@@ -178,7 +178,7 @@ export function buildReport(spec: ReportSpec, options: BuildReportOptions = {}):
   };
   const titles = new Map(spec.methods.map((m) => [m.id, m.title]));
   const img = (s: string, alt: string, kind: string, attrs = ''): string =>
-    `<img class="px" src="${escapeHtml(s)}" alt="${escapeHtml(alt)}" data-kind="${kind}"${attrs}>`;
+    `<img class="${kind === 'colorbar' ? 'bar-img' : 'px'}" src="${escapeHtml(s)}" alt="${escapeHtml(alt)}" data-kind="${kind}"${attrs}>`;
 
   const scaleBlock = (m: ReportMap): string => {
     if (m.legend) {

@@ -1,0 +1,179 @@
+import { parseArgs } from 'node:util';
+
+/** A usage error: bad flags or values. Exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The commands of `xlens`. */
+export const commands = ['explain', 'methods', 'layers', 'predict', 'help'] as const;
+export type Command = (typeof commands)[number];
+
+const flags = {
+  model: { type: 'string', short: 'm' },
+  backend: { type: 'string' },
+  labels: { type: 'string' },
+  image: { type: 'string', short: 'i', multiple: true },
+  input: { type: 'string' },
+  method: { type: 'string', multiple: true },
+  target: { type: 'string', short: 't' },
+  layer: { type: 'string' },
+  'batch-size': { type: 'string' },
+  seed: { type: 'string' },
+  score: { type: 'string' },
+  size: { type: 'string' },
+  mean: { type: 'string' },
+  std: { type: 'string' },
+  layout: { type: 'string' },
+  bgr: { type: 'boolean' },
+  out: { type: 'string', short: 'o' },
+  format: { type: 'string' },
+  top: { type: 'string' },
+  normalize: { type: 'string' },
+  'shared-scale': { type: 'boolean' },
+  colormap: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+type FlagName = keyof typeof flags;
+
+/** Flags each command accepts (besides --help). */
+const allowed: Record<Command, readonly FlagName[]> = {
+  explain: [
+    'model',
+    'backend',
+    'labels',
+    'image',
+    'input',
+    'method',
+    'target',
+    'layer',
+    'batch-size',
+    'seed',
+    'score',
+    'size',
+    'mean',
+    'std',
+    'layout',
+    'bgr',
+    'out',
+    'format',
+    'top',
+    'normalize',
+    'shared-scale',
+    'colormap',
+    'quiet',
+  ],
+  methods: ['json'],
+  layers: ['model', 'backend', 'json'],
+  predict: [
+    'model',
+    'backend',
+    'labels',
+    'image',
+    'input',
+    'size',
+    'mean',
+    'std',
+    'layout',
+    'bgr',
+    'top',
+    'batch-size',
+    'json',
+  ],
+  help: [],
+};
+
+/** Parsed command line: the command and its flag values (strings as typed). */
+export interface ParsedArgs {
+  readonly command: Command;
+  readonly values: {
+    readonly [K in FlagName]?: (typeof flags)[K] extends { type: 'boolean' }
+      ? boolean
+      : (typeof flags)[K] extends { multiple: true }
+        ? string[]
+        : string;
+  };
+  /** Set for `xlens --version` / `xlens help <command>`. */
+  readonly version?: boolean;
+  readonly topic?: string;
+}
+
+/** Parse argv (without node and script). No command means `explain`. */
+export function parseCommandLine(argv: readonly string[]): ParsedArgs {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof flags; allowPositionals: true; strict: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: flags, allowPositionals: true, strict: true });
+  } catch (e) {
+    // node's messages span lines and mention internals; keep the first sentence.
+    throw new UsageError(
+      ((e as Error).message.split('\n')[0] ?? 'bad arguments').replace(/\. To specify.*$/, ''),
+    );
+  }
+  const { values, positionals } = parsed;
+  if (values.version) return { command: 'help', values: {}, version: true };
+  const name = positionals[0] ?? 'explain';
+  if (!commands.includes(name as Command)) {
+    throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${commands.join(', ')}`);
+  }
+  const command = name as Command;
+  if (command === 'help') return { command, values: {}, topic: positionals[1] };
+  if (positionals.length > 1)
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])} (flags start with --)`);
+  for (const key of Object.keys(values) as FlagName[]) {
+    if (key !== 'help' && !allowed[command].includes(key))
+      throw new UsageError(`xlens ${command} does not take --${key}`);
+  }
+  if (values.help) return { command: 'help', values: {}, topic: command };
+  return { command, values: values as ParsedArgs['values'] };
+}
+
+/** An integer flag value, checked against a minimum. */
+export function intFlag(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isInteger(v) || v < min)
+    throw new UsageError(`--${name} ${JSON.stringify(text)} is invalid; expected an integer ≥ ${min}`);
+  return v;
+}
+
+/** A list of numbers: `0.5` or `0.485,0.456,0.406`. */
+export function numbersFlag(name: string, text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split(',').map((s) => Number(s.trim()));
+  if (text.trim() === '' || parts.some((v) => !Number.isFinite(v))) {
+    throw new UsageError(
+      `--${name} ${JSON.stringify(text)} is invalid; expected a number or a comma-separated list of numbers`,
+    );
+  }
+  return parts;
+}
+
+/** `--size 224` or `--size 240x320` (height × width). */
+export function sizeFlag(text: string | undefined): { height: number; width: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)(?:x(\d+))?$/i.exec(text.trim());
+  const h = m ? Number(m[1]) : Number.NaN;
+  const w = m?.[2] ? Number(m[2]) : h;
+  if (!(h >= 1 && w >= 1))
+    throw new UsageError(`--size ${JSON.stringify(text)} is invalid; expected N or HxW, e.g. 224 or 240x320`);
+  return { height: h, width: w };
+}
+
+/** A value from a closed set. */
+export function choiceFlag<T extends string>(
+  name: string,
+  text: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (text === undefined) return undefined;
+  if (!choices.includes(text as T))
+    throw new UsageError(`--${name} ${JSON.stringify(text)} is invalid; use one of ${choices.join(', ')}`);
+  return text as T;
+}

@@ -1,0 +1,198 @@
+import { join } from 'node:path';
+import {
+  type Attribution,
+  checkCapabilities,
+  checkScoreKind,
+  findLayer,
+  mergeOptions,
+  resolveTarget,
+  type ScoreKind,
+} from '@xlens/core';
+import { getColormap, normalizeModes } from '@xlens/viz';
+import { choiceFlag, intFlag, type ParsedArgs, UsageError } from './args.js';
+import { type MethodRequest, parseMethodSpecs } from './method-spec.js';
+import { checkOutDir, parseFormats, writeOutputs } from './outputs.js';
+import { ProgressBar, type ProgressStream } from './progress.js';
+import { createRegistry, defaultMethodIds } from './registry.js';
+import { buildReportSpec, type MethodRun } from './report-spec.js';
+import { openSession, type Session } from './session.js';
+import { formatMs, textTable } from './table.js';
+import { parseTarget } from './targets.js';
+
+/** Where a command writes. */
+export interface Io {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: ProgressStream;
+}
+
+type Values = ParsedArgs['values'];
+
+/** Check per-method options, capabilities and layers before any compute; drop default methods the model cannot run. */
+function prepareMethods(
+  requests: readonly MethodRequest[],
+  session: Session,
+  values: Values,
+  explicit: boolean,
+  io: Io,
+): MethodRequest[] {
+  const { model } = session;
+  const layer = values.layer;
+  if (layer !== undefined) findLayer(model, layer);
+  const kept: MethodRequest[] = [];
+  for (const r of requests) {
+    try {
+      checkCapabilities(r.explainer.id, r.explainer.requires, model);
+    } catch (e) {
+      if (explicit) throw e;
+      if (!values.quiet) io.stderr.write(`xlens: skipping ${r.explainer.id}: ${(e as Error).message}\n`);
+      continue;
+    }
+    const options = { ...r.options };
+    if (layer !== undefined && 'layer' in r.explainer.options && options.layer === undefined)
+      options.layer = layer;
+    const merged = mergeOptions(r.explainer.id, r.explainer.defaults, r.explainer.options, options);
+    r.explainer.validate?.(merged, model, session.batch.tensor);
+    kept.push({ ...r, options });
+  }
+  if (layer !== undefined && !kept.some((r) => 'layer' in r.explainer.options)) {
+    throw new UsageError(
+      `--layer is for methods with a layer option (CAM); none of ${kept.map((r) => r.key).join(', ')} has one`,
+    );
+  }
+  if (kept.length === 0)
+    throw new UsageError(
+      `${model.info.name} can run none of the default methods; name some with --method (see xlens methods)`,
+    );
+  return kept;
+}
+
+/** `xlens explain`: run methods on images or an .npy batch, write a report, print a summary. */
+export async function explainCommand(values: Values, io: Io): Promise<void> {
+  // Everything that needs no model is checked first, so typos fail fast.
+  const registry = createRegistry();
+  const explicit = values.method !== undefined && values.method.length > 0;
+  const requests = parseMethodSpecs(
+    explicit ? values.method! : defaultMethodIds.filter((id) => registry.has(id)),
+    registry,
+  );
+  for (const r of requests)
+    mergeOptions(r.explainer.id, r.explainer.defaults, r.explainer.options, r.options);
+  const formats = parseFormats(values.format);
+  const normalize = choiceFlag('normalize', values.normalize, ['auto', ...normalizeModes]) ?? 'auto';
+  if (values.colormap !== undefined) getColormap(values.colormap);
+  const batchSize = intFlag('batch-size', values['batch-size'], 1);
+  const seed = intFlag('seed', values.seed, 0) ?? 0;
+  const score: ScoreKind = values.score === undefined ? 'logit' : checkScoreKind(values.score);
+  const outDir = values.out ?? 'xlens-report';
+  await checkOutDir(outDir);
+
+  const session = await openSession(values, io);
+  try {
+    const { model, batch } = session;
+    const methods = prepareMethods(requests, session, values, explicit, io);
+    const n = batch.tensor.shape[0];
+    const spec = parseTarget(values.target, model.info.labels);
+    const targets = Array.from(resolveTarget(spec, model.info, n, score, session.logits).classes!);
+
+    const bar = new ProgressBar(io.stderr, methods.length, values.quiet);
+    const runs: MethodRun[] = [];
+    for (const [i, m] of methods.entries()) {
+      bar.start(i, m.key);
+      const attribution: Attribution = await m.explainer.explain(model, batch.tensor, targets, {
+        ...m.options,
+        batchSize,
+        seed,
+        score,
+        registry,
+        onProgress: (p) => bar.update(p.done, p.total),
+      });
+      bar.finish(attribution.timing.milliseconds);
+      runs.push({ key: m.key, explainer: m.explainer, attribution });
+    }
+    bar.end();
+
+    const settings: Record<string, string | number | boolean> = {
+      seed,
+      'batch size': batchSize ?? 16,
+      score,
+      target: values.target ?? 'top1',
+      normalise: normalize,
+    };
+    if (values['shared-scale']) settings['shared scale'] = true;
+    const drawOptions = { normalize, shared: values['shared-scale'] ?? false, colormap: values.colormap };
+    const reportSpec =
+      formats.has('html') || formats.has('png')
+        ? buildReportSpec(
+            runs,
+            {
+              info: model.info,
+              backend: session.backend,
+              names: batch.names,
+              images: batch.images,
+              predictions: session.predictions,
+              targets,
+              forwardMs: session.forwardMs,
+              settings,
+            },
+            drawOptions,
+          )
+        : { model: { name: model.info.name }, methods: [], items: [] };
+    const json = {
+      model: {
+        name: model.info.name,
+        source: session.source,
+        backend: session.backend,
+        inputShape: model.info.inputShape,
+        layout: model.info.layout,
+        numClasses: model.info.numClasses,
+        labels: model.info.labels,
+      },
+      settings,
+      forwardMilliseconds: session.forwardMs,
+      items: batch.names.map((name, i) => ({
+        name,
+        target: targets[i],
+        predictions: session.predictions[i],
+      })),
+      methods: runs.map((r) => ({
+        key: r.key,
+        id: r.explainer.id,
+        family: r.explainer.family,
+        options: r.attribution.options,
+        milliseconds: r.attribution.timing.milliseconds,
+        ratio: r.attribution.timing.milliseconds / session.forwardMs,
+        mapKind: r.attribution.mapKind,
+        mapShape: r.attribution.map.shape,
+        layout: r.attribution.layout,
+        extras: Object.fromEntries(
+          Object.entries(r.attribution.extras).filter(
+            ([, v]) => typeof v === 'number' || (v as readonly number[]).length <= 64,
+          ),
+        ),
+        warnings: r.attribution.warnings,
+        npy: formats.has('npy') ? `${r.key}.npy` : undefined,
+      })),
+    };
+    await writeOutputs(
+      outDir,
+      formats,
+      reportSpec,
+      runs.map((r) => ({ key: r.key, attribution: r.attribution })),
+      json,
+    );
+
+    const rows = [
+      [`forward (${n} item${n === 1 ? '' : 's'})`, formatMs(session.forwardMs), '1.0×'],
+      ...runs.map((r) => [
+        r.key,
+        formatMs(r.attribution.timing.milliseconds),
+        `${(r.attribution.timing.milliseconds / session.forwardMs).toFixed(1)}×`,
+      ]),
+    ];
+    io.stdout.write(`${textTable(['method', 'time', '÷ forward'], rows, [1, 2])}\n`);
+    const where = formats.has('html') ? join(outDir, 'index.html') : outDir;
+    io.stdout.write(`${formats.has('html') ? 'report' : 'output'}: ${where}\n`);
+  } finally {
+    await session.model.dispose();
+  }
+}

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { XlensError } from '@xlens/core';
+import { type Command, parseCommandLine, UsageError } from './args.js';
+import { layersCommand, methodsCommand, predictCommand } from './commands.js';
+import { explainCommand, type Io } from './explain-command.js';
+
+const usage: Record<Command | 'main', string> = {
+  main: `xlens — explain image classifiers
+
+Usage: xlens <command> [options]
+
+Commands:
+  explain    explain inputs with attribution methods and write a report (default)
+  methods    list every method with its options and defaults
+  layers     list a model's layers and the automatic CAM layer
+  predict    print the top classes of inputs
+  help       show help for a command
+
+Run "xlens explain" with no options for a demo on the bundled shapes model.
+Run "xlens help explain" for every option.`,
+  explain: `Usage: xlens explain [options]
+
+Model and inputs:
+  -m, --model M         tfjs model.json (or its folder), .onnx file, or a zoo model name
+      --backend B       tfjs-wasm (default for tfjs), tfjs-cpu, tfjs-node (if installed), onnx
+      --labels FILE     class labels: JSON array or one per line
+  -i, --image PATH      PNG/JPEG image or a folder of images; repeatable
+      --input X.npy     float32 batch, already preprocessed (NCHW or NHWC, see --layout)
+Preprocessing of images (x = (pixel/255 − mean) / std, after resize and centre crop):
+      --size N|HxW      input size where the model leaves it open
+      --mean M[,M,M]    per-channel mean in 0..1 units (default 0)
+      --std S[,S,S]     per-channel std in 0..1 units (default 1)
+      --bgr             feed channels in B,G,R order
+      --layout L        layout of the --input array: NCHW or NHWC (default: the model's)
+Methods:
+      --method SPEC     name or name:key=value,key=value; repeatable (see xlens methods)
+  -t, --target T        top1 (default), a class index, a label, or a comma list (one per input)
+      --layer NAME      layer for CAM methods (default: the last spatial layer)
+      --score S         logit (default), softmax, log-softmax, sigmoid
+      --batch-size N    items per model pass for sample-based methods (default 16)
+      --seed N          seed of every random draw (default 0)
+Output:
+  -o, --out DIR         output folder (default xlens-report), replaced when complete
+      --format LIST     comma list of html, png, npy, json (default html,png)
+      --top K           predictions shown per input (default 5)
+      --normalize MODE  auto (default: signed for maps with both signs, else abs), abs,
+                        signed, percentile, minmax
+      --shared-scale    one colour scale across all maps
+      --colormap NAME   lagoon, ember (default), dusk, gray, blue-red
+  -q, --quiet           no progress on stderr`,
+  methods: `Usage: xlens methods [--json]
+
+Lists every registered method: family, what it needs from the model, options with type, default and meaning.`,
+  layers: `Usage: xlens layers --model M [--backend B] [--json]
+
+Lists layer names, kinds and output shapes, and marks the layer CAM methods pick automatically.`,
+  predict: `Usage: xlens predict [--model M] (--image PATH... | --input X.npy) [--top K] [--json]
+
+Prints the top classes with probabilities. Takes the model, input and preprocessing options of explain.`,
+  help: 'Usage: xlens help [command]',
+};
+
+/** The package version, for --version. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** One line for any error: its message's first line, prefixed with its code when it has one. */
+export function errorLine(e: unknown): string {
+  const message = (e instanceof Error ? e.message : String(e)).split('\n')[0].trim();
+  return e instanceof XlensError ? `xlens: error [${e.code}]: ${message}` : `xlens: error: ${message}`;
+}
+
+/**
+ * Run the CLI with `argv` (without node and script) and return the exit code: 0 on success, 2 for
+ * usage errors, 1 for everything else. Errors are reported as one line on stderr.
+ */
+export async function main(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  try {
+    const args = parseCommandLine(argv);
+    if (args.version) {
+      io.stdout.write(`${version()}\n`);
+      return 0;
+    }
+    switch (args.command) {
+      case 'help': {
+        const topic = args.topic ?? 'main';
+        if (!(topic in usage))
+          throw new UsageError(
+            `no help for ${JSON.stringify(topic)}; commands: explain, methods, layers, predict`,
+          );
+        io.stdout.write(`${usage[topic as Command]}\n`);
+        return 0;
+      }
+      case 'explain':
+        await explainCommand(args.values, io);
+        return 0;
+      case 'methods':
+        methodsCommand(args.values, io);
+        return 0;
+      case 'layers':
+        await layersCommand(args.values, io);
+        return 0;
+      case 'predict':
+        await predictCommand(args.values, io);
+        return 0;
+    }
+  } catch (e) {
+    if (process.env.XLENS_DEBUG) io.stderr.write(`${(e as Error).stack ?? e}\n`);
+    io.stderr.write(`${errorLine(e)}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,120 @@
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { InputError, type Model, type ModelInfo } from '@xlens/core';
+import { isZooModel, ZOO_MODEL_NAMES, type ZooModelName, zooModel } from '@xlens/zoo';
+import { UsageError } from './args.js';
+
+/** Backends the CLI can run a model on. */
+export const backendNames = ['tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'onnx'] as const;
+export type BackendName = (typeof backendNames)[number];
+
+/** A loaded model and where it came from. */
+export interface LoadedModel {
+  readonly model: Model;
+  /** The backend it runs on, as shown in reports (`tfjs-wasm`, `onnx`, …). */
+  readonly backend: string;
+  /** What `--model` named, resolved (a path, or `zoo:<name>`). */
+  readonly source: string;
+  /** Notes from loading (e.g. a softmax output). */
+  readonly warnings: readonly string[];
+  /** Set when the model is a bundled zoo model (then sample images exist). */
+  readonly zoo?: ZooModelName;
+}
+
+/** The model `xlens explain` uses without `--model`. */
+export const defaultModel: ZooModelName = 'shapes';
+
+/** What the loader needs besides the model reference. */
+export interface LoadModelOptions {
+  readonly backend?: BackendName;
+  readonly labels?: readonly string[];
+  readonly inputRange?: ModelInfo['inputRange'];
+}
+
+const exists = async (path: string): Promise<boolean> => {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Read `--labels`: a JSON array of strings, or a text file with one label per line. */
+export async function readLabels(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new InputError('invalid-input', `labels file ${path} not found or unreadable`);
+  }
+  if (extname(path).toLowerCase() === '.json') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new InputError('invalid-input', `labels file ${path} is not valid JSON`);
+    }
+    if (!Array.isArray(parsed) || parsed.some((s) => typeof s !== 'string')) {
+      throw new InputError('invalid-input', `labels file ${path} must hold a JSON array of strings`);
+    }
+    return parsed as string[];
+  }
+  return text
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** The tfjs backend behind a CLI backend name. */
+const tfjsBackend = { 'tfjs-wasm': 'wasm', 'tfjs-cpu': 'cpu', 'tfjs-node': 'tensorflow' } as const;
+
+async function loadTfjs(path: string, options: LoadModelOptions, name: string): Promise<LoadedModel> {
+  const backend = options.backend ?? 'tfjs-wasm';
+  if (backend === 'onnx')
+    throw new UsageError(`--backend onnx needs an .onnx model; ${path} is a tfjs model.json`);
+  // Imported on demand: tfjs takes a second to load, which commands that fail early should not pay.
+  const { initTfjsBackend, loadTfjsModel } = await import('@xlens/backend-tfjs');
+  const used = await initTfjsBackend(tfjsBackend[backend]);
+  const model = await loadTfjsModel(path, { name, labels: options.labels, inputRange: options.inputRange });
+  return {
+    model,
+    backend: `tfjs-${used === 'tensorflow' ? 'node' : used}`,
+    source: path,
+    warnings: model.warnings,
+  };
+}
+
+/**
+ * Resolve and load `--model`: a bundled zoo model's name, a tfjs `model.json` (or a folder holding
+ * one) or an `.onnx` file. Files that do not exist and unknown formats are `invalid-input` errors
+ * naming the path.
+ */
+export async function loadModel(ref: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  if (isZooModel(ref) && !(await exists(ref))) {
+    const zoo = zooModel(ref);
+    const labels = options.labels ?? zoo.labels;
+    const inputRange = options.inputRange ?? zoo.meta.inputRange;
+    if (options.backend === 'onnx') throw new UsageError('ONNX models are not supported yet');
+    const loaded = await loadTfjs(zoo.tfjs, { ...options, labels, inputRange }, zoo.name);
+    return { ...loaded, source: `zoo:${zoo.name}`, zoo: zoo.name };
+  }
+  let path = ref;
+  if (!(await exists(path))) {
+    throw new InputError(
+      'invalid-input',
+      `model ${ref} not found (give a model.json, an .onnx file, a folder holding model.json, or a zoo name: ${ZOO_MODEL_NAMES.join(', ')})`,
+    );
+  }
+  if ((await stat(path)).isDirectory()) {
+    if (!(await exists(join(path, 'model.json'))))
+      throw new InputError('invalid-input', `model folder ${ref} has no model.json`);
+    path = join(path, 'model.json');
+  }
+  const ext = extname(path).toLowerCase();
+  const name =
+    ext === '.json' ? (path.split(/[\\/]/).at(-2) ?? 'model') : (path.split(/[\\/]/).at(-1) ?? 'model');
+  if (ext === '.json') return loadTfjs(path, options, name);
+  if (ext === '.onnx') throw new UsageError('ONNX models are not supported yet');
+  throw new InputError('invalid-input', `model ${ref} is neither a tfjs model.json nor an .onnx file`);
+}

@@ -1,0 +1,23 @@
+import { camMethods } from '@xlens/cam';
+import { type AnyExplainer, Registry } from '@xlens/core';
+import { gradientMethods } from '@xlens/gradients';
+
+/** A fresh registry with every method the installed xlens packages export. */
+export function createRegistry(): Registry {
+  return new Registry([...gradientMethods, ...camMethods] as readonly AnyExplainer[]);
+}
+
+/**
+ * The methods `xlens explain` runs when none is named: a few from every family, cheap enough for
+ * a quick look. Those the registry lacks, or the model cannot run, are skipped.
+ */
+export const defaultMethodIds: readonly string[] = [
+  'saliency',
+  'integrated-gradients',
+  'smoothgrad',
+  'guided-backprop',
+  'grad-cam',
+  'grad-cam-plus-plus',
+  'score-cam',
+  'lrp',
+];

@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Fixtures, makeFixtures, runCli } from './fixtures.js';
+
+/** Debian's chromium; `.ci/run` installs it. */
+const CHROMIUM = process.env.XLENS_CHROMIUM ?? '/usr/bin/chromium';
+const METHODS = ['saliency', 'grad-cam', 'gradient'];
+
+let f: Fixtures;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `headless Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set XLENS_CHROMIUM); the report test cannot run without it`,
+    );
+  }
+  f = await makeFixtures();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  if (f) await rm(f.dir, { recursive: true, force: true });
+});
+
+interface PageReport {
+  errors: string[];
+  requests: string[];
+  images: { kind: string | null; method: string | null; width: number; complete: boolean }[];
+  items: number;
+}
+
+async function open(indexHtml: string): Promise<PageReport> {
+  const page = await browser!.newPage();
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('requestfailed', (r) => errors.push(`failed: ${r.url()}`));
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(pathToFileURL(indexHtml).href, { waitUntil: 'load' });
+  const images = await page.$$eval('img', (els) =>
+    els.map((e) => ({
+      kind: e.getAttribute('data-kind'),
+      method: e.getAttribute('data-method'),
+      width: (e as unknown as { naturalWidth: number }).naturalWidth,
+      complete: (e as unknown as { complete: boolean }).complete,
+    })),
+  );
+  const items = await page.$$eval('section.item', (els) => els.length);
+  await page.close();
+  return { errors, requests, images, items };
+}
+
+function checkShown(r: PageReport): void {
+  expect(r.errors).toEqual([]);
+  expect(r.items).toBe(2);
+  expect(r.images.length).toBeGreaterThan(0);
+  for (const img of r.images) {
+    expect(img.complete).toBe(true);
+    expect(img.width).toBeGreaterThan(0);
+  }
+  expect(r.images.filter((i) => i.kind === 'input')).toHaveLength(2);
+  for (const m of METHODS) {
+    expect(r.images.filter((i) => i.method === m && i.kind === 'overlay')).toHaveLength(2);
+    expect(r.images.filter((i) => i.method === m && i.kind === 'raw')).toHaveLength(2);
+  }
+  // Self-contained: nothing but the page itself and local files / data URIs is requested.
+  for (const url of r.requests) expect(url).toMatch(/^(file:|data:)/);
+}
+
+describe('HTML report in headless Chromium', () => {
+  it('shows every input and every method map, logs no error (PNG files next to index.html)', async () => {
+    const out = join(f.dir, 'files');
+    const run = await runCli(
+      [
+        'explain',
+        '--model',
+        f.model,
+        '--image',
+        f.imageDir,
+        ...METHODS.flatMap((m) => ['--method', m]),
+        '--out',
+        out,
+        '-q',
+      ],
+      f.dir,
+    );
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    checkShown(await open(join(out, 'index.html')));
+  });
+
+  it('shows the same with images embedded as data URIs (--format html)', async () => {
+    const out = join(f.dir, 'embedded');
+    const run = await runCli(
+      [
+        'explain',
+        '--model',
+        f.model,
+        '--image',
+        f.imageDir,
+        ...METHODS.flatMap((m) => ['--method', m]),
+        '--format',
+        'html',
+        '--out',
+        out,
+        '-q',
+      ],
+      f.dir,
+    );
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const r = await open(join(out, 'index.html'));
+    checkShown(r);
+    expect(r.requests.filter((u) => u.startsWith('file:'))).toHaveLength(1);
+  });
+});
