@@ -6,7 +6,16 @@ import * as tf from '@tensorflow/tfjs';
 import { fromTfjs, initTfjsBackend } from '@xlens/backend-tfjs';
 import { buildResNet18Like, buildSmallCnn } from '@xlens/backend-tfjs/testing';
 import { markdownTable, ratioTable } from '../../../scripts/bench-util.mjs';
-import { clrp, deepTaylor, deeplift, fitPatterns, lrp, patternAttribution, patternnet, sglrp } from '../dist/index.js';
+import {
+  clrp,
+  deeplift,
+  deepTaylor,
+  fitPatterns,
+  lrp,
+  patternAttribution,
+  patternnet,
+  sglrp,
+} from '../dist/index.js';
 
 const quick = process.argv.includes('--quick');
 
@@ -55,12 +64,16 @@ async function column(title, tfModel, size, repeats) {
   const leaked = tf.memory().numTensors - tensorsBefore;
   await model.dispose();
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
-  console.error(`${title}: forward ${rows[0].ms.toFixed(1)} ms, pattern fitting on 2 items ${(fitMs / 1000).toFixed(1)} s, ${seconds} s in all, tensors leaked: ${leaked}`);
+  console.error(
+    `${title}: forward ${rows[0].ms.toFixed(1)} ms, pattern fitting on 2 items ${(fitMs / 1000).toFixed(1)} s, ${seconds} s in all, tensors leaked: ${leaked}`,
+  );
   return { title: `${title} (forward ${rows[0].ms.toFixed(1)} ms)`, rows };
 }
 
 const backend = await initTfjsBackend('wasm');
 const columns = [await column('small CNN 32²', buildSmallCnn(), 32, 3)];
 if (!quick) columns.push(await column('ResNet-18-like 224²', buildResNet18Like({ inputSize: 224 }), 224, 1));
-console.log(`tfjs ${tf.version.tfjs}, backend ${backend}, batch 1, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(
+  `tfjs ${tf.version.tfjs}, backend ${backend}, batch 1, ${new Date().toISOString().slice(0, 10)}\n`,
+);
 console.log(markdownTable(columns));
