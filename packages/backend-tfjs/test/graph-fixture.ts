@@ -34,7 +34,8 @@ function values(n: number, seed: number): Float32Array {
   return out;
 }
 
-export async function buildGraphFixture(): Promise<GraphFixture> {
+/** The fixture's weights and `graph-model` artifacts (topology, weight specs, weight bytes). */
+export function graphArtifacts(): Omit<GraphFixture, 'model'> & { artifacts: tf.io.ModelArtifacts } {
   const conv = values(3 * 3 * 2 * 3, 1);
   const convBias = values(3, 2).map((v) => v * 0.1);
   const dense = values(3 * 4, 3);
@@ -113,13 +114,17 @@ export async function buildGraphFixture(): Promise<GraphFixture> {
     weightData.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset);
     offset += p.byteLength;
   }
-  const model = await tf.loadGraphModel(
-    tf.io.fromMemory({
-      modelTopology: { node: nodes, library: {}, versions: { producer: 1 } },
-      weightSpecs,
-      weightData: weightData.buffer,
-      format: 'graph-model',
-    }),
-  );
-  return { model, conv, convBias, dense, denseBias };
+  const artifacts: tf.io.ModelArtifacts = {
+    modelTopology: { node: nodes, library: {}, versions: { producer: 1 } },
+    weightSpecs,
+    weightData: weightData.buffer,
+    format: 'graph-model',
+  };
+  return { artifacts, conv, convBias, dense, denseBias };
+}
+
+export async function buildGraphFixture(): Promise<GraphFixture> {
+  const { artifacts, ...weights } = graphArtifacts();
+  const model = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
+  return { model, ...weights };
 }
