@@ -31,7 +31,8 @@ Preprocessing of images (x = (pixel/255 − mean) / std, after resize and centre
       --mean M[,M,M]    per-channel mean in 0..1 units (default 0)
       --std S[,S,S]     per-channel std in 0..1 units (default 1)
       --bgr             feed channels in B,G,R order
-      --layout L        layout of the --input array: NCHW or NHWC (default: the model's)
+      --layout L        layout of the --input array: NCHW or NHWC (default: the model's);
+                        with --size, also the layout of an ONNX model with symbolic dims
 Methods:
       --method SPEC     name or name:key=value,key=value; repeatable (see xlens methods)
   -t, --target T        top1 (default), a class index, a label, or a comma list (one per input)

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { InputError, type Model, type ModelInfo } from '@xlens/core';
+import { InputError, type Model, type ModelInfo, XlensError } from '@xlens/core';
 import { isZooModel, ZOO_MODEL_NAMES, type ZooModelName, zooModel } from '@xlens/zoo';
 import { UsageError } from './args.js';
 
@@ -29,6 +29,8 @@ export interface LoadModelOptions {
   readonly backend?: BackendName;
   readonly labels?: readonly string[];
   readonly inputRange?: ModelInfo['inputRange'];
+  /** ONNX only: the item shape, for models whose input dims are symbolic. */
+  readonly inputShape?: readonly number[];
 }
 
 const exists = async (path: string): Promise<boolean> => {
@@ -85,6 +87,26 @@ async function loadTfjs(path: string, options: LoadModelOptions, name: string): 
   };
 }
 
+async function loadOnnx(path: string, options: LoadModelOptions, name: string): Promise<LoadedModel> {
+  if (options.backend !== undefined && options.backend !== 'onnx') {
+    throw new UsageError(
+      `--backend ${options.backend} needs a tfjs model.json; ${path} is an ONNX model (use --backend onnx)`,
+    );
+  }
+  // Imported on demand, like tfjs: onnxruntime's native module is only loaded for ONNX models.
+  const { fromOnnx } = await import('@xlens/backend-onnx');
+  const base = { name, labels: options.labels, inputRange: options.inputRange };
+  let model: Model;
+  try {
+    model = await fromOnnx(path, base);
+  } catch (e) {
+    // Symbolic image dims (e.g. [N, 3, H, W]) need a concrete item shape: take it from --size.
+    if (!(e instanceof XlensError && /symbolic/.test(e.message) && options.inputShape)) throw e;
+    model = await fromOnnx(path, { ...base, inputShape: options.inputShape });
+  }
+  return { model, backend: 'onnx', source: path, warnings: [] };
+}
+
 /**
  * Resolve and load `--model`: a bundled zoo model's name, a tfjs `model.json` (or a folder holding
  * one) or an `.onnx` file. Files that do not exist and unknown formats are `invalid-input` errors
@@ -95,8 +117,10 @@ export async function loadModel(ref: string, options: LoadModelOptions = {}): Pr
     const zoo = zooModel(ref);
     const labels = options.labels ?? zoo.labels;
     const inputRange = options.inputRange ?? zoo.meta.inputRange;
-    if (options.backend === 'onnx') throw new UsageError('ONNX models are not supported yet');
-    const loaded = await loadTfjs(zoo.tfjs, { ...options, labels, inputRange }, zoo.name);
+    const loaded =
+      options.backend === 'onnx'
+        ? await loadOnnx(zoo.onnx, { ...options, labels, inputRange }, zoo.name)
+        : await loadTfjs(zoo.tfjs, { ...options, labels, inputRange }, zoo.name);
     return { ...loaded, source: `zoo:${zoo.name}`, zoo: zoo.name };
   }
   let path = ref;
@@ -115,6 +139,6 @@ export async function loadModel(ref: string, options: LoadModelOptions = {}): Pr
   const name =
     ext === '.json' ? (path.split(/[\\/]/).at(-2) ?? 'model') : (path.split(/[\\/]/).at(-1) ?? 'model');
   if (ext === '.json') return loadTfjs(path, options, name);
-  if (ext === '.onnx') throw new UsageError('ONNX models are not supported yet');
+  if (ext === '.onnx') return loadOnnx(path, options, name.replace(/\.onnx$/i, ''));
   throw new InputError('invalid-input', `model ${ref} is neither a tfjs model.json nor an .onnx file`);
 }

@@ -82,7 +82,12 @@ export async function writeOutputs(
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    await rename(temp, target);
+    try {
+      await rename(temp, target);
+    } catch (e) {
+      if (old) await rename(old, target);
+      throw e;
+    }
     if (old) await rm(old, { recursive: true, force: true });
   } catch (e) {
     await rm(temp, { recursive: true, force: true });

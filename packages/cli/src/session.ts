@@ -74,7 +74,12 @@ export async function openSession(values: ParsedArgs['values'], _io: unknown): P
   if (pre.std?.some((v) => v === 0)) throw new UsageError('--std must not contain 0');
   const range = imagePaths ? preprocessRange(pre) : undefined;
   const inputRange = range ? (range.length === 1 ? range[0] : range) : undefined;
-  const loaded = await loadModel(ref, { backend, labels, inputRange });
+  const inputShape = pre.size
+    ? layout === 'NHWC'
+      ? [pre.size.height, pre.size.width, 3]
+      : [3, pre.size.height, pre.size.width]
+    : undefined;
+  const loaded = await loadModel(ref, { backend, labels, inputRange, inputShape });
   const { model } = loaded;
   try {
     if (labels && labels.length !== model.info.numClasses) {

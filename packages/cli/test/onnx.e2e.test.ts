@@ -1,0 +1,81 @@
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fromOnnx, toyOnnx } from '@xlens/backend-onnx';
+import type { Model, Tensor } from '@xlens/core';
+import { tinyCnn } from '@xlens/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeNpy, encodeNpy } from '../src/npy.js';
+import { createRegistry } from '../src/registry.js';
+import { type Fixtures, makeFixtures, runCli } from './fixtures.js';
+
+let f: Fixtures;
+let onnxPath: string;
+let model: Model;
+
+beforeAll(async () => {
+  f = await makeFixtures();
+  onnxPath = join(f.dir, 'tiny.onnx');
+  await writeFile(onnxPath, toyOnnx(tinyCnn()));
+  model = await fromOnnx(onnxPath);
+});
+afterAll(async () => {
+  await model?.dispose();
+  if (f) await rm(f.dir, { recursive: true, force: true });
+});
+
+describe('xlens explain on an ONNX model', () => {
+  it('runs gradient and CAM methods through onnxruntime and matches the library', async () => {
+    // NCHW [2, 3, 8, 8] input in [0, 1], written as .npy so both sides see identical values.
+    const data = Float32Array.from({ length: 2 * 3 * 8 * 8 }, (_, i) => ((i * 37) % 101) / 100);
+    const input: Tensor = { data, shape: [2, 3, 8, 8] };
+    const npy = join(f.dir, 'onnx-in.npy');
+    await writeFile(npy, encodeNpy(input));
+    const out = join(f.dir, 'onnx-out');
+    const r = await runCli(
+      [
+        'explain',
+        '--model',
+        onnxPath,
+        '--input',
+        npy,
+        '--method',
+        'gradient',
+        '--method',
+        'grad-cam',
+        '--format',
+        'npy,json,html',
+        '--out',
+        out,
+        '-q',
+      ],
+      f.dir,
+    );
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/gradient\s/);
+    const json = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
+    expect(json.model).toMatchObject({ backend: 'onnx', layout: 'NCHW', numClasses: 5 });
+    const registry = createRegistry();
+    for (const id of ['gradient', 'grad-cam']) {
+      const got = decodeNpy(await readFile(join(out, `${id}.npy`)));
+      const want = (await registry.get(id).explain(model, input, 'top1')).map;
+      expect(got.shape).toEqual(want.shape);
+      for (let i = 0; i < want.data.length; i++) expect(got.data[i]).toBeCloseTo(want.data[i], 5);
+    }
+    expect(await readdir(out)).toContain('index.html');
+  });
+
+  it('resizes images to the ONNX input and refuses a tfjs backend for it', async () => {
+    const out = join(f.dir, 'onnx-images');
+    const ok = await runCli(['predict', '--model', onnxPath, '--image', f.imageDir, '--json'], f.dir);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toHaveLength(2);
+    const bad = await runCli(
+      ['explain', '--model', onnxPath, '--backend', 'tfjs-wasm', '--image', f.images[0], '--out', out],
+      f.dir,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toMatch(
+      /^xlens: error: --backend tfjs-wasm needs a tfjs model\.json; .*tiny\.onnx is an ONNX model/,
+    );
+  });
+});
