@@ -183,7 +183,8 @@ export function colorBar(cmap: Colormap, width = 256, height = 12): RgbaImage {
 
 /** Nearest-neighbour resize of `N×h×w` maps, for values that must not blend (class indices). */
 export function resizeNearest(maps: Tensor, height: number, width: number): Tensor {
-  if (maps.shape.length !== 3) throw new InputError('invalid-shape', `resizeNearest expects N×h×w maps, got [${maps.shape.join(', ')}]`);
+  if (maps.shape.length !== 3)
+    throw new InputError('invalid-shape', `resizeNearest expects N×h×w maps, got [${maps.shape.join(', ')}]`);
   const [n, h, w] = maps.shape;
   if (h === height && w === width) return maps;
   const out = new Float32Array(n * height * width);
