@@ -1,6 +1,6 @@
 import { defineExplainer, type OptionSpecs } from '@xlens/core';
 import { lrpOptionSpecs } from './lrp-options.js';
-import { conservationExtras, relevanceRun } from './relevance-run.js';
+import { conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
 import { type BoundOption, lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
 
 /** Options of `deep-taylor`. */
@@ -50,7 +50,7 @@ export const deepTaylor = defineExplainer<DeepTaylorOptions>({
   async attribute(ctx) {
     const rules = resolveLrpRules(ctx.model, ruleOptions(ctx.options), ctx.input, ctx.method);
     const run = await relevanceRun(ctx, rules);
-    return { map: run.map, extras: conservationExtras(run) };
+    return { map: run.map, extras: conservationExtras(run), warnings: scoreWarnings(ctx) };
   },
 });
 

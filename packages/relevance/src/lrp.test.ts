@@ -149,6 +149,16 @@ describe('lrp', () => {
     expectClose(back, a.map.data, 1e-5);
   });
 
+  it('decomposes the logit whatever the score, and says so', async () => {
+    const model = referenceModel(tinyCnn());
+    const x = randomInput(model, 2, 9);
+    const logit = await lrp.explain(model, x, 2);
+    const soft = await lrp.explain(model, x, 2, { score: 'softmax' });
+    expectClose(soft.map.data, logit.map.data, 0, 0);
+    expect(soft.warnings.join(' ')).toMatch(/score softmax was ignored/);
+    expect(logit.warnings).toEqual([]);
+  });
+
   it('refuses rules before any compute', async () => {
     const model = referenceModel(tinyCnn());
     const x = randomInput(model, 1);

@@ -1,6 +1,6 @@
 import { defineExplainer } from '@xlens/core';
 import { type LrpMethodOptions, lrpOptionSpecs } from './lrp-options.js';
-import { conservationExtras, relevanceRun } from './relevance-run.js';
+import { conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
 import { lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
 
 /** Options of `lrp`. */
@@ -34,6 +34,6 @@ export const lrp = defineExplainer<LrpOptions>({
   async attribute(ctx) {
     const rules = resolveLrpRules(ctx.model, ctx.options, ctx.input, ctx.method);
     const run = await relevanceRun(ctx, rules);
-    return { map: run.map, extras: conservationExtras(run) };
+    return { map: run.map, extras: conservationExtras(run), warnings: scoreWarnings(ctx) };
   },
 });

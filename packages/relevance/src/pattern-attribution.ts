@@ -8,7 +8,7 @@ import {
   resolvePatterns,
   validatePatterns,
 } from './pattern-options.js';
-import { conservationExtras, relevanceRun } from './relevance-run.js';
+import { conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
 
 /** Options of `pattern-attribution`. */
 export type PatternAttributionOptions = PatternOptions;
@@ -39,6 +39,6 @@ export const patternAttribution = defineExplainer<PatternAttributionOptions>({
     const { patterns, warnings } = await resolvePatterns(ctx);
     const weights = await patternWeights(ctx.model, patterns, ctx.method);
     const run = await relevanceRun(ctx, patternRules(patterns, weights));
-    return { map: run.map, extras: conservationExtras(run), warnings };
+    return { map: run.map, extras: conservationExtras(run), warnings: [...warnings, ...scoreWarnings(ctx)] };
   },
 });

@@ -7,6 +7,7 @@ import {
   resolvePatterns,
   validatePatterns,
 } from './pattern-options.js';
+import { logitSeed, scoreWarnings } from './relevance-run.js';
 
 /** Options of `patternnet`. */
 export type PatternNetOptions = PatternOptions;
@@ -35,7 +36,11 @@ export const patternnet = defineExplainer<PatternNetOptions>({
   },
   async attribute(ctx) {
     const { patterns, warnings } = await resolvePatterns(ctx);
-    const result = await ctx.gradient({ input: ctx.input, rules: patternRules(patterns) });
-    return { map: result.inputGradient!, warnings };
+    const result = await ctx.gradient({
+      input: ctx.input,
+      rules: patternRules(patterns),
+      cotangent: logitSeed(ctx),
+    });
+    return { map: result.inputGradient!, warnings: [...warnings, ...scoreWarnings(ctx)] };
   },
 });

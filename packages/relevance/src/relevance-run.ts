@@ -14,25 +14,39 @@ export interface RelevanceRun {
 }
 
 /**
+ * The seed that puts the target logit in as relevance: one-hot rows for class targets (whatever
+ * `score` says: LRP decomposes the logit), the explicit cotangent for cotangent targets.
+ */
+export function logitSeed(ctx: ExplainContext<unknown>): Tensor {
+  const n = ctx.input.shape[0];
+  const k = ctx.model.info.numClasses;
+  const classes = ctx.target.classes;
+  if (!classes) return ctx.target.cotangent!;
+  const data = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) data[i * k + classes[i]] = 1;
+  return { data, shape: [n, k] };
+}
+
+/** A warning when the run asked for a score other than the logit, which relevance methods ignore. */
+export function scoreWarnings(ctx: ExplainContext<unknown>): string[] {
+  return ctx.target.classes && ctx.target.score !== 'logit'
+    ? [`${ctx.method} decomposes the target logit; score ${ctx.target.score} was ignored`]
+    : [];
+}
+
+/**
  * One backward pass with `rules` returning input relevance. The seed is `cotangent` (rows aligned
- * with the input) or the target's own; under the gradient convention the relevance put in at the
- * outputs is `z ⊙ cotangent`, i.e. the logit for a one-hot seed.
+ * with the input), by default `logitSeed`; under the gradient convention the relevance put in at
+ * the outputs is `z ⊙ cotangent`, i.e. the logit for a one-hot seed.
  */
 export async function relevanceRun(
   ctx: ExplainContext<unknown>,
   rules: BackwardRules,
-  cotangent?: Tensor,
+  cotangent: Tensor = logitSeed(ctx),
 ): Promise<RelevanceRun> {
   const result = await ctx.gradient({ input: ctx.input, rules, relevance: true, cotangent });
   const map = result.inputRelevance ?? times(ctx.input, result.inputGradient!);
-  const n = ctx.input.shape[0];
-  const seed =
-    cotangent ??
-    ctx.outputCotangent(
-      result.output,
-      Array.from({ length: n }, (_, i) => i),
-    );
-  return { map, output: result.output, seeded: rowDots(result.output, seed), total: itemSums(map) };
+  return { map, output: result.output, seeded: rowDots(result.output, cotangent), total: itemSums(map) };
 }
 
 /** Element-wise product of two equally sized tensors, shaped like `a`. */
