@@ -45,6 +45,8 @@ describe('composites', () => {
 
   it('take box bounds from options over info.inputRange, per channel as a tensor in the input layout', () => {
     expect(resolve(cnn, 'epsilon-gamma-box', { low: -2, high: 3 }).conv1).toBe('z-box(-2, 3)');
+    expect(() => resolve(cnn, 'epsilon-gamma-box', { low: 'abc' })).toThrow(/low = "abc" is invalid/);
+    expect(() => resolve(cnn, 'epsilon-gamma-box', { low: [0, 1] })).toThrow(/expected one number or 3/);
     const rules = resolveLrpRules(cnn, {
       ...lrpRuleDefaults,
       composite: 'epsilon-gamma-box',

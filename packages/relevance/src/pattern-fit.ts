@@ -1,4 +1,5 @@
 import {
+  type Capability,
   CapabilityError,
   chunkRanges,
   type LayerInfo,
@@ -227,12 +228,14 @@ export async function fitPatterns(
       moments: new Moments(weightShape[0], sizeOf(weightShape.slice(1)), positive),
     };
   });
-  if (
-    plans.some((p) => p.layer.kind === 'conv') &&
-    (!model.backward || !model.capabilities.has('layer-gradients'))
-  ) {
+  const convs = plans.filter((p) => p.layer.kind === 'conv');
+  const probeNeeds = [
+    ...(convs.length > 0 ? ['layer-gradients', 'linear-rules'] : []),
+    ...(convs.some((p) => p.layer.activation === 'relu') ? ['relu-rules'] : []),
+  ].filter((c) => !model.capabilities.has(c as Capability));
+  if (probeNeeds.length > 0 || (convs.length > 0 && !model.backward)) {
     throw new CapabilityError(
-      `fitting conv patterns measures the conv geometry with layer-gradients, which ${model.info.name} does not offer`,
+      `fitting conv patterns measures the conv geometry with a backward probe, which needs ${probeNeeds.join(', ') || 'gradients'}; ${model.info.name} does not offer it`,
     );
   }
   const sample = sliceBatch(inputs, 0, 1);

@@ -76,7 +76,19 @@ export function inputBounds(
 ): { low?: number | Tensor; high?: number | Tensor } {
   const range = model.info.inputRange;
   const pick = (given: BoundOption, side: 0 | 1, what: string): number | Tensor | undefined => {
-    if (typeof given === 'number') return given;
+    const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+    if (
+      given !== null &&
+      given !== undefined &&
+      !isNumber(given) &&
+      !(Array.isArray(given) && given.length > 0 && given.every(isNumber))
+    ) {
+      throw new OptionError(
+        'invalid-option',
+        `${what} = ${JSON.stringify(given)} is invalid; expected a finite number or one per channel`,
+      );
+    }
+    if (isNumber(given)) return given;
     if (Array.isArray(given)) return given.length === 1 ? given[0] : perChannel(model, given, what);
     if (!range) return undefined;
     if (typeof range[0] === 'number') return (range as readonly [number, number])[side];
