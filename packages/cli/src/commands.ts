@@ -1,7 +1,7 @@
 import { lastSpatialLayer, type OptionSpec } from '@xlens/core';
 import { choiceFlag, type ParsedArgs, UsageError } from './args.js';
 import type { Io } from './explain-command.js';
-import { type BackendName, backendNames, loadModel } from './model-source.js';
+import { type BackendName, backendNames, defaultModel, loadModel } from './model-source.js';
 import { createRegistry } from './registry.js';
 import { openSession } from './session.js';
 import { textTable } from './table.js';
@@ -68,9 +68,8 @@ export function methodsCommand(values: Values, io: Io): void {
 
 /** `xlens layers --model M`: names, kinds, output shapes, and the automatic CAM layer. */
 export async function layersCommand(values: Values, io: Io): Promise<void> {
-  if (values.model === undefined) throw new UsageError('xlens layers needs --model');
   const backend = choiceFlag<BackendName>('backend', values.backend, backendNames);
-  const { model } = await loadModel(values.model, { backend });
+  const { model } = await loadModel(values.model ?? defaultModel, { backend });
   try {
     if (!model.layers || !model.capabilities.has('layers'))
       throw new UsageError(`${model.info.name} does not list its layers on this backend`);

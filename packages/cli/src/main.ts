@@ -52,7 +52,7 @@ Output:
   methods: `Usage: xlens methods [--json]
 
 Lists every registered method: family, what it needs from the model, options with type, default and meaning.`,
-  layers: `Usage: xlens layers --model M [--backend B] [--json]
+  layers: `Usage: xlens layers [--model M] [--backend B] [--json]
 
 Lists layer names, kinds and output shapes, and marks the layer CAM methods pick automatically.`,
   predict: `Usage: xlens predict [--model M] (--image PATH... | --input X.npy) [--top K] [--json]

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Attribution } from '@xlens/core';
 import { buildReport, encodePng, type ReportSpec } from '@xlens/viz';
@@ -26,13 +26,27 @@ export function parseFormats(text: string | undefined): Set<FormatName> {
   return new Set(parts as FormatName[]);
 }
 
-/** Check early that the output folder can be (re)placed: it must not be a file. */
+/** Marker file in every output folder: only folders holding it (or empty ones) are replaced. */
+export const MARKER = '.xlens-output';
+
+/**
+ * Check early that the output folder can be (re)placed: it must not be a file, and an existing
+ * folder must be empty or an earlier xlens output (it holds the marker), so `--out ~/Pictures`
+ * cannot wipe anything.
+ */
 export async function checkOutDir(dir: string): Promise<void> {
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    const s = await stat(dir);
-    if (!s.isDirectory()) throw new UsageError(`--out ${dir} exists and is not a folder`);
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
+    info = await stat(dir);
+  } catch {
+    return;
+  }
+  if (!info.isDirectory()) throw new UsageError(`--out ${dir} exists and is not a folder`);
+  const names = await readdir(dir);
+  if (names.length > 0 && !names.includes(MARKER)) {
+    throw new UsageError(
+      `--out ${dir} is a folder xlens did not write (it holds ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}); choose an empty or new folder`,
+    );
   }
 }
 
@@ -74,6 +88,10 @@ export async function writeOutputs(
     }
     if (formats.has('npy')) for (const m of methods) await put(`${m.key}.npy`, encodeNpy(m.attribution.map));
     if (formats.has('json')) await put('results.json', `${JSON.stringify(json, null, 2)}\n`);
+    await writeFile(
+      join(temp, MARKER),
+      'written by xlens; this folder is replaced by the next run with the same --out\n',
+    );
     let old: string | undefined;
     try {
       await stat(target);

@@ -12,6 +12,7 @@ beforeAll(async () => {
   previous = join(f.dir, 'old-report');
   await mkdir(previous);
   await writeFile(join(previous, 'index.html'), 'earlier report');
+  await writeFile(join(previous, '.xlens-output'), '');
 });
 afterAll(async () => {
   if (f) await rm(f.dir, { recursive: true, force: true });
@@ -159,6 +160,22 @@ const table: readonly (readonly [string, () => string[], RegExp, number?])[] = [
     2,
   ],
   [
+    'output folder holding other files',
+    () => [
+      'explain',
+      '--model',
+      f.model,
+      '--image',
+      f.images[0],
+      '--method',
+      'saliency',
+      '--out',
+      f.imageDir,
+    ],
+    /--out .*images is a folder xlens did not write \(it holds a-disc\.png, b-square\.png\)/,
+    2,
+  ],
+  [
     'unknown backend',
     () => [...base(), '--image', f.images[0], '--backend', 'tpu'],
     /--backend "tpu" is invalid; use one of tfjs-wasm/,
@@ -179,7 +196,7 @@ describe('bad input', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^xlens: error/);
       expect(lines[0]).toMatch(message);
-      expect(await readdir(previous)).toEqual(['index.html']);
+      expect((await readdir(previous)).sort()).toEqual(['.xlens-output', 'index.html']);
       expect((await readdir(f.dir)).filter((n) => n.startsWith('.'))).toEqual([]);
       expect(await readdir(f.dir)).not.toContain('xlens-report');
     },

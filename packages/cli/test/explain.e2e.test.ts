@@ -77,7 +77,8 @@ describe('xlens explain', () => {
     expect(files.filter((x) => x.endsWith('-overlay.png'))).toHaveLength(6);
     expect(files.filter((x) => x.endsWith('-raw.png'))).toHaveLength(6);
     expect(files.filter((x) => x.endsWith('-input.png'))).toHaveLength(2);
-    expect(files.filter((x) => x.startsWith('.'))).toEqual([]);
+    expect(files.filter((x) => x.startsWith('.'))).toEqual(['.xlens-output']);
+    expect((await readdir(f.dir)).filter((x) => x.startsWith('.'))).toEqual([]);
 
     // npy maps equal the library's own result on the same preprocessed input, unnormalised
     const input = preprocessed(f, 0.5, 0.25);
@@ -135,7 +136,7 @@ describe('xlens explain', () => {
     closeTo(ga, want.map);
     const json = JSON.parse(await readFile(join(a, 'results.json'), 'utf8'));
     expect(json.items.map((i: { target: number }) => i.target)).toEqual([2, 5]);
-    expect(await readdir(a)).toEqual(['integrated-gradients.npy', 'results.json']);
+    expect((await readdir(a)).sort()).toEqual(['.xlens-output', 'integrated-gradients.npy', 'results.json']);
   });
 
   it('accepts a label as target and --layer for CAM methods; html alone embeds its images', async () => {
@@ -164,7 +165,7 @@ describe('xlens explain', () => {
       f.dir,
     );
     expect([r.code, r.stderr]).toEqual([0, '']);
-    expect(await readdir(out)).toEqual(['index.html', 'results.json']);
+    expect((await readdir(out)).sort()).toEqual(['.xlens-output', 'index.html', 'results.json']);
     const json = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
     expect(json.items[0].target).toBe(3);
     expect(json.methods[0].options.layer).toBe('conv2');
@@ -172,6 +173,31 @@ describe('xlens explain', () => {
     const srcs = [...html.matchAll(/<img [^>]*src="([^"]*)"/g)].map((m) => m[1]);
     expect(srcs.length).toBeGreaterThanOrEqual(3);
     for (const s of srcs) expect(s.startsWith('data:image/png;base64,')).toBe(true);
+  });
+
+  it('replaces an earlier report in the same folder as a whole', async () => {
+    const out = join(f.dir, 'embedded');
+    const r = await runCli(
+      [
+        'explain',
+        '--model',
+        f.model,
+        '--image',
+        f.images[1],
+        '--method',
+        'gradient',
+        '--format',
+        'npy',
+        '--out',
+        out,
+        '-q',
+      ],
+      f.dir,
+    );
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain(`output: ${out}`);
+    expect((await readdir(out)).sort()).toEqual(['.xlens-output', 'gradient.npy']);
+    expect((await readdir(f.dir)).filter((x) => x.startsWith('.'))).toEqual([]);
   });
 });
 
