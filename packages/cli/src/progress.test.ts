@@ -33,6 +33,12 @@ describe('ProgressBar', () => {
     expect(s.chunks.at(-1)).toBe('\r\x1b[2K');
   });
 
+  it('keeps the whole line when the terminal reports no width', () => {
+    const s = { ...stream(true), columns: 0 };
+    new ProgressBar(s, 1).start(0, 'saliency');
+    expect(s.chunks.at(-1)).toMatch(/1\/1 saliency 0%$/);
+  });
+
   it('is silent when quiet', () => {
     for (const tty of [true, false]) {
       const s = stream(tty);

@@ -63,11 +63,13 @@ export class ProgressBar {
     if (!force && now - this.#last < 80) return;
     this.#last = now;
     const overall = (this.#index + this.#fraction) / this.#total;
-    const width = Math.max(10, Math.min(30, (this.#stream.columns ?? 80) - 50));
+    // A pseudo-terminal may report 0 columns: treat that as unknown.
+    const columns = this.#stream.columns || 80;
+    const width = Math.max(10, Math.min(30, columns - 50));
     const filled = Math.round(overall * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
     const text = `${bar} ${this.#index + 1}/${this.#total} ${this.#label} ${Math.round(this.#fraction * 100)}%`;
-    this.#stream.write(`\r\x1b[2K${text.slice(0, (this.#stream.columns ?? 80) - 1)}`);
+    this.#stream.write(`\r\x1b[2K${text.slice(0, Math.max(columns - 1, 20))}`);
     this.#drawn = true;
   }
 }
