@@ -98,6 +98,23 @@ export function foldTarget(program: Program, step: Step): Step | null {
   return bn.axis === -1 || bn.axis === rank - 1 ? next[0] : null;
 }
 
+/** Whether a BatchNorm step normalises the last (channels) axis. @internal */
+export function isChannelsLastBn(step: Step): boolean {
+  const axis = (step.layer as BatchNormLayer).axis;
+  return axis === -1 || axis === step.itemShape.length;
+}
+
+/** Inference BatchNorm as `x·scale + shift` per channel. @internal */
+export function batchNormAffine(step: Step): { scale: tf.Tensor; shift: tf.Tensor } {
+  return tf.tidy(() => {
+    const bn = step.layer as BatchNormLayer;
+    const inv = tf.rsqrt(bn.movingVariance.read().add(bn.epsilon));
+    const scale = bn.gamma ? inv.mul(bn.gamma.read()) : inv;
+    const shift0 = tf.neg(bn.movingMean.read().mul(scale));
+    return { scale, shift: bn.beta ? shift0.add(bn.beta.read()) : shift0 };
+  });
+}
+
 /** `W·γ/√(σ²+ε)` and `(b−μ)·γ/√(σ²+ε)+β` for a linear step followed by `bnStep`. @internal */
 export function foldedWeights(
   step: Step,
@@ -235,6 +252,11 @@ export function runProgram(program: Program, x: tf.Tensor, o: RunOptions): tf.Te
       out = activate(step, z);
     } else if (foldedBn.has(step)) {
       out = ins[0];
+    } else if (cls === 'BatchNormalization' && o.differentiable && isChannelsLastBn(step)) {
+      // Inference BatchNorm as a per-channel affine map: same values, and its gradient is one
+      // multiply (tfjs's FusedBatchNorm gradient tiles its statistics, slow on wasm).
+      const { scale, shift } = batchNormAffine(step);
+      out = tf.add(tf.mul(ins[0], scale), shift);
     } else if (cls === 'ReLU') {
       out = relu(step.name, ins[0], step.layer.maxValue ?? null);
     } else if (cls === 'Activation' && step.layer.activation?.getClassName() === 'relu') {

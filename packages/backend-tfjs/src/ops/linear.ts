@@ -142,7 +142,11 @@ export function linearVjp(
     const lh = (outH - 1) * sh + 1;
     const lw = (outW - 1) * sw + 1;
     const padded = padOrCrop(spread, ekh - 1 - pt, inH + pt - lh, ekw - 1 - pl, inW + pl - lw);
-    const rotated = tf.reverse(w, [0, 1]);
+    // 180° rotation = reversing the flattened kH·kW index: a tiny permutation-matrix product,
+    // which XNNPACK runs far faster than wasm's Reverse or Gather kernels.
+    const taps = kh * kw;
+    const flip = tf.tidy(() => tf.reverse(tf.eye(taps), [0]));
+    const rotated = tf.matMul(flip, w.reshape([taps, -1])).reshape(w.shape);
     if (g.kind === 'conv') {
       const kernel = rotated.transpose([0, 1, 3, 2]) as tf.Tensor4D;
       return tf.conv2d(padded, kernel, 1, 'valid', 'NHWC', [dh, dw]);

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { type CustomGradientFunc, dilate, padBefore, padOrCrop } from './linear.js';
+import {
+  type CustomGradientFunc,
+  type LinearGeometry,
+  linearForward,
+  linearVjp,
+  padBefore,
+} from './linear.js';
 
 /** Geometry of a 2-D max-pooling layer. @internal */
 export interface PoolGeometry {
@@ -12,6 +18,10 @@ export interface PoolGeometry {
  * `dy` routed to the first maximum of each window in row-major order (the PyTorch / reference
  * convention). tfjs's own MaxPoolGrad breaks ties differently, which matters after a ReLU, where
  * windows of equal zeros are common and rules such as DeconvNet pass signal through them.
+ *
+ * All window taps are read at once by a depthwise convolution with one-hot kernels (multiplier
+ * kH·kW), the first maximum is found with a cumulative sum over the taps, and the cotangent is
+ * scattered back with that convolution's input-gradient: all XNNPACK-friendly ops on wasm.
  */
 function firstWinnerBackward(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, g: PoolGeometry): tf.Tensor4D {
   return tf.tidy(() => {
@@ -19,11 +29,12 @@ function firstWinnerBackward(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, g:
     const [, oh, ow] = y.shape;
     const [kh, kw] = g.size;
     const [sh, sw] = g.strides;
+    const taps = kh * kw;
     const pt = padBefore(g.padding, h, oh, sh, kh);
     const pl = padBefore(g.padding, w, ow, sw, kw);
     const ph = Math.max((oh - 1) * sh + kh, h + pt);
     const pw = Math.max((ow - 1) * sw + kw, w + pl);
-    // Padding never wins: pad with −∞.
+    // Padding never wins; a finite pad keeps 0·pad = 0 inside the one-hot convolution.
     const padded = tf.pad(
       x,
       [
@@ -32,26 +43,24 @@ function firstWinnerBackward(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, g:
         [pl, pw - w - pl],
         [0, 0],
       ],
-      Number.NEGATIVE_INFINITY,
+      -3.4e38,
     );
-    let taken = tf.zeros([n, oh, ow, c], 'bool');
-    let grad: tf.Tensor4D = tf.zeros([n, ph, pw, c]);
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const view = tf.stridedSlice(
-          padded,
-          [0, i, j, 0],
-          [n, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, c],
-          [1, sh, sw, 1],
-        );
-        const wins = tf.logicalAnd(tf.equal(view, y), tf.logicalNot(taken));
-        taken = tf.logicalOr(taken, wins);
-        const share = tf.where(wins, dy, tf.zerosLike(dy)) as tf.Tensor4D;
-        const spread = dilate(share, sh, sw);
-        grad = tf.add(grad, padOrCrop(spread, i, ph - i - spread.shape[1], j, pw - j - spread.shape[2]));
-      }
-    }
-    return tf.slice(grad, [0, pt, pl, 0], [n, h, w, c]);
+    const kernel = tf.tile(tf.eye(taps).reshape([kh, kw, 1, taps]), [1, 1, c, 1]);
+    const geometry: LinearGeometry = {
+      kind: 'depthwise',
+      strides: [sh, sw],
+      dilations: [1, 1],
+      padding: 'valid',
+    };
+    const views = linearForward(geometry, padded, kernel, null);
+    // Repeat y and dy per tap with a 1×1 depthwise conv: wasm's broadcasting binary ops are slow.
+    const ones = tf.ones([1, 1, c, taps]);
+    const repeat = (t: tf.Tensor) => linearForward({ ...geometry, strides: [1, 1] }, t, ones, null);
+    const hits = tf.cast(tf.equal(views, repeat(y)), 'float32').reshape([n, oh, ow, c, taps]);
+    const first = tf.mul(hits, tf.cast(tf.equal(tf.cumsum(hits, 4), 1), 'float32'));
+    const shares = tf.mul(first.reshape([n, oh, ow, c * taps]), repeat(dy));
+    const grad = linearVjp(geometry, shares, kernel, [n, ph, pw, c]);
+    return tf.slice(grad, [0, pt, pl, 0], [n, h, w, c]) as tf.Tensor4D;
   });
 }
 
