@@ -3,7 +3,7 @@
 //   node bench/run.mjs            (batch 1)
 //   node bench/run.mjs 1 8        (batches 1 and 8)
 import * as tf from '@tensorflow/tfjs';
-import { markdownTable, ratioTable, timeIt } from '../../../scripts/bench-util.mjs';
+import { markdownTable, ratioTable } from '../../../scripts/bench-util.mjs';
 import { fromTfjs, initTfjsBackend } from '../dist/index.js';
 import { linearVjp } from '../dist/ops/linear.js';
 import { buildResNet18Like, buildSmallCnn } from '../dist/testing/index.js';
@@ -92,4 +92,3 @@ console.log(
 );
 console.log();
 console.log(markdownTable(await convGradient(), 'op'));
-void timeIt;
