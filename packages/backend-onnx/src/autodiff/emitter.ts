@@ -1,7 +1,7 @@
 import type { AttributeValue, OnnxGraphBuilder } from '../builder.js';
 import type { GraphInfo } from '../graph/graph-info.js';
 import { floatTensor, int64Tensor } from '../proto/tensor-data.js';
-import { DataType, type OnnxNode } from '../proto/types.js';
+import { DataType, type OnnxNode, type OnnxTensor } from '../proto/types.js';
 
 /**
  * Appends backward nodes to a graph under construction, with the small helpers every op's
@@ -94,6 +94,12 @@ export class Emitter {
   /** A float32 tensor constant (not cached). */
   tensor(prefix: string, values: Float32Array, dims: readonly number[]): string {
     return this.b.tensor(floatTensor(`xlens/${prefix}`, values, dims));
+  }
+
+  /** A float constant tensor of the graph being written (an initializer, old or new), if `name` is one. */
+  constant(name: string): OnnxTensor | undefined {
+    const t = this.info.constants.get(name) ?? this.b.graph.initializer.find((i) => i.name === name);
+    return t && t.dataType === DataType.FLOAT ? t : undefined;
   }
 
   /** Zeros shaped like `t`. */

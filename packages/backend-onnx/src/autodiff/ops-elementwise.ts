@@ -51,7 +51,10 @@ const clipIsRelu = (ctx: BackwardContext): boolean => {
 
 /** Gradients of unary element-wise ops (activations and friends). */
 export const elementwiseUnary: Record<string, OpGradient> = {
-  Relu: unary((ctx, g, x) => mask(ctx, ctx.e.op('Greater', [x, ctx.e.f32(0)]), g), { reluLike: () => true }),
+  // The mask reads the ReLU's output, not its input, so ORT can still fuse Conv+BN+ReLU forward.
+  Relu: unary((ctx, g, _x, y) => mask(ctx, ctx.e.op('Greater', [y, ctx.e.f32(0)]), g), {
+    reluLike: () => true,
+  }),
   LeakyRelu: unary(({ e, node }, g, x) =>
     e.where(e.op('Greater', [x, e.f32(0)]), g, e.mul(g, e.f32(attrFloat(node, 'alpha', 0.01)))),
   ),

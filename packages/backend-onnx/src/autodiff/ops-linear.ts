@@ -1,6 +1,7 @@
 import { UnsupportedError } from '@xlens/core';
 import { floatAttr } from '../builder.js';
 import { attrFloat, attrInt, attrInts, attrString } from '../graph/graph-info.js';
+import { tensorFloat32 } from '../proto/tensor-data.js';
 import type { OnnxNode } from '../proto/types.js';
 import type { Emitter } from './emitter.js';
 import type { OpGradient } from './types.js';
@@ -61,6 +62,20 @@ export function convInputGrad(e: Emitter, node: OnnxNode, g: string, weight: str
   const xs = dims(e, node.input[0], node);
   const ys = dims(e, node.output[0], node);
   const n = xs.length - 2;
+  const flipped = geo.strides.every((s) => s === 1) ? flippedConv(e, geo, weight) : undefined;
+  if (flipped) {
+    // Stride 1: the input-gradient is itself a convolution (kernel rotated 180°, channels swapped),
+    // which ORT runs through its optimised Conv path rather than ConvTranspose.
+    const pads = [...geo.kernel, ...geo.kernel].map((k, j) => (k - 1) * geo.dilations[j % n] - geo.pads[j]);
+    if (pads.every((p) => p >= 0)) {
+      return e.op('Conv', [g, flipped], {
+        kernel_shape: geo.kernel,
+        dilations: geo.dilations,
+        pads,
+        group: geo.group,
+      });
+    }
+  }
   const outputPadding = geo.kernel.map((k, i) => {
     const covered =
       (ys[2 + i] - 1) * geo.strides[i] - geo.pads[i] - geo.pads[n + i] + (k - 1) * geo.dilations[i] + 1;
@@ -74,6 +89,27 @@ export function convInputGrad(e: Emitter, node: OnnxNode, g: string, weight: str
     group: geo.group,
     output_padding: outputPadding.some((p) => p !== 0) ? outputPadding : undefined,
   });
+}
+
+/** A constant conv weight `[O, I/g, k…]` rotated 180° with in/out channels swapped per group: `[I, O/g, k…]`. */
+function flippedConv(e: Emitter, geo: ConvGeometry, weight: string): string | undefined {
+  const t = e.constant(weight);
+  if (!t) return undefined;
+  const w = tensorFloat32(t);
+  const [outC, inG, ...kernel] = t.dims;
+  const groups = geo.group;
+  const outG = outC / groups;
+  const area = kernel.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(w.length);
+  for (let gi = 0; gi < groups; gi++)
+    for (let o = 0; o < outG; o++)
+      for (let i = 0; i < inG; i++) {
+        const src = ((gi * outG + o) * inG + i) * area;
+        const dst = ((gi * inG + i) * outG + o) * area;
+        // Reversing the flattened kernel reverses every spatial axis at once.
+        for (let a = 0; a < area; a++) out[dst + a] = w[src + area - 1 - a];
+      }
+  return e.tensor('flipped_weight', out, [inG * groups, outG, ...kernel]);
 }
 
 /** Input-gradient of `ConvTranspose`: a `Conv` with the same weights and the pads it implied. */

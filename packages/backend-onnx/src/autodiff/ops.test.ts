@@ -43,6 +43,13 @@ describe('linear ops: gradients equal finite differences', () => {
       [2, 6, 5],
     );
   });
+  it('stride-1 Conv with dilation, groups and asymmetric pads (rotated-kernel Conv)', async () => {
+    await checkGradient(
+      (b, x) =>
+        b.node('Conv', [x, w(b, 'w', [6, 2, 3, 2], 20)], { pads: [2, 0, 1, 1], dilations: [2, 1], group: 2 }),
+      [4, 6, 5],
+    );
+  });
   it('depthwise Conv', async () => {
     await checkGradient(
       (b, x) => b.node('Conv', [x, w(b, 'w', [3, 1, 3, 3], 5)], { pads: [1, 1, 1, 1], group: 3 }),
