@@ -3,6 +3,7 @@ import {
   type Attribution,
   checkCapabilities,
   checkScoreKind,
+  defaultBatchSize,
   findLayer,
   mergeOptions,
   resolveTarget,
@@ -15,6 +16,7 @@ import { checkOutDir, parseFormats, writeOutputs } from './outputs.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
 import { createRegistry, defaultMethodIds } from './registry.js';
 import { buildReportSpec, type MethodRun } from './report-spec.js';
+import { resultsJson } from './results-json.js';
 import { openSession, type Session } from './session.js';
 import { formatMs, textTable } from './table.js';
 import { parseTarget } from './targets.js';
@@ -113,7 +115,7 @@ export async function explainCommand(values: Values, io: Io): Promise<void> {
 
     const settings: Record<string, string | number | boolean> = {
       seed,
-      'batch size': batchSize ?? 16,
+      'batch size': batchSize ?? defaultBatchSize,
       score,
       target: values.target ?? 'top1',
       normalise: normalize,
@@ -137,42 +139,7 @@ export async function explainCommand(values: Values, io: Io): Promise<void> {
             drawOptions,
           )
         : { model: { name: model.info.name }, methods: [], items: [] };
-    const json = {
-      model: {
-        name: model.info.name,
-        source: session.source,
-        backend: session.backend,
-        inputShape: model.info.inputShape,
-        layout: model.info.layout,
-        numClasses: model.info.numClasses,
-        labels: model.info.labels,
-      },
-      settings,
-      forwardMilliseconds: session.forwardMs,
-      items: batch.names.map((name, i) => ({
-        name,
-        target: targets[i],
-        predictions: session.predictions[i],
-      })),
-      methods: runs.map((r) => ({
-        key: r.key,
-        id: r.explainer.id,
-        family: r.explainer.family,
-        options: r.attribution.options,
-        milliseconds: r.attribution.timing.milliseconds,
-        ratio: r.attribution.timing.milliseconds / session.forwardMs,
-        mapKind: r.attribution.mapKind,
-        mapShape: r.attribution.map.shape,
-        layout: r.attribution.layout,
-        extras: Object.fromEntries(
-          Object.entries(r.attribution.extras).filter(
-            ([, v]) => typeof v === 'number' || (v as readonly number[]).length <= 64,
-          ),
-        ),
-        warnings: r.attribution.warnings,
-        npy: formats.has('npy') ? `${r.key}.npy` : undefined,
-      })),
-    };
+    const json = resultsJson(session, runs, targets, settings, formats.has('npy'));
     await writeOutputs(
       outDir,
       formats,

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRegistry, defaultMethodIds } from '../src/registry.js';
 import { type Fixtures, makeFixtures, runCli } from './fixtures.js';
 
 /** Debian's chromium; `.ci/run` installs it. */
@@ -70,24 +72,39 @@ async function open(indexHtml: string): Promise<PageReport> {
   return { errors, requests, images, items };
 }
 
-function checkShown(r: PageReport): void {
+function checkShown(r: PageReport, items = 2, methods: readonly string[] = METHODS): void {
   expect(r.errors).toEqual([]);
-  expect(r.items).toBe(2);
+  expect(r.items).toBe(items);
   expect(r.images.length).toBeGreaterThan(0);
   for (const img of r.images) {
     expect(img.complete).toBe(true);
     expect(img.width).toBeGreaterThan(0);
   }
-  expect(r.images.filter((i) => i.kind === 'input')).toHaveLength(2);
-  for (const m of METHODS) {
-    expect(r.images.filter((i) => i.method === m && i.kind === 'overlay')).toHaveLength(2);
-    expect(r.images.filter((i) => i.method === m && i.kind === 'raw')).toHaveLength(2);
+  expect(r.images.filter((i) => i.kind === 'input')).toHaveLength(items);
+  for (const m of methods) {
+    expect(r.images.filter((i) => i.method === m && i.kind === 'overlay')).toHaveLength(items);
+    expect(r.images.filter((i) => i.method === m && i.kind === 'raw')).toHaveLength(items);
   }
   // Self-contained: nothing but the page itself and local files / data URIs is requested.
   for (const url of r.requests) expect(url).toMatch(/^(file:|data:)/);
 }
 
 describe('HTML report in headless Chromium', () => {
+  it('the demo: `xlens explain` with no arguments shows the shapes samples with every default method', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'xlens-demo-'));
+    try {
+      const run = await runCli(['explain'], cwd);
+      expect(run.stderr).not.toMatch(/error|skipping/);
+      expect(run.code).toBe(0);
+      const shown = defaultMethodIds.filter((id) => createRegistry().has(id));
+      for (const m of shown) expect(run.stdout).toMatch(new RegExp(`^${m}\\s`, 'm'));
+      expect(run.stdout).toContain(`report: ${join('xlens-report', 'index.html')}`);
+      checkShown(await open(join(cwd, 'xlens-report', 'index.html')), 6, shown);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
   it('shows every input and every method map, logs no error (PNG files next to index.html)', async () => {
     const out = join(f.dir, 'files');
     const run = await runCli(

@@ -1,0 +1,48 @@
+import type { MethodRun } from './report-spec.js';
+import type { Session } from './session.js';
+
+/** Extras longer than this (e.g. CLEAR's per-pixel classes) stay out of results.json; npy has the maps. */
+const MAX_EXTRA_LENGTH = 64;
+
+/** The content of `results.json`: model, settings, per input and per method what was done and found. */
+export function resultsJson(
+  session: Session,
+  runs: readonly MethodRun[],
+  targets: readonly number[],
+  settings: Readonly<Record<string, string | number | boolean>>,
+  withNpy: boolean,
+): unknown {
+  const { model, batch, forwardMs } = session;
+  return {
+    model: {
+      name: model.info.name,
+      source: session.source,
+      backend: session.backend,
+      inputShape: model.info.inputShape,
+      layout: model.info.layout,
+      numClasses: model.info.numClasses,
+      labels: model.info.labels,
+    },
+    settings,
+    forwardMilliseconds: forwardMs,
+    items: batch.names.map((name, i) => ({ name, target: targets[i], predictions: session.predictions[i] })),
+    methods: runs.map((r) => ({
+      key: r.key,
+      id: r.explainer.id,
+      family: r.explainer.family,
+      options: r.attribution.options,
+      milliseconds: r.attribution.timing.milliseconds,
+      ratio: r.attribution.timing.milliseconds / forwardMs,
+      mapKind: r.attribution.mapKind,
+      mapShape: r.attribution.map.shape,
+      layout: r.attribution.layout,
+      extras: Object.fromEntries(
+        Object.entries(r.attribution.extras).filter(
+          ([, v]) => typeof v === 'number' || v.length <= MAX_EXTRA_LENGTH,
+        ),
+      ),
+      warnings: r.attribution.warnings,
+      npy: withNpy ? `${r.key}.npy` : undefined,
+    })),
+  };
+}
