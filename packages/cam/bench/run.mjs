@@ -2,6 +2,8 @@
 // pass of the same model and batch (batch 1), for a small CNN (32×32) and a ResNet-18-shaped net
 // (224×224). Run after building: `pnpm --filter @xlens/cam bench` (about 5–10 minutes).
 //
+// The same small CNN is also written as a core `ToySpec` and built on both backends with identical
+// weights (tfjs via `buildToyModel`, ONNX Runtime via `toyOnnx`), for a side-by-side comparison.
 // When the zoo's trained `shapes` model is present (packages/zoo/models/shapes, written by the zoo's
 // training script), it is measured too, on tfjs and — with the same weights — on ONNX Runtime.
 //
@@ -12,9 +14,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { fromOnnx } from '@xlens/backend-onnx';
+import { fromOnnx, toyOnnx } from '@xlens/backend-onnx';
 import { fromTfjs, initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
-import { buildResNet18Like, buildSmallCnn } from '@xlens/backend-tfjs/testing';
+import { buildResNet18Like, buildSmallCnn, buildToyModel } from '@xlens/backend-tfjs/testing';
+import { createRng } from '@xlens/core';
 import { markdownTable, ratioTable } from '../../../scripts/bench-util.mjs';
 import { camMethods } from '../dist/index.js';
 
@@ -49,6 +52,44 @@ function randomInput(size, channels = 3) {
 
 const skipped = [];
 
+/** buildSmallCnn's architecture as a backend-neutral ToySpec with seeded He-normal weights. */
+function smallCnnSpec() {
+  const rng = createRng(7, 1);
+  const he = (count, fanIn) => Array.from(rng.fillNormal(new Float32Array(count), 0, Math.sqrt(2 / fanIn)));
+  const conv = (name, inC, outC) => ({
+    type: 'conv',
+    name,
+    inChannels: inC,
+    outChannels: outC,
+    kernel: 3,
+    padding: 'same',
+    weight: he(outC * inC * 9, inC * 9),
+    bias: new Array(outC).fill(0.01),
+    activation: 'relu',
+  });
+  return {
+    name: 'small-cnn-spec',
+    inputShape: [3, 32, 32],
+    numClasses: 10,
+    layers: [
+      conv('conv1', 3, 16),
+      { type: 'max-pool', name: 'pool1', size: 2 },
+      conv('conv2', 16, 32),
+      { type: 'max-pool', name: 'pool2', size: 2 },
+      conv('conv3', 32, 64),
+      { type: 'global-avg-pool', name: 'gap' },
+      {
+        type: 'dense',
+        name: 'fc',
+        inFeatures: 64,
+        outFeatures: 10,
+        weight: he(640, 64),
+        bias: new Array(10).fill(0),
+      },
+    ],
+  };
+}
+
 async function column(title, model, x, resnet) {
   const started = performance.now();
   const tensorsBefore = tf.memory().numTensors;
@@ -63,9 +104,11 @@ async function column(title, model, x, resnet) {
       name,
       run: () =>
         byId[id].explain(model, x, 0, { ...options, ...(resnet ? resnetOptions : {}), batchSize: 16 }),
-      warmup: heavy && resnet ? 0 : 1,
-      repeats: resnet ? (heavy ? 1 : 2) : 3,
+      warmup: heavy && resnet ? 0 : 2,
+      // Small models take milliseconds, so many repeats keep the median stable on a busy machine.
+      repeats: resnet ? (heavy ? 1 : 2) : heavy ? 7 : 15,
     })),
+    { forwardRepeats: resnet ? 7 : 41 },
   );
   const leaked = tf.memory().numTensors - tensorsBefore;
   await model.dispose();
@@ -86,6 +129,12 @@ const columns = [
     true,
   ),
 ];
+const spec = smallCnnSpec();
+const nchw = { ...randomInput(32), shape: [1, 3, 32, 32] };
+columns.push(await column('same small CNN, tfjs', fromTfjs(buildToyModel(spec)), randomInput(32), false));
+columns.push(
+  await column('same small CNN, onnx', await fromOnnx(toyOnnx(spec), { intraOpThreads: 1 }), nchw, false),
+);
 const notes = [];
 const zoo = fileURLToPath(new URL('../../zoo/models/shapes/', import.meta.url));
 if (existsSync(`${zoo}model.json`) && existsSync(`${zoo}meta.json`)) {
