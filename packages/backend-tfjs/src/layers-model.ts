@@ -15,7 +15,8 @@ import {
   UnsupportedError,
   XlensError,
 } from '@xlens/core';
-import { assertGradients, channelsFirst, channelsLast, checkInput, toHost, toTf } from './convert.js';
+import { flattenedFrom, fromContract, toContract } from './contract.js';
+import { assertGradients, checkInput, toHost, toTf } from './convert.js';
 import { deriveLayersModel } from './derive.js';
 import { buildProgram, channelsFirstShape, layerInfos, type Program, type Step } from './graph.js';
 import { isSoftmaxLayer, type RunOptions, runProgram } from './interpreter.js';
@@ -101,35 +102,6 @@ class LayersModelAdapter implements TfjsModel {
     return step ? step.itemShape : this.program.inputItemShape;
   }
 
-  /**
-   * The spatial shape a Flatten step flattens (`[H, W, C]`), or null. The contract's activations
-   * are channels-first, so a flattened NHWC map is reported in (C, H, W) order.
-   */
-  private flattenedFrom(step: Step | null): readonly number[] | null {
-    if (!step || step.className !== 'Flatten') return null;
-    const slot = step.inputs[0];
-    const shape =
-      slot === this.program.inputSlot
-        ? this.program.inputItemShape
-        : this.program.producer.get(slot)?.itemShape;
-    return shape && shape.length === 3 ? shape : null;
-  }
-
-  /** A tfjs activation (NHWC) in the contract's channels-first form. */
-  private toContract(step: Step | null, t: tf.Tensor): tf.Tensor {
-    const from = this.flattenedFrom(step);
-    if (!from) return channelsFirst(t);
-    return tf.tidy(() => tf.transpose(tf.reshape(t, [-1, ...from]), [0, 3, 1, 2]).reshape([t.shape[0], -1]));
-  }
-
-  /** Inverse of `toContract`. */
-  private fromContract(step: Step | null, t: tf.Tensor): tf.Tensor {
-    const from = this.flattenedFrom(step);
-    if (!from) return channelsLast(t);
-    const [h, w, c] = from;
-    return tf.tidy(() => tf.transpose(tf.reshape(t, [-1, c, h, w]), [0, 2, 3, 1]).reshape([t.shape[0], -1]));
-  }
-
   layers(): readonly LayerInfo[] {
     this.layerList ??= layerInfos(this.program);
     return this.layerList;
@@ -162,8 +134,8 @@ class LayersModelAdapter implements TfjsModel {
     const out = tf.tidy(() => {
       const s = toTf(scaling.scale);
       // Channels are the last tfjs axis; a flattened map's features are permuted like activations.
-      const scale = this.flattenedFrom(step)
-        ? this.fromContract(step, s)
+      const scale = flattenedFrom(this.program, step)
+        ? fromContract(this.program, step, s)
         : s.reshape([n, ...this.itemShape(step).map((_, i, a) => (i === a.length - 1 ? channels : 1))]);
       return runProgram(this.program, toTf(input), {
         differentiable: false,
@@ -193,7 +165,7 @@ class LayersModelAdapter implements TfjsModel {
           stripSoftmax: this.stripSoftmax,
           onOutput: (step, v) => {
             const n = step ? step.name : this.program.inputName;
-            if (wanted.has(n)) kept.set(n, tf.keep(this.toContract(step, v)));
+            if (wanted.has(n)) kept.set(n, tf.keep(toContract(this.program, step, v)));
             return v;
           },
         }),
@@ -325,7 +297,7 @@ class LayersModelAdapter implements TfjsModel {
       const cot =
         seed.kind === 'output'
           ? toTf(seed.cotangent)
-          : tf.tidy(() => this.fromContract(this.step(seed.layer), toTf(seed.cotangent)));
+          : tf.tidy(() => fromContract(this.program, this.step(seed.layer), toTf(seed.cotangent)));
       owned.push(cot);
       const probes = this.probeShapes(x, wrt).map((shape) => tf.zeros(shape));
       owned.push(...probes);
@@ -347,7 +319,7 @@ class LayersModelAdapter implements TfjsModel {
             const p = probeOf.get(name);
             const value = p === undefined ? v : tf.add(v, ps[p]);
             if (captureNames.has(name) && !kept.has(name))
-              kept.set(name, tf.keep(this.toContract(step, value)));
+              kept.set(name, tf.keep(toContract(this.program, step, value)));
             if (seed.kind === 'layer' && seed.layer === name) seedValue = value;
             return value;
           },
@@ -384,7 +356,7 @@ class LayersModelAdapter implements TfjsModel {
         for (let i = 0; i < wrt.length; i++) {
           const gi = grads[(wantInput ? 1 : 0) + i];
           const cf = tf.tidy(() =>
-            this.toContract(this.step(wrt[i]), gi ?? zerosOf(this.itemShape(this.step(wrt[i])))),
+            toContract(this.program, this.step(wrt[i]), gi ?? zerosOf(this.itemShape(this.step(wrt[i])))),
           );
           owned.push(cf);
           layerGradients[wrt[i]] = await toHost(cf);
