@@ -53,6 +53,8 @@ describe('maxPoolFirstWinner', () => {
     { size: [2, 2], strides: [2, 2], padding: 'valid' },
     { size: [3, 3], strides: [2, 2], padding: 'same' },
     { size: [3, 2], strides: [1, 2], padding: 'valid' },
+    { size: [3, 3], strides: [3, 3], padding: 'valid' },
+    { size: [2, 3], strides: [2, 3], padding: 'valid' },
   ] as PoolGeometry[]) {
     it(`matches a loop reference with ties (size ${g.size}, strides ${g.strides}, ${g.padding})`, async () => {
       const shape = [2, 7, 6, 3];

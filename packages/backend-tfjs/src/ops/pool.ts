@@ -64,8 +64,49 @@ function firstWinnerBackward(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, g:
   });
 }
 
+/**
+ * The same for non-overlapping windows (size = strides, valid padding), the common 2×2/2 case:
+ * same-shape element-wise ops, nearest-neighbour upsampling and a native max-pool over
+ * `hit × priority`, where priority falls in row-major window order.
+ */
+function tiledFirstWinnerBackward(
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  g: PoolGeometry,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w, c] = x.shape;
+    const [, oh, ow] = y.shape;
+    const [kh, kw] = g.size;
+    const [hc, wc] = [oh * kh, ow * kw];
+    const xc = hc === h && wc === w ? x : tf.slice(x, [0, 0, 0, 0], [n, hc, wc, c]);
+    const up = (t: tf.Tensor4D) => tf.image.resizeNearestNeighbor(t, [hc, wc]);
+    const priority = new Float32Array(hc * wc);
+    for (let i = 0; i < hc; i++)
+      for (let j = 0; j < wc; j++) priority[i * wc + j] = kh * kw - ((i % kh) * kw + (j % kw));
+    const score = tf.mul(
+      tf.cast(tf.equal(xc, up(y)), 'float32'),
+      tf.tensor4d(priority, [1, hc, wc, 1]),
+    ) as tf.Tensor4D;
+    const best = tf.maxPool(score, [kh, kw], [kh, kw], 'valid');
+    // Every window holds its maximum, so best ≥ 1 and the zero scores of non-hits never match it.
+    const winner = tf.equal(score, up(best));
+    const grad = tf.where(winner, up(dy), tf.zerosLike(xc)) as tf.Tensor4D;
+    return hc === h && wc === w
+      ? grad
+      : tf.pad(grad, [
+          [0, 0],
+          [0, h - hc],
+          [0, w - wc],
+          [0, 0],
+        ]);
+  });
+}
+
 /** Max-pooling with first-winner gradients. @internal */
 export function maxPoolFirstWinner(x: tf.Tensor, g: PoolGeometry): tf.Tensor {
+  const tiled = g.padding === 'valid' && g.size[0] === g.strides[0] && g.size[1] === g.strides[1];
   const op = tf.customGrad(((xin: tf.Tensor, save: tf.GradSaveFunc) => {
     const y = tf.maxPool(
       xin as tf.Tensor4D,
@@ -77,7 +118,12 @@ export function maxPoolFirstWinner(x: tf.Tensor, g: PoolGeometry): tf.Tensor {
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, [xs, ys]: tf.Tensor[]) =>
-        firstWinnerBackward(xs as tf.Tensor4D, ys as tf.Tensor4D, dy as tf.Tensor4D, g),
+        (tiled ? tiledFirstWinnerBackward : firstWinnerBackward)(
+          xs as tf.Tensor4D,
+          ys as tf.Tensor4D,
+          dy as tf.Tensor4D,
+          g,
+        ),
     };
   }) as unknown as CustomGradientFunc);
   return op(x);
