@@ -1,7 +1,8 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fixtures, makeFixtures, runCli } from './fixtures.js';
+import { main } from '../src/main.js';
+import { type Fixtures, makeFixtures, type RunResult, runCli } from './fixtures.js';
 
 let f: Fixtures;
 let previous: string;
@@ -185,20 +186,40 @@ const table: readonly (readonly [string, () => string[], RegExp, number?])[] = [
 
 const cases: readonly Case[] = table.map(([name, args, message, code]) => ({ name, args, message, code }));
 
+/** Run the CLI in-process (tfjs loads once), capturing its output. */
+async function runInProcess(args: readonly string[]): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t), isTTY: false },
+  });
+  return { code, stdout, stderr };
+}
+
+async function checkFailure(r: RunResult, message: RegExp, code = 1): Promise<void> {
+  expect(r.code).toBe(code);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^xlens: error/);
+  expect(lines[0]).toMatch(message);
+  expect((await readdir(previous)).sort()).toEqual(['.xlens-output', 'index.html']);
+  expect((await readdir(f.dir)).filter((n) => n.startsWith('.'))).toEqual([]);
+  expect(await readdir(f.dir)).not.toContain('xlens-report');
+}
+
 describe('bad input', () => {
-  it.concurrent.each(cases)(
-    '$name: one-line error, non-zero exit, nothing written',
-    async ({ args, message, code }) => {
-      const r = await runCli(args(), f.dir);
-      expect(r.code).toBe(code ?? 1);
-      expect(r.stdout).toBe('');
-      const lines = r.stderr.split('\n').filter((l) => l !== '');
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^xlens: error/);
-      expect(lines[0]).toMatch(message);
-      expect((await readdir(previous)).sort()).toEqual(['.xlens-output', 'index.html']);
-      expect((await readdir(f.dir)).filter((n) => n.startsWith('.'))).toEqual([]);
-      expect(await readdir(f.dir)).not.toContain('xlens-report');
-    },
-  );
+  it.each(cases)('$name: one-line error, non-zero exit, nothing written', async ({ args, message, code }) => {
+    await checkFailure(await runInProcess(args()), message, code);
+  });
+
+  // The same through a real process: exit status and stderr as a shell sees them.
+  it.concurrent.each(
+    cases.filter((c) =>
+      ['unknown method', 'unreadable image', 'target out of range', 'unknown flag'].includes(c.name),
+    ),
+  )('as a process, $name', async ({ args, message, code }) => {
+    await checkFailure(await runCli(args(), f.dir), message, code);
+  });
 });
