@@ -65,7 +65,12 @@ describe('fromTfjs on a GraphModel (hand-written GraphDef)', () => {
     const cot = oneHot(2, 4, [1, 3]);
     const request = { input: x, seed: { kind: 'output' as const, cotangent: cot } };
     const g = await noLeak(() =>
-      graph.backward!({ ...request, wrtLayers: ['pool', 'conv/Relu'], capture: ['pool'] }),
+      graph.backward!({ ...request, wrtLayers: ['pool', 'conv/Relu'], capture: ['pool'], relevance: true }),
+    );
+    expectClose(
+      g.inputRelevance!.data,
+      g.inputGradient!.data.map((v, i) => v * x.data[i]),
+      1e-6,
     );
     const h = await layers.backward!({ ...request, wrtLayers: ['pool', 'conv'], capture: ['pool'] });
     expectClose(g.inputGradient!.data, h.inputGradient!.data, 1e-4);

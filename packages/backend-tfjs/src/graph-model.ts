@@ -286,11 +286,6 @@ class GraphModelAdapter implements TfjsModel {
         `backward rules are not supported on tfjs GraphModel ${this.info.name}: tfjs cannot override the gradient of a node inside a GraphModel; load the model as a LayersModel to use them`,
       );
     }
-    if (req.relevance)
-      throw new UnsupportedError(
-        'unsupported',
-        `relevance needs linear rules, which tfjs GraphModel ${this.info.name} does not support`,
-      );
     const seed = req.seed;
     const seedName = seed.kind === 'layer' ? seed.layer : this.output;
     const wrt = [...new Set(req.wrtLayers ?? [])];
@@ -325,12 +320,18 @@ class GraphModelAdapter implements TfjsModel {
       const result: { -readonly [K in keyof BackwardResult]: BackwardResult[K] } = {
         output: await toHost(acts[0]),
       };
-      if (req.wrtInput !== false) {
+      if (req.wrtInput !== false || req.relevance) {
         const g = tf.engine().gradients(() => objective({ [this.inputName]: x }), [x], undefined, true);
         g.value.dispose();
         const gi = g.grads[0] ?? tf.zerosLike(x);
         owned.push(gi);
-        result.inputGradient = await toHost(gi);
+        if (req.wrtInput !== false) result.inputGradient = await toHost(gi);
+        if (req.relevance) {
+          // Without rules, relevance at the input is input ⊙ gradient.
+          const rel = tf.mul(x, gi);
+          owned.push(rel);
+          result.inputRelevance = await toHost(rel);
+        }
       }
       if (wrt.length > 0) {
         const layerGradients: Record<string, Tensor> = {};
