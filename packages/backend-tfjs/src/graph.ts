@@ -38,8 +38,9 @@ export interface KContainer extends KLayer {
   readonly inputs: readonly KSymbolic[];
   readonly outputs: readonly KSymbolic[];
   readonly nodesByDepth: Readonly<Record<string, readonly KNode[]>>;
-  /** Sequential keeps its functional graph here. */
+  /** Sequential keeps its functional graph here once built. */
   readonly model?: KContainer;
+  build?(): void;
 }
 
 /** One executable step of the flattened graph: a layer applied at one node. @internal */
@@ -193,7 +194,9 @@ export function buildProgram(model: tf.LayersModel): Program {
   };
 
   const walk = (container: KContainer, inputSlots: readonly number[], prefix: string): number[] => {
-    const graph = container.nodesByDepth || !container.model ? container : container.model;
+    // A Sequential keeps its graph in an inner functional model, built lazily (as predict does).
+    if (container.getClassName() === 'Sequential' && !container.model) container.build?.();
+    const graph = container.model && isContainer(container.model) ? container.model : container;
     const slots = new Map<number, number>();
     for (let i = 0; i < graph.inputs.length; i++) slots.set(graph.inputs[i].id, inputSlots[i]);
     const depths = Object.keys(graph.nodesByDepth)

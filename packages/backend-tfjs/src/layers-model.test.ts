@@ -125,6 +125,47 @@ describe('fromTfjs on a LayersModel', () => {
     tfm.dispose();
   });
 
+  it('wraps a top-level Sequential (input named after its first layer, dropout inactive)', async () => {
+    const tfm = tf.sequential({
+      layers: [
+        tf.layers.dense({
+          inputShape: [4],
+          units: 6,
+          activation: 'relu',
+          name: 'h',
+          kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }),
+        }),
+        tf.layers.dropout({ rate: 0.5, name: 'drop' }),
+        tf.layers.dense({
+          units: 3,
+          name: 'out',
+          kernelInitializer: tf.initializers.glorotNormal({ seed: 2 }),
+        }),
+      ],
+    });
+    const model = fromTfjs(tfm, { disposeModel: false });
+    expect(model.layers!().map((l) => `${l.name}:${l.kind}`)).toEqual([
+      'h_input:input',
+      'h:dense',
+      'drop:dropout',
+      'out:dense',
+    ]);
+    expect(model.info.layout).toBe('NCHW');
+    const x = randomTensor([5, 4], 2);
+    const want = tf.tidy(() => (tfm.predict(tfOf(x)) as tf.Tensor).dataSync());
+    expectClose((await model.forward(x)).data, want, 1e-6);
+    const r = await noLeak(() =>
+      model.backward!({
+        input: x,
+        seed: { kind: 'output', cotangent: oneHot(5, 3, [0, 1, 2, 0, 1]) },
+        wrtLayers: ['h'],
+      }),
+    );
+    expect(r.layerGradients!.h.shape).toEqual([5, 6]);
+    model.dispose();
+    tfm.dispose();
+  });
+
   it('strips a final softmax only when asked, and says so otherwise', async () => {
     const tfm = nestedModel();
     const plain = fromTfjs(tfm, { disposeModel: false });
