@@ -16,6 +16,7 @@ export {
   OnnxGraphBuilder,
   valueInfo,
 } from './builder.js';
+export { fusedLayersKey } from './layer-list.js';
 export { fromOnnx, type OnnxModelOptions } from './onnx-model.js';
 export { decodeOnnxModel, encodeOnnxModel, loadExternalData, readOnnxModel } from './proto/codec.js';
 export { elementSize, floatTensor, int64Tensor, tensorFloat32, tensorNumbers } from './proto/tensor-data.js';
