@@ -65,10 +65,15 @@ async function column(title, tfModel, size, { warmup, repeats, batchSize }) {
   for (const [name, method, options, passes] of cases) {
     const projected = passes * perPass * (warmup + repeats);
     if (Number.isFinite(perPass) && performance.now() - started + projected > budgetMs) {
-      skipped.push(`${name} ≈ ${((passes * perPass) / fwd).toFixed(0)}× projected (${(projected / 1000).toFixed(0)} s)`);
+      skipped.push(
+        `${name} ≈ ${((passes * perPass) / fwd).toFixed(0)}× projected (${(projected / 1000).toFixed(0)} s)`,
+      );
       continue;
     }
-    const ms = await timeIt(() => method.explain(model, x, 0, { ...options, batchSize }), { warmup, repeats });
+    const ms = await timeIt(() => method.explain(model, x, 0, { ...options, batchSize }), {
+      warmup,
+      repeats,
+    });
     perPass = Math.min(perPass, ms / passes);
     rows.push({ name, ms, ratio: ms / fwd });
     console.error(`${title}: ${name} ${ms.toFixed(0)} ms (${(ms / fwd).toFixed(1)}×)`);
@@ -83,10 +88,17 @@ const backend = await initTfjsBackend('wasm');
 const columns = [
   await column('small CNN 32²', buildSmallCnn(), 32, { warmup: 2, repeats: 7, batchSize: 16 }),
   // 16 rows of 224² exhaust the WASM heap in the backward pass (tfjs 4.22), so the ResNet streams 4.
-  await column('ResNet-18-like 224²', buildResNet18Like({ inputSize: 224 }), 224, { warmup: 0, repeats: 1, batchSize: 4 }),
+  await column('ResNet-18-like 224²', buildResNet18Like({ inputSize: 224 }), 224, {
+    warmup: 0,
+    repeats: 1,
+    batchSize: 4,
+  }),
 ];
 const date = new Date().toISOString().slice(0, 10);
 const total = ((performance.now() - started) / 1000).toFixed(0);
-console.log(`tfjs ${tf.version.tfjs}, backend ${backend}, batch 1 (batchSize 16 / 4 rows per pass), ${date}, ${total} s in all\n`);
+console.log(
+  `tfjs ${tf.version.tfjs}, backend ${backend}, batch 1 (batchSize 16 / 4 rows per pass), ${date}, ${total} s in all\n`,
+);
 console.log(markdownTable(columns));
-for (const c of columns) for (const s of c.skipped) console.log(`\n- ${c.title.split(' (')[0]}: skipped to stay in budget, ${s}`);
+for (const c of columns)
+  for (const s of c.skipped) console.log(`\n- ${c.title.split(' (')[0]}: skipped to stay in budget, ${s}`);
