@@ -3,16 +3,48 @@ import { channelsFirst, channelsLast } from './convert.js';
 import type { Program, Step } from './graph.js';
 
 /**
- * The spatial shape a Flatten step flattens (`[H, W, C]`), or null. The contract's activations
- * are channels-first, so a flattened NHWC map is reported in (C, H, W) order, as a
- * channels-first framework would flatten it.
+ * Per-feature layers: on a flattened vector they act feature by feature, so they keep the order
+ * of the features a Flatten produced (and commute with permuting them).
+ */
+const featureWise = new Set([
+  'ReLU',
+  'LeakyReLU',
+  'PReLU',
+  'ELU',
+  'ThresholdedReLU',
+  'Activation',
+  'Softmax',
+  'BatchNormalization',
+  'Dropout',
+  'AlphaDropout',
+  'GaussianDropout',
+  'GaussianNoise',
+]);
+
+/**
+ * The spatial shape (`[H, W, C]`) whose Flatten produced `step`'s output, directly or through
+ * per-feature layers, or null. The contract's activations are channels-first, so such a vector
+ * is reported in (C, H, W) order, as a channels-first framework would flatten it.
  * @internal
  */
 export function flattenedFrom(program: Program, step: Step | null): readonly number[] | null {
-  if (!step || step.className !== 'Flatten') return null;
-  const slot = step.inputs[0];
+  let s = step;
+  while (s && featureWise.has(s.className) && s.inputs.length === 1 && s.itemShape.length === 1)
+    s = program.producer.get(s.inputs[0]) ?? null;
+  if (s?.className !== 'Flatten') return null;
+  const slot = s.inputs[0];
   const shape = slot === program.inputSlot ? program.inputItemShape : program.producer.get(slot)?.itemShape;
-  return shape && shape.length === 3 ? shape : null;
+  return shape && shape.length === 3 && shape.every((d) => d > 0) ? shape : null;
+}
+
+/**
+ * For a Dense step: the `[H, W, C]` map its input features were flattened from, or null. Its
+ * canonical weight (`out×in`) then has `in` in (C, H, W) order, matching the captured input.
+ * @internal
+ */
+export function denseFlattenedFrom(program: Program, step: Step): readonly number[] | null {
+  if (step.className !== 'Dense' || step.alias) return null;
+  return flattenedFrom(program, program.producer.get(step.inputs[0]) ?? null);
 }
 
 /** A tfjs activation (NHWC) of `step` in the contract's channels-first form. @internal */

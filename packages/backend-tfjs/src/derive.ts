@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError, type LayerInfo, type WeightParam, type WeightTransform } from '@xlens/core';
+import { denseFlattenedFrom } from './contract.js';
 import { buildProgram, type Program } from './graph.js';
 import { fromCanonical, toCanonical } from './linear-rules.js';
 
@@ -13,7 +14,10 @@ function roleOf(variableName: string): Role {
   return 'other';
 }
 
-/** Canonical layout of a tfjs weight: HWIO → OIHW, depthwise HWCM → (C·M)×1×H×W, dense in×out → out×in. */
+/**
+ * Canonical layout of a tfjs weight: HWIO → OIHW, depthwise HWCM → (C·M)×1×H×W, dense in×out →
+ * out×in (with `in` in (C, H, W) order after a Flatten).
+ */
 function layoutOf(
   className: string,
   variableName: string,
@@ -52,7 +56,9 @@ export async function deriveLayersModel(
       for (const v of step.layer.weights) {
         const original = v.read();
         const layout = layoutOf(step.className, v.originalName, original.rank);
-        const canonical = layout ? toCanonical(layout, original) : original;
+        // A Dense after a Flatten hands out `in` in the (C, H, W) order its captured input has.
+        const flattened = layout === 'dense' ? denseFlattenedFrom(program, step) : null;
+        const canonical = layout ? toCanonical(layout, original, flattened) : original;
         const host = (await canonical.data()) as Float32Array;
         const param: WeightParam = {
           layer: step.name,
@@ -74,7 +80,7 @@ export async function deriveLayersModel(
           );
         }
         const t = tf.tensor(next, param.shape as number[], 'float32');
-        values.push(layout ? fromCanonical(layout, t, original.shape) : t);
+        values.push(layout ? fromCanonical(layout, t, original.shape, flattened) : t);
         if (layout) t.dispose();
       }
       for (let i = 0; i < values.length; i++) target.layer.weights[i].write(values[i]);

@@ -279,7 +279,13 @@ class LayersModelAdapter implements TfjsModel {
       owned.push(x);
       const linear = new Map<string, ReturnType<typeof compileLinearRule>['backward']>();
       for (const [name, rule] of Object.entries(rules.linear ?? {})) {
-        const c = compileLinearRule(this.program.byName.get(name)!, rule, req.input.shape, stash);
+        const c = compileLinearRule(
+          this.program,
+          this.program.byName.get(name)!,
+          rule,
+          req.input.shape,
+          stash,
+        );
         owned.push(...c.owned);
         linear.set(name, c.backward);
       }

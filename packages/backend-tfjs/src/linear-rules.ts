@@ -7,6 +7,7 @@ import {
   type Tensor,
   UnsupportedError,
 } from '@xlens/core';
+import { denseFlattenedFrom } from './contract.js';
 import { toTf } from './convert.js';
 import type { Program, Step } from './graph.js';
 import { linearGeometry, linearWeights } from './interpreter.js';
@@ -36,14 +37,25 @@ function stabilised(r: tf.Tensor, d: tf.Tensor, epsilon: number): tf.Tensor {
   return tf.divNoNan(r, tf.add(d, tf.where(tf.greaterEqual(d, 0), tf.scalar(epsilon), tf.scalar(-epsilon))));
 }
 
-/** Canonical weight layout (`O×I×kH×kW`, depthwise `C·M×1×kH×kW`, dense `out×in`) → tfjs layout. @internal */
+/**
+ * Canonical weight layout (`O×I×kH×kW`, depthwise `C·M×1×kH×kW`, dense `out×in`) → tfjs layout.
+ * `flattened` (`[H, W, C]`) marks a Dense fed by a Flatten: its canonical `in` axis is in
+ * (C, H, W) order, tfjs's in (H, W, C) order.
+ * @internal
+ */
 export function fromCanonical(
   kind: LinearGeometry['kind'],
   t: tf.Tensor,
   tfShape: readonly number[],
+  flattened: readonly number[] | null = null,
 ): tf.Tensor {
   return tf.tidy(() => {
-    if (kind === 'dense') return tf.transpose(t);
+    if (kind === 'dense') {
+      if (!flattened) return tf.transpose(t);
+      const [h, w, c] = flattened;
+      const out = (t.shape as number[])[0];
+      return tf.transpose(t.reshape([out, c, h, w]), [2, 3, 1, 0]).reshape([h * w * c, out]);
+    }
     if (kind === 'conv') return tf.transpose(t, [2, 3, 1, 0]);
     const [kh, kw, c, m] = tfShape;
     return tf.transpose(t.reshape([c, m, kh, kw]), [2, 3, 0, 1]);
@@ -51,9 +63,18 @@ export function fromCanonical(
 }
 
 /** tfjs layout → canonical layout (inverse of `fromCanonical`). @internal */
-export function toCanonical(kind: LinearGeometry['kind'], t: tf.Tensor): tf.Tensor {
+export function toCanonical(
+  kind: LinearGeometry['kind'],
+  t: tf.Tensor,
+  flattened: readonly number[] | null = null,
+): tf.Tensor {
   return tf.tidy(() => {
-    if (kind === 'dense') return tf.transpose(t);
+    if (kind === 'dense') {
+      if (!flattened) return tf.transpose(t);
+      const [h, w, c] = flattened;
+      const out = (t.shape as number[])[1];
+      return tf.transpose(t.reshape([h, w, c, out]), [3, 2, 0, 1]).reshape([out, c * h * w]);
+    }
     if (kind === 'conv') return tf.transpose(t, [3, 2, 0, 1]);
     const [kh, kw, c, m] = t.shape;
     return tf.transpose(t, [2, 3, 0, 1]).reshape([c * m, 1, kh, kw]);
@@ -120,6 +141,7 @@ export function checkLinearRules(
 
 /** Compile one linear rule into a backward function for `step`. @internal */
 export function compileLinearRule(
+  program: Program,
   step: Step,
   rule: LinearRule,
   inputShape: readonly number[],
@@ -148,7 +170,9 @@ export function compileLinearRule(
           `pattern weight for ${step.name} has shape [${rule.weight.shape.join(', ')}]; expected [${expected.join(', ')}] (canonical layout)`,
         );
       }
-      const pattern = tf.tidy(() => fromCanonical(g.kind, toTf(rule.weight), kernel.shape as number[]));
+      const pattern = tf.tidy(() =>
+        fromCanonical(g.kind, toTf(rule.weight), kernel.shape as number[], denseFlattenedFrom(program, step)),
+      );
       owned.push(pattern);
       return { owned, backward: (p, dy) => vjp(dy, pattern, p.x) };
     }
