@@ -75,5 +75,10 @@ export function buildBackwardGraph(gradInfo: GraphInfo, config: BackwardConfig):
     return g ? expose(g, `grad${i}`) : undefined;
   });
   const relevance = result.relevance ? expose(result.relevance, 'relevance') : undefined;
+  // Rule weights replaced by a rotated copy leave unread initializers behind; drop them.
+  const read = new Set(model.graph.node.flatMap((n) => n.input));
+  model.graph.initializer = model.graph.initializer.filter(
+    (t) => !t.name?.startsWith('xlens/') || read.has(t.name),
+  );
   return { model, seedInput, lowInput, highInput, output, captures, cotangents, relevance };
 }

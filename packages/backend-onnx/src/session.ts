@@ -16,7 +16,11 @@ export async function createSession(
   what: string,
 ): Promise<ort.InferenceSession> {
   const bytes = encodeOnnxModel(model);
-  const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  // Errors only: ORT's warnings (e.g. about unused initializers) are not actionable for users.
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  };
   if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
   try {
     return await ort.InferenceSession.create(bytes, sessionOptions);
