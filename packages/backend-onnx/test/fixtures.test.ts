@@ -91,4 +91,25 @@ describe.each(fixtures)('fixture %s', (name) => {
     expect(norm).toBeGreaterThan(0);
     expect(Math.sqrt(err / norm)).toBeLessThan(smooth ? 2e-3 : 0.15);
   });
+
+  it('LRP-0 (epsilon 0 on every conv and dense layer) equals input ⊙ gradient', async () => {
+    // With ε = 0 the modified gradient Wᵀ(z ⊙ g ⊘ z) is the ordinary one, whatever the biases:
+    // this exercises every rule's replayed forward and transposed op on the real geometries.
+    const x = randomTensor([1, ...model.info.inputShape], 4);
+    const k = model.info.numClasses;
+    const seed = { kind: 'output' as const, cotangent: randomTensor([1, k], 5) };
+    const linearLayers = model.layers!().filter((l) => l.kind === 'conv' || l.kind === 'dense');
+    const linear = Object.fromEntries(
+      linearLayers.map((l) => [l.name, { kind: 'epsilon' as const, epsilon: 0 }]),
+    );
+    const plain = await model.backward!({ input: x, seed, relevance: true });
+    const ruled = await model.backward!({ input: x, seed, relevance: true, rules: { linear } });
+    const want = plain.inputRelevance!.data;
+    const got = ruled.inputRelevance!.data;
+    const scale = Math.max(...Array.from(want, Math.abs));
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    expect(linearLayers.length).toBeGreaterThan(2);
+    expect(worst).toBeLessThan(1e-4 * scale);
+  });
 });

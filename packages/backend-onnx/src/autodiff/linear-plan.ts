@@ -24,7 +24,7 @@ export interface LinearLayer {
   readonly layer: string;
   readonly nodeIndex: number;
   readonly node: OnnxNode;
-  readonly kind: 'conv' | 'gemm' | 'matmul';
+  readonly kind: 'conv' | 'conv-transpose' | 'gemm' | 'matmul';
   /** The layer's input tensor. */
   readonly x: string;
   /** Its output `z` (bias included), before any activation. */
@@ -38,7 +38,12 @@ export interface LinearLayer {
   readonly biasAddIndex?: number;
 }
 
-const linearOpKinds: Record<string, LinearLayer['kind']> = { Conv: 'conv', Gemm: 'gemm', MatMul: 'matmul' };
+const linearOpKinds: Record<string, LinearLayer['kind']> = {
+  Conv: 'conv',
+  ConvTranspose: 'conv-transpose',
+  Gemm: 'gemm',
+  MatMul: 'matmul',
+};
 
 function constantHost(info: GraphInfo, name: string | undefined): HostTensor | undefined {
   if (!name) return undefined;
@@ -67,6 +72,8 @@ function describe(
   if (!weight || info.constants.has(node.input[0])) return undefined;
   if (kind === 'gemm' && attrInt(node, 'transA', 0)) return undefined;
   if (kind === 'matmul' && weight.dims.length !== 2) return undefined;
+  // Grouped ConvTranspose weights [I, O/g, k…] mix groups along the output axis; not supported.
+  if (kind === 'conv-transpose' && attrInt(node, 'group', 1) !== 1) return undefined;
   const outAxis = kind === 'conv' || (kind === 'gemm' && attrInt(node, 'transB', 0)) ? 0 : 1;
   const units = weight.dims[outAxis];
   let bias: Float32Array | undefined;
@@ -167,7 +174,7 @@ export function resolveLinearRule(
     const op = info.producerOf(name)?.opType;
     throw new UnsupportedError(
       'unsupported-rule',
-      `linear rule on layer ${name}, a ${op} node; linear rules apply to Conv, Gemm and MatMul layers with constant weights: ${linearLayerNames(info).join(', ')}`,
+      `linear rule on layer ${name}, a ${op} node; linear rules apply to Conv, ConvTranspose, Gemm and MatMul layers with constant weights: ${linearLayerNames(info).join(', ')}`,
     );
   }
   const kind = rule?.kind;

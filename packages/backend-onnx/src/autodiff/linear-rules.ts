@@ -2,7 +2,7 @@ import type { LinearRule } from '@xlens/core';
 import { countOf } from '../proto/tensor-data.js';
 import type { Emitter } from './emitter.js';
 import type { LinearLayer } from './linear-plan.js';
-import { convInputGrad, gemmInputGrad, matmulGrads } from './ops-linear.js';
+import { convInputGrad, convTransposeInputGrad, gemmInputGrad, matmulGrads } from './ops-linear.js';
 
 /** Default stabiliser of the gamma rule when `epsilon` is not given (as core's rules state). */
 const defaultGammaEpsilon = 1e-6;
@@ -24,6 +24,7 @@ const neg = (v: Float32Array) => v.map((x) => Math.min(x, 0));
 
 /** A pattern weight given in the canonical layout (`out×in` for dense) in the node's stored layout. */
 function storedLayout(layer: LinearLayer, canonical: Float32Array): Float32Array {
+  if (layer.kind !== 'gemm' && layer.kind !== 'matmul') return canonical;
   if (layer.outAxis === 0) return canonical;
   const [rows, cols] = layer.weight.dims;
   const out = new Float32Array(canonical.length);
@@ -45,10 +46,10 @@ export function emitLinearRule(
   inputs: RuleInputs,
 ): LinearRuleResult {
   const { node, weight } = layer;
-  const biasDims =
-    layer.kind === 'conv'
-      ? [weight.dims[0], ...new Array(weight.dims.length - 2).fill(1)]
-      : [weight.dims[layer.outAxis]];
+  const spatial = layer.kind === 'conv' || layer.kind === 'conv-transpose';
+  const biasDims = spatial
+    ? [weight.dims[layer.outAxis], ...new Array(weight.dims.length - 2).fill(1)]
+    : [weight.dims[layer.outAxis]];
   const weightName = (values: Float32Array) => e.tensor('rule_weight', values, weight.dims);
   const apply = (x: string, w: Float32Array, b: Float32Array | undefined): string => {
     const wn = weightName(w);
@@ -59,6 +60,7 @@ export function emitLinearRule(
   const transpose = (s: string, w: Float32Array): string => {
     const wn = weightName(w);
     if (layer.kind === 'conv') return convInputGrad(e, node, s, wn);
+    if (layer.kind === 'conv-transpose') return convTransposeInputGrad(e, node, s, wn);
     if (layer.kind === 'gemm') return gemmInputGrad(e, node, s, wn);
     return matmulGrads(e, node, s, [true, false], wn)[0]!;
   };

@@ -112,8 +112,13 @@ function flippedConv(e: Emitter, geo: ConvGeometry, weight: string): string | un
   return e.tensor('flipped_weight', out, [inG * groups, outG, ...kernel]);
 }
 
-/** Input-gradient of `ConvTranspose`: a `Conv` with the same weights and the pads it implied. */
-function convTransposeInputGrad(e: Emitter, node: OnnxNode, g: string): string {
+/** Input-gradient of `ConvTranspose` (weights `weight`, default its own): a `Conv` with the pads it implied. */
+export function convTransposeInputGrad(
+  e: Emitter,
+  node: OnnxNode,
+  g: string,
+  weight = node.input[1],
+): string {
   const xs = dims(e, node.input[0], node);
   const ys = dims(e, node.output[0], node);
   const ws = dims(e, node.input[1], node);
@@ -136,7 +141,7 @@ function convTransposeInputGrad(e: Emitter, node: OnnxNode, g: string): string {
     pads[i] = autoPad === 'SAME_UPPER' ? half : total - half;
     pads[n + i] = total - pads[i];
   }
-  return e.op('Conv', [g, node.input[1]], {
+  return e.op('Conv', [g, weight], {
     kernel_shape: kernel,
     strides,
     dilations,
