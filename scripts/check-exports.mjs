@@ -1,6 +1,6 @@
 // Import every built package's public entry points from plain Node (outside vitest), as a user
 // would: a deep import that resolves under vitest can still fail under Node's ESM resolver.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
