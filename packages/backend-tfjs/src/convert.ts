@@ -68,3 +68,35 @@ export function checkInput(name: string, input: Tensor, item: readonly number[],
   }
   return input.shape[0];
 }
+
+/** The parts of tfjs's engine state that a failed gradient pass leaves behind. */
+interface TapeState {
+  gradientDepth: number;
+  activeTape: { saved?: tf.Tensor[] }[] | null;
+}
+
+/**
+ * `tf.engine().gradients(f, xs)` that cleans up when `f` throws: tfjs then leaves the tape, and
+ * the tensors its ops saved for the backward pass, alive until the next gradient call.
+ * @internal
+ */
+export function gradientsOf(
+  f: () => tf.Tensor,
+  xs: tf.Tensor[],
+): { value: tf.Tensor; grads: (tf.Tensor | undefined)[] } {
+  try {
+    return tf.engine().gradients(f, xs, undefined, true);
+  } catch (e) {
+    const state = (tf.engine() as unknown as { state: TapeState }).state;
+    if (state.gradientDepth === 0 && state.activeTape) {
+      const tape = state.activeTape;
+      state.activeTape = null;
+      try {
+        for (const node of tape) for (const t of node.saved ?? []) t.dispose();
+      } catch {
+        // After a wasm trap freeing may fail too; the original error matters more.
+      }
+    }
+    throw e;
+  }
+}

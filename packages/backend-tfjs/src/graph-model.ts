@@ -5,58 +5,36 @@ import {
   type Capability,
   type CaptureResult,
   type ChannelScaling,
+  concatBatch,
   InputError,
   LayerError,
   type LayerInfo,
-  type LayerKind,
   type ModelInfo,
   sameShape,
   type Tensor,
   UnsupportedError,
   XlensError,
 } from '@xlens/core';
-import { assertGradients, channelsFirst, channelsLast, checkInput, toHost, toTf } from './convert.js';
-import { channelsFirstShape } from './graph.js';
+import {
+  assertGradients,
+  channelsFirst,
+  channelsLast,
+  checkInput,
+  gradientsOf,
+  toHost,
+  toTf,
+} from './convert.js';
+import { type GNode, graphLayers } from './graph-layers.js';
 import type { FromTfjsOptions, TfjsModel } from './options.js';
-
-/** The parts of tfjs-converter's internal graph this backend reads. */
-interface GNode {
-  readonly name: string;
-  readonly op: string;
-  readonly inputs: readonly GNode[];
-}
-
-const opKinds: Record<string, LayerKind> = {
-  Placeholder: 'input',
-  Conv2D: 'conv',
-  _FusedConv2D: 'conv',
-  DepthwiseConv2dNative: 'conv',
-  FusedDepthwiseConv2dNative: 'conv',
-  MatMul: 'dense',
-  _FusedMatMul: 'dense',
-  FusedBatchNorm: 'batchnorm',
-  FusedBatchNormV2: 'batchnorm',
-  FusedBatchNormV3: 'batchnorm',
-  Relu: 'activation',
-  Relu6: 'activation',
-  Elu: 'activation',
-  Sigmoid: 'activation',
-  Tanh: 'activation',
-  MaxPool: 'pool',
-  AvgPool: 'pool',
-  Mean: 'global-pool',
-  Add: 'add',
-  AddV2: 'add',
-  AddN: 'add',
-  Mul: 'multiply',
-  ConcatV2: 'concat',
-  Reshape: 'reshape',
-  Squeeze: 'reshape',
-  Softmax: 'softmax',
-};
-
-/** Ops that are graph plumbing rather than layers. */
-const hidden = new Set(['Const', 'Identity', 'NoOp', 'Shape', 'StridedSlice', 'Pack', 'Placeholder']);
+import {
+  type CallKind,
+  inSubBatches,
+  mergeBackward,
+  mergeCapture,
+  rows,
+  type SubBatchPlan,
+  sliceRequest,
+} from './sub-batch.js';
 
 /** The `Model` over a tfjs GraphModel (forward, capture, gradients, layer gradients). @internal */
 export function fromGraphModel(model: tf.GraphModel, options: FromTfjsOptions): TfjsModel {
@@ -118,6 +96,7 @@ export function fromGraphModel(model: tf.GraphModel, options: FromTfjsOptions): 
     info,
     warnings,
     options.disposeModel !== false,
+    options.maxBatchBytes,
   );
 }
 
@@ -130,6 +109,7 @@ class GraphModelAdapter implements TfjsModel {
   ]);
   private disposed = false;
   private layerList: LayerInfo[] | null = null;
+  private floats: number | null = null;
   constructor(
     private readonly model: tf.GraphModel,
     private readonly nodes: Record<string, GNode>,
@@ -138,7 +118,14 @@ class GraphModelAdapter implements TfjsModel {
     readonly info: ModelInfo,
     readonly warnings: readonly string[],
     private readonly disposeModel: boolean,
+    private readonly maxBatchBytes: number | undefined,
   ) {}
+
+  /** How a call of `kind` over `input` splits into sub-batches (see `maxBatchBytes`). */
+  private plan(kind: CallKind, input: Tensor): SubBatchPlan {
+    this.floats ??= this.layers().reduce((a, l) => a + l.outputShape.reduce((x, y) => x * y, 1), 0);
+    return { name: this.info.name, kind, n: input.shape[0], floats: this.floats, option: this.maxBatchBytes };
+  }
 
   private live(): void {
     if (this.disposed) throw new XlensError('disposed', `${this.info.name} was disposed`);
@@ -148,41 +135,7 @@ class GraphModelAdapter implements TfjsModel {
   layers(): readonly LayerInfo[] {
     this.live();
     if (this.layerList) return this.layerList;
-    const order: GNode[] = [];
-    const seen = new Set<string>();
-    const visit = (n: GNode): void => {
-      if (seen.has(n.name)) return;
-      seen.add(n.name);
-      for (const i of n.inputs) visit(i);
-      if (!hidden.has(n.op)) order.push(n);
-    };
-    visit(this.nodes[this.output]);
-    const names = order.map((n) => n.name);
-    const shapes = tf.tidy(() => {
-      const outs = this.model.execute(tf.zeros([1, ...this.info.inputShape]), names) as
-        | tf.Tensor
-        | tf.Tensor[];
-      return (Array.isArray(outs) ? outs : [outs]).map((t) => t.shape.slice(1));
-    });
-    const visible = (n: GNode): string[] =>
-      n.inputs.flatMap((i) => (i.op === 'Placeholder' ? [i.name] : hidden.has(i.op) ? visible(i) : [i.name]));
-    const input: LayerInfo = {
-      name: this.inputName,
-      kind: 'input',
-      op: 'Placeholder',
-      outputShape: channelsFirstShape(this.info.inputShape),
-      inputs: [],
-    };
-    this.layerList = [
-      input,
-      ...order.map((n, i) => ({
-        name: n.name,
-        kind: opKinds[n.op] ?? 'other',
-        op: n.op,
-        outputShape: channelsFirstShape(shapes[i]),
-        inputs: visible(n),
-      })),
-    ];
+    this.layerList = graphLayers(this.model, this.nodes, this.inputName, this.output, this.info.inputShape);
     return this.layerList;
   }
 
@@ -207,6 +160,14 @@ class GraphModelAdapter implements TfjsModel {
   async forward(input: Tensor): Promise<Tensor> {
     this.live();
     checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
+    return inSubBatches(
+      this.plan('forward', input),
+      (s, e) => this.forwardOnce(rows(input, s, e)),
+      concatBatch,
+    );
+  }
+
+  private async forwardOnce(input: Tensor): Promise<Tensor> {
     const out = tf.tidy(() => this.run(toTf(input), [])[0]);
     try {
       return await toHost(out);
@@ -217,6 +178,16 @@ class GraphModelAdapter implements TfjsModel {
 
   async forwardScaled(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
     this.live();
+    this.checkScaling(input, scaling);
+    return inSubBatches(
+      this.plan('forward', input),
+      (s, e) =>
+        this.forwardScaledOnce(rows(input, s, e), { layer: scaling.layer, scale: rows(scaling.scale, s, e) }),
+      concatBatch,
+    );
+  }
+
+  private checkScaling(input: Tensor, scaling: ChannelScaling): [number, readonly number[]] {
     const n = checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
     this.check([scaling.layer]);
     const shape = this.layers().find((l) => l.name === scaling.layer)!.outputShape;
@@ -226,6 +197,11 @@ class GraphModelAdapter implements TfjsModel {
         `forwardScaled scale for ${scaling.layer} has shape [${scaling.scale.shape.join(', ')}]; expected [${n}, ${shape[0]}]`,
       );
     }
+    return [n, shape];
+  }
+
+  private async forwardScaledOnce(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
+    const [n, shape] = this.checkScaling(input, scaling);
     const out = tf.tidy(() => {
       const x = toTf(input);
       const act = scaling.layer === this.inputName ? x : this.run(x, [scaling.layer])[1];
@@ -249,8 +225,16 @@ class GraphModelAdapter implements TfjsModel {
   async capture(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
     this.live();
     checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
+    this.check(layers);
+    return inSubBatches(
+      this.plan('forward', input),
+      (s, e) => this.captureOnce(rows(input, s, e), layers),
+      mergeCapture,
+    );
+  }
+
+  private async captureOnce(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
     const names = [...new Set(layers)];
-    this.check(names);
     const fed = names.filter((s) => s !== this.inputName && s !== this.output);
     const outs = tf.tidy(() => {
       const x = toTf(input);
@@ -274,6 +258,16 @@ class GraphModelAdapter implements TfjsModel {
   async backward(req: BackwardRequest): Promise<BackwardResult> {
     this.live();
     assertGradients();
+    this.checkBackward(req);
+    return inSubBatches(
+      this.plan('backward', req.input),
+      (s, e) => this.backwardOnce(sliceRequest(req, s, e)),
+      mergeBackward,
+    );
+  }
+
+  /** Validate a backward request before any compute. */
+  private checkBackward(req: BackwardRequest): void {
     const n = checkInput(this.info.name, req.input, this.info.inputShape, this.info.layout);
     if (
       req.rules &&
@@ -287,10 +281,11 @@ class GraphModelAdapter implements TfjsModel {
       );
     }
     const seed = req.seed;
-    const seedName = seed.kind === 'layer' ? seed.layer : this.output;
-    const wrt = [...new Set(req.wrtLayers ?? [])];
-    const captures = [...new Set(req.capture ?? [])];
-    this.check([...wrt, ...captures, ...(seed.kind === 'layer' ? [seed.layer] : [])]);
+    this.check([
+      ...(req.wrtLayers ?? []),
+      ...(req.capture ?? []),
+      ...(seed.kind === 'layer' ? [seed.layer] : []),
+    ]);
     const shapeOf = (name: string) => this.layers().find((l) => l.name === name)!.outputShape;
     const expected = seed.kind === 'output' ? [n, this.info.numClasses] : [n, ...shapeOf(seed.layer)];
     if (!sameShape(seed.cotangent.shape, expected)) {
@@ -299,6 +294,14 @@ class GraphModelAdapter implements TfjsModel {
         `backward ${seed.kind} cotangent has shape [${seed.cotangent.shape.join(', ')}]; expected [${expected.join(', ')}]`,
       );
     }
+  }
+
+  private async backwardOnce(req: BackwardRequest): Promise<BackwardResult> {
+    this.checkBackward(req);
+    const seed = req.seed;
+    const seedName = seed.kind === 'layer' ? seed.layer : this.output;
+    const wrt = [...new Set(req.wrtLayers ?? [])];
+    const captures = [...new Set(req.capture ?? [])];
     const owned: tf.Tensor[] = [];
     try {
       const x = toTf(req.input);
@@ -321,7 +324,7 @@ class GraphModelAdapter implements TfjsModel {
         output: await toHost(acts[0]),
       };
       if (req.wrtInput !== false || req.relevance) {
-        const g = tf.engine().gradients(() => objective({ [this.inputName]: x }), [x], undefined, true);
+        const g = gradientsOf(() => objective({ [this.inputName]: x }), [x]);
         g.value.dispose();
         const gi = g.grads[0] ?? tf.zerosLike(x);
         owned.push(gi);
@@ -338,14 +341,10 @@ class GraphModelAdapter implements TfjsModel {
         for (const name of wrt) {
           const a = act(name);
           // Feeding the tensor (and the input, for paths around it) cuts the graph there.
-          const g = tf
-            .engine()
-            .gradients(
-              () => objective(name === this.inputName ? { [name]: a } : { [this.inputName]: x, [name]: a }),
-              [a],
-              undefined,
-              true,
-            );
+          const g = gradientsOf(
+            () => objective(name === this.inputName ? { [name]: a } : { [this.inputName]: x, [name]: a }),
+            [a],
+          );
           g.value.dispose();
           const cf = tf.tidy(() => channelsFirst(g.grads[0] ?? tf.zerosLike(a)));
           g.grads[0]?.dispose();

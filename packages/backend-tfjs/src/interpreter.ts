@@ -282,3 +282,32 @@ export function runProgram(program: Program, x: tf.Tensor, o: RunOptions): tf.Te
   }
   return slots.get(program.outputSlot)!;
 }
+
+/**
+ * Batch shapes of the named outputs (`program.inputName` for the input) for the input `x`; runs
+ * one forward pass only when a shape has free dimensions. Call with known names.
+ * @internal
+ */
+export function outputShapes(
+  program: Program,
+  x: tf.Tensor,
+  names: readonly string[],
+  stripSoftmax: boolean,
+): number[][] {
+  const item = (l: string) =>
+    l === program.inputName ? program.inputItemShape : program.byName.get(l)!.itemShape;
+  const known = names.map((l) => [x.shape[0], ...item(l)]);
+  if (known.every((s) => s.every((d) => d >= 0))) return known;
+  const shapes = new Map<string, number[]>();
+  tf.tidy(() => {
+    runProgram(program, x, {
+      differentiable: false,
+      stripSoftmax,
+      onOutput: (st, v) => {
+        shapes.set(st ? st.name : program.inputName, v.shape);
+        return v;
+      },
+    });
+  });
+  return names.map((l) => shapes.get(l)!);
+}

@@ -5,6 +5,7 @@ import {
   type Capability,
   type CaptureResult,
   type ChannelScaling,
+  concatBatch,
   InputError,
   LayerError,
   type LayerInfo,
@@ -15,16 +16,24 @@ import {
   UnsupportedError,
   XlensError,
 } from '@xlens/core';
+import { checkBackwardRequest } from './check-request.js';
 import { flattenedFrom, fromContract, toContract } from './contract.js';
-import { assertGradients, checkInput, toHost, toTf } from './convert.js';
+import { assertGradients, checkInput, gradientsOf, toHost, toTf } from './convert.js';
 import { deriveLayersModel } from './derive.js';
 import { buildProgram, channelsFirstShape, layerInfos, type Program, type Step } from './graph.js';
-import { isSoftmaxLayer, type RunOptions, runProgram } from './interpreter.js';
-import { checkLinearRules, compileLinearRule, type RelevanceStash } from './linear-rules.js';
+import { isSoftmaxLayer, outputShapes, type RunOptions, runProgram } from './interpreter.js';
+import { compileLinearRule, type RelevanceStash } from './linear-rules.js';
 import type { FromTfjsOptions, TfjsModel } from './options.js';
-
-const reluRules = ['gradient', 'guided', 'deconvnet', 'rescale'];
-const maxPoolRules = ['winner', 'proportional'];
+import {
+  activationFloats,
+  type CallKind,
+  inSubBatches,
+  mergeBackward,
+  mergeCapture,
+  rows,
+  type SubBatchPlan,
+  sliceRequest,
+} from './sub-batch.js';
 
 /** The `Model` over a tfjs LayersModel. @internal */
 export function fromLayersModel(model: tf.LayersModel, options: FromTfjsOptions): TfjsModel {
@@ -70,6 +79,7 @@ export function fromLayersModel(model: tf.LayersModel, options: FromTfjsOptions)
 class LayersModelAdapter implements TfjsModel {
   private disposed = false;
   private layerList: LayerInfo[] | null = null;
+  private readonly floats = new Map<string, number | null>();
   constructor(
     private readonly model: tf.LayersModel,
     private readonly program: Program,
@@ -98,6 +108,15 @@ class LayersModelAdapter implements TfjsModel {
     throw new LayerError('unknown-layer', `${this.info.name} has no layer ${JSON.stringify(name)}; ${hint}`);
   }
 
+  /** How a call of `kind` over `input` splits into sub-batches (see `maxBatchBytes`). */
+  private plan(kind: CallKind, input: Tensor): SubBatchPlan {
+    const item = input.shape.slice(1);
+    const key = item.join(',');
+    if (!this.floats.has(key)) this.floats.set(key, activationFloats(this.program, item));
+    const floats = this.floats.get(key)!;
+    return { name: this.info.name, kind, n: input.shape[0], floats, option: this.options.maxBatchBytes };
+  }
+
   private itemShape(step: Step | null): readonly number[] {
     return step ? step.itemShape : this.program.inputItemShape;
   }
@@ -110,6 +129,14 @@ class LayersModelAdapter implements TfjsModel {
   async forward(input: Tensor): Promise<Tensor> {
     this.live();
     checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
+    return inSubBatches(
+      this.plan('forward', input),
+      (s, e) => this.forwardOnce(rows(input, s, e)),
+      concatBatch,
+    );
+  }
+
+  private async forwardOnce(input: Tensor): Promise<Tensor> {
     const out = tf.tidy(() =>
       runProgram(this.program, toTf(input), { differentiable: false, stripSoftmax: this.stripSoftmax }),
     );
@@ -122,6 +149,17 @@ class LayersModelAdapter implements TfjsModel {
 
   async forwardScaled(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
     this.live();
+    this.checkScaling(input, scaling);
+    return inSubBatches(
+      this.plan('forward', input),
+      (s, e) =>
+        this.forwardScaledOnce(rows(input, s, e), { layer: scaling.layer, scale: rows(scaling.scale, s, e) }),
+      concatBatch,
+    );
+  }
+
+  /** Validate a forwardScaled call; returns its batch size, the layer's step and its channels. */
+  private checkScaling(input: Tensor, scaling: ChannelScaling): [number, Step | null, number] {
     const n = checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
     const step = this.step(scaling.layer);
     const channels = channelsFirstShape(this.itemShape(step))[0];
@@ -131,6 +169,11 @@ class LayersModelAdapter implements TfjsModel {
         `forwardScaled scale for ${scaling.layer} has shape [${scaling.scale.shape.join(', ')}]; expected [${n}, ${channels}]`,
       );
     }
+    return [n, step, channels];
+  }
+
+  private async forwardScaledOnce(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
+    const [n, step, channels] = this.checkScaling(input, scaling);
     const out = tf.tidy(() => {
       const s = toTf(scaling.scale);
       // Channels are the last tfjs axis; a flattened map's features are permuted like activations.
@@ -154,8 +197,16 @@ class LayersModelAdapter implements TfjsModel {
   async capture(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
     this.live();
     checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
+    for (const l of layers) this.step(l);
+    return inSubBatches(
+      this.plan('forward', input),
+      (s, e) => this.captureOnce(rows(input, s, e), layers),
+      mergeCapture,
+    );
+  }
+
+  private async captureOnce(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
     const wanted = new Set(layers);
-    for (const l of wanted) this.step(l);
     const kept = new Map<string, tf.Tensor>();
     let out: tf.Tensor | null = null;
     try {
@@ -179,87 +230,23 @@ class LayersModelAdapter implements TfjsModel {
     }
   }
 
-  /** Batch shapes of the named layers' outputs (one extra forward only when a shape is free). */
-  private probeShapes(x: tf.Tensor, names: readonly string[]): number[][] {
-    const n = x.shape[0];
-    const known = names.map((l) => [n, ...this.itemShape(this.step(l))]);
-    if (known.every((s) => s.every((d) => d >= 0))) return known;
-    const shapes = new Map<string, number[]>();
-    tf.tidy(() => {
-      runProgram(this.program, x, {
-        differentiable: false,
-        stripSoftmax: this.stripSoftmax,
-        onOutput: (st, v) => {
-          shapes.set(st ? st.name : this.program.inputName, v.shape);
-          return v;
-        },
-      });
-    });
-    return names.map((l) => shapes.get(l)!);
-  }
-
   /** Validate a backward request before any compute; returns the batch size. */
   private checkBackward(req: BackwardRequest): number {
-    const n = checkInput(this.info.name, req.input, this.info.inputShape, this.info.layout);
-    const seed = req.seed;
-    if (!seed || (seed.kind !== 'output' && seed.kind !== 'layer')) {
-      throw new InputError(
-        'invalid-input',
-        `backward seed kind ${JSON.stringify((seed as { kind?: unknown })?.kind)} is invalid; expected output or layer`,
-      );
-    }
-    const expected =
-      seed.kind === 'output'
-        ? [n, this.info.numClasses]
-        : [n, ...channelsFirstShape(this.itemShape(this.step(seed.layer)))];
-    const shape = seed.cotangent?.shape ?? [];
-    const fits = shape.length === expected.length && expected.every((d, i) => d < 0 || d === shape[i]);
-    if (!fits || seed.cotangent.data.length !== shape.reduce((a, b) => a * b, 1)) {
-      throw new InputError(
-        'invalid-shape',
-        `backward ${seed.kind} cotangent has shape [${seed.cotangent.shape.join(', ')}]; expected [${expected.join(', ')}]`,
-      );
-    }
-    for (const l of [...(req.wrtLayers ?? []), ...(req.capture ?? [])]) this.step(l);
-    const rules = req.rules;
-    if (rules) {
-      if (rules.relu !== undefined && !reluRules.includes(rules.relu)) {
-        throw new UnsupportedError(
-          'unsupported-rule',
-          `relu rule ${JSON.stringify(rules.relu)} is unknown; allowed: ${reluRules.join(', ')}`,
-        );
-      }
-      if (rules.maxPool !== undefined && !maxPoolRules.includes(rules.maxPool)) {
-        throw new UnsupportedError(
-          'unsupported-rule',
-          `maxPool rule ${JSON.stringify(rules.maxPool)} is unknown; allowed: ${maxPoolRules.join(', ')}`,
-        );
-      }
-      if (rules.reference) {
-        const item = [1, ...this.info.inputShape];
-        if (!sameShape(rules.reference.shape, req.input.shape) && !sameShape(rules.reference.shape, item)) {
-          throw new InputError(
-            'invalid-shape',
-            `rescale reference has shape [${rules.reference.shape.join(', ')}]; expected [${req.input.shape.join(', ')}] or [${item.join(', ')}]`,
-          );
-        }
-      }
-      checkLinearRules(this.program, rules.linear ?? {}, (name) => {
-        const s = this.step(name);
-        if (!s)
-          throw new UnsupportedError(
-            'unsupported-rule',
-            `a linear rule cannot sit on the model input ${name}`,
-          );
-        return s;
-      });
-    }
-    return n;
+    return checkBackwardRequest(this.program, this.info, req, (name) => this.step(name));
   }
 
   async backward(req: BackwardRequest): Promise<BackwardResult> {
     this.live();
     assertGradients();
+    this.checkBackward(req);
+    return inSubBatches(
+      this.plan('backward', req.input),
+      (s, e) => this.backwardOnce(sliceRequest(req, s, e)),
+      mergeBackward,
+    );
+  }
+
+  private async backwardOnce(req: BackwardRequest): Promise<BackwardResult> {
     const n = this.checkBackward(req);
     const rules = req.rules ?? {};
     const wantInput = req.wrtInput !== false || req.relevance === true;
@@ -305,7 +292,7 @@ class LayersModelAdapter implements TfjsModel {
           ? toTf(seed.cotangent)
           : tf.tidy(() => fromContract(this.program, this.step(seed.layer), toTf(seed.cotangent)));
       owned.push(cot);
-      const probes = this.probeShapes(x, wrt).map((shape) => tf.zeros(shape));
+      const probes = outputShapes(this.program, x, wrt, this.stripSoftmax).map((shape) => tf.zeros(shape));
       owned.push(...probes);
       const probeOf = new Map(wrt.map((l, i) => [l, i]));
       const xs = wantInput ? [x, ...probes] : probes;
@@ -338,7 +325,7 @@ class LayersModelAdapter implements TfjsModel {
       if (xs.length === 0) {
         tf.tidy(() => objective());
       } else {
-        const r = tf.engine().gradients(objective, xs, undefined, true);
+        const r = gradientsOf(objective, xs);
         r.value.dispose();
         grads = r.grads;
       }

@@ -21,6 +21,14 @@ export interface FromTfjsOptions {
   readonly stripSoftmax?: boolean;
   /** Dispose the tfjs model when the xlens model is disposed (default true). */
   readonly disposeModel?: boolean;
+  /**
+   * Memory budget of one underlying tfjs call, in bytes. Larger batches are split into
+   * sub-batches whose estimated working memory (activation values per item × 4 bytes × a factor,
+   * about 10 for a backward pass) fits, and the results are concatenated. Default: 1 GiB on the
+   * wasm backend (its heap cannot grow past 4 GiB), no limit on other backends. A single item
+   * over the budget throws `UnsupportedError`.
+   */
+  readonly maxBatchBytes?: number;
   /** GraphModel only: the output node to explain (default: the model's first output). */
   readonly outputNode?: string;
 }

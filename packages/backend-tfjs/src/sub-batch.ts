@@ -1,0 +1,245 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  type BackwardRequest,
+  type BackwardResult,
+  type CaptureResult,
+  chunkRanges,
+  concatBatch,
+  type LinearRule,
+  OptionError,
+  type Tensor,
+  UnsupportedError,
+  XlensError,
+} from '@xlens/core';
+import type { Program } from './graph.js';
+
+/**
+ * Default `maxBatchBytes` on the wasm backend. tfjs-wasm's heap is a 32-bit wasm memory (at most
+ * 4 GiB, never shrinking); a budget of 1 GiB leaves room for the weights, the model's inputs and
+ * outputs, and allocator fragmentation. Other backends default to no limit.
+ * @internal
+ */
+export const wasmBatchBytes = 2 ** 30;
+
+/**
+ * Working memory per byte of activations, by kind of call. Forward-only calls keep every
+ * activation alive until the end of the call (one `tidy`); a backward pass also keeps what the
+ * tape saves, the cotangents, and each conv's padded, dilated cotangent. Measured on tfjs-wasm's
+ * heap with ResNet-18 at 224² (peak heap growth per item ÷ activation bytes per item): about 1.3
+ * forward and 9 backward.
+ * @internal
+ */
+export const memoryFactor = { forward: 1.5, backward: 10 } as const;
+
+/** Kind of call, for the memory estimate. @internal */
+export type CallKind = keyof typeof memoryFactor;
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/** Validate the `maxBatchBytes` option (when given). @internal */
+export function checkMaxBatchBytes(value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw new OptionError(
+      'invalid-option',
+      `maxBatchBytes ${String(value)} is invalid; expected a positive number of bytes (Infinity for no limit)`,
+    );
+  }
+}
+
+/** The budget in force: the option, else the tfjs backend's default. @internal */
+export function batchBudget(option: number | undefined): number {
+  if (option !== undefined) return option;
+  return tf.getBackend() === 'wasm' ? wasmBatchBytes : Number.POSITIVE_INFINITY;
+}
+
+/** Number of elements of a shape. */
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+interface ShapedLayer {
+  computeOutputShape(shape: (number | null)[] | (number | null)[][]): (number | null)[] | (number | null)[][];
+}
+
+/**
+ * Floats in one item's activations: the input and every layer output. Free dimensions (an input
+ * declared `[null, null, 3]`) are resolved for `inputItem` with the layers' own shape inference;
+ * null when that fails (the call then runs unsplit).
+ * @internal
+ */
+export function activationFloats(program: Program, inputItem: readonly number[]): number | null {
+  const steps = program.steps.filter((s) => !s.alias);
+  let total = size(inputItem);
+  if (steps.every((s) => s.itemShape.every((d) => d >= 0))) {
+    for (const s of steps) total += size(s.itemShape);
+    return total;
+  }
+  try {
+    const shapes = new Map<number, (number | null)[]>([[program.inputSlot, [1, ...inputItem]]]);
+    for (const s of steps) {
+      const ins = s.inputs.map((i) => shapes.get(i)!);
+      const out = (s.layer as unknown as ShapedLayer).computeOutputShape(ins.length === 1 ? ins[0] : ins);
+      const outs = (Array.isArray(out[0]) ? out : [out]) as (number | null)[][];
+      for (let i = 0; i < s.outputs.length; i++) shapes.set(s.outputs[i], outs[i]);
+      const item = outs[0].slice(1);
+      if (item.some((d) => d === null || d < 0)) return null;
+      total += size(item as number[]);
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+/** Where a call splits its batch, and how. @internal */
+export interface SubBatchPlan {
+  /** Model name, for messages. */
+  readonly name: string;
+  readonly kind: CallKind;
+  /** Batch size of the call. */
+  readonly n: number;
+  /** Floats of one item's activations (null: unknown, no split). */
+  readonly floats: number | null;
+  /** The `maxBatchBytes` option as given. */
+  readonly option: number | undefined;
+}
+
+/** Estimated working bytes of one item for a call. @internal */
+export function itemBytes(floats: number, kind: CallKind): number {
+  return floats * 4 * memoryFactor[kind];
+}
+
+/**
+ * Items per underlying call so that their estimated working memory stays within the budget.
+ * Throws `UnsupportedError` (before any compute) when a single item exceeds it.
+ * @internal
+ */
+export function itemsPerCall(plan: SubBatchPlan): number {
+  const budget = batchBudget(plan.option);
+  if (plan.floats === null || !Number.isFinite(budget)) return Math.max(plan.n, 1);
+  const perItem = itemBytes(plan.floats, plan.kind);
+  if (perItem > budget) {
+    throw new UnsupportedError(
+      'unsupported',
+      `one item of ${plan.name} needs an estimated ${mib(perItem)} for a ${plan.kind} pass (${plan.floats} activation values × 4 bytes × ${memoryFactor[plan.kind]}), more than maxBatchBytes = ${mib(budget)}; raise it with fromTfjs(model, { maxBatchBytes }) or use a smaller input`,
+    );
+  }
+  return Math.max(1, Math.min(plan.n, Math.floor(budget / perItem)));
+}
+
+/** A wasm trap (out-of-bounds access, null function) as an `XlensError` suggesting a smaller batch. */
+function isWasmTrap(e: unknown): boolean {
+  // Looked up at run time: the global is absent from this package's TypeScript lib.
+  const wasm = (globalThis as { WebAssembly?: { RuntimeError?: abstract new () => Error } }).WebAssembly;
+  return wasm?.RuntimeError !== undefined && e instanceof wasm.RuntimeError;
+}
+
+/**
+ * Run `run` over consecutive row ranges of at most `itemsPerCall(plan)` items and `merge` the
+ * results in order. A wasm trap inside a call is rethrown as an `XlensError` (code `unsupported`)
+ * that names the batch and suggests a smaller one; the trap is its `cause`.
+ * @internal
+ */
+export async function inSubBatches<T>(
+  plan: SubBatchPlan,
+  run: (start: number, end: number) => Promise<T>,
+  merge: (parts: T[]) => T,
+): Promise<T> {
+  const per = itemsPerCall(plan);
+  const guarded = async (s: number, e: number): Promise<T> => {
+    try {
+      return await run(s, e);
+    } catch (cause) {
+      if (!isWasmTrap(cause)) throw cause;
+      throw new XlensError(
+        'unsupported',
+        `a ${plan.kind} pass of ${plan.name} over ${e - s} item(s) failed inside tfjs-wasm (${(cause as Error).message}), most likely out of wasm memory: pass a smaller batch, or a smaller fromTfjs(model, { maxBatchBytes }) (in force: ${mib(batchBudget(plan.option))})`,
+        { cause },
+      );
+    }
+  };
+  if (per >= plan.n) return guarded(0, plan.n);
+  const parts: T[] = [];
+  for (const [s, e] of chunkRanges(plan.n, per)) parts.push(await guarded(s, e));
+  return merge(parts);
+}
+
+/** Rows `[start, end)` of a batch tensor, as a view. @internal */
+export function rows(t: Tensor, start: number, end: number): Tensor {
+  const item = size(t.shape.slice(1));
+  return { data: t.data.subarray(start * item, end * item), shape: [end - start, ...t.shape.slice(1)] };
+}
+
+/** Rows of `t` if it is per-item for a batch of `n` (first axis n, same rank as the input). */
+function perItemRows(t: Tensor, n: number, rank: number, s: number, e: number): Tensor {
+  return t.shape.length === rank && t.shape[0] === n ? rows(t, s, e) : t;
+}
+
+/** The part of a (validated) backward request for items `[s, e)`. @internal */
+export function sliceRequest(req: BackwardRequest, s: number, e: number): BackwardRequest {
+  const n = req.input.shape[0];
+  const rank = req.input.shape.length;
+  const at = (t: Tensor) => perItemRows(t, n, rank, s, e);
+  const rules = req.rules;
+  const linear = rules?.linear
+    ? Object.fromEntries(
+        Object.entries(rules.linear).map(([name, r]): [string, LinearRule] => [
+          name,
+          r.kind === 'z-box'
+            ? {
+                ...r,
+                low: typeof r.low === 'number' ? r.low : at(r.low),
+                high: typeof r.high === 'number' ? r.high : at(r.high),
+              }
+            : r,
+        ]),
+      )
+    : undefined;
+  return {
+    ...req,
+    input: rows(req.input, s, e),
+    seed: { ...req.seed, cotangent: rows(req.seed.cotangent, s, e) },
+    ...(rules
+      ? {
+          rules: {
+            ...rules,
+            ...(rules.reference ? { reference: at(rules.reference) } : {}),
+            ...(linear ? { linear } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+function mergeRecords(
+  parts: readonly (Readonly<Record<string, Tensor>> | undefined)[],
+): Record<string, Tensor> | undefined {
+  const first = parts[0];
+  if (!first) return undefined;
+  return Object.fromEntries(Object.keys(first).map((k) => [k, concatBatch(parts.map((p) => p![k]))]));
+}
+
+/** Backward results of consecutive sub-batches as one. @internal */
+export function mergeBackward(parts: BackwardResult[]): BackwardResult {
+  const joined = (pick: (r: BackwardResult) => Tensor | undefined) =>
+    pick(parts[0]) ? concatBatch(parts.map((p) => pick(p)!)) : undefined;
+  const out: { -readonly [K in keyof BackwardResult]: BackwardResult[K] } = {
+    output: concatBatch(parts.map((p) => p.output)),
+  };
+  const inputGradient = joined((r) => r.inputGradient);
+  const inputRelevance = joined((r) => r.inputRelevance);
+  const layerGradients = mergeRecords(parts.map((p) => p.layerGradients));
+  const activations = mergeRecords(parts.map((p) => p.activations));
+  if (inputGradient) out.inputGradient = inputGradient;
+  if (inputRelevance) out.inputRelevance = inputRelevance;
+  if (layerGradients) out.layerGradients = layerGradients;
+  if (activations) out.activations = activations;
+  return out;
+}
+
+/** Capture results of consecutive sub-batches as one. @internal */
+export function mergeCapture(parts: CaptureResult[]): CaptureResult {
+  return {
+    output: concatBatch(parts.map((p) => p.output)),
+    activations: mergeRecords(parts.map((p) => p.activations)) ?? {},
+  };
+}
