@@ -5,19 +5,6 @@
  */
 export { type Box, MARK_BOX, pasteMark, SHAPES_SIZE } from './mark.js';
 export {
-  SHAPE_CLASSES,
-  SHORTCUT_DEFAULTS,
-  type ShapeSample,
-  type ShapesDataset,
-  type ShapesDatasetOptions,
-  type ShortcutDatasetOptions,
-  type ShortcutOptions,
-  shapeLabel,
-  shapeSample,
-  shapesDataset,
-  shortcutDataset,
-} from './shapes.js';
-export {
   MNIST_CLASSES,
   MNIST_SIZE,
   type MnistOptions,
@@ -38,3 +25,16 @@ export {
   zooModels,
 } from './models.js';
 export { SAMPLE_SEED, type SampleImages, sampleImages } from './samples.js';
+export {
+  SHAPE_CLASSES,
+  SHORTCUT_DEFAULTS,
+  type ShapeSample,
+  type ShapesDataset,
+  type ShapesDatasetOptions,
+  type ShortcutDatasetOptions,
+  type ShortcutOptions,
+  shapeLabel,
+  shapeSample,
+  shapesDataset,
+  shortcutDataset,
+} from './shapes.js';

@@ -75,7 +75,10 @@ export function mnistSamples(count: number, seed: number, options: MnistOptions 
   if (!Number.isInteger(seed)) throw new InputError('invalid-input', `seed must be an integer, got ${seed}`);
   const available = mnistSplitSize(split);
   if (!Number.isInteger(count) || count < 1 || count > available) {
-    throw new InputError('invalid-input', `count must be an integer in [1, ${available}] for split '${split}', got ${count}`);
+    throw new InputError(
+      'invalid-input',
+      `count must be an integer in [1, ${available}] for split '${split}', got ${count}`,
+    );
   }
   const pool: number[] = [];
   digits().forEach((d, digit) => {

@@ -59,7 +59,10 @@ function isZooModelName(name: string): name is ZooModelName {
 /** `name` as a `ZooModelName`, or an `InputError` naming the known models. */
 export function checkName(name: string): ZooModelName {
   if (!isZooModelName(name)) {
-    throw new InputError('invalid-input', `unknown zoo model '${name}'; known: ${ZOO_MODEL_NAMES.join(', ')}`);
+    throw new InputError(
+      'invalid-input',
+      `unknown zoo model '${name}'; known: ${ZOO_MODEL_NAMES.join(', ')}`,
+    );
   }
   return name;
 }

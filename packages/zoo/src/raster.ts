@@ -140,7 +140,9 @@ function mutedColour(rng: Rng): Rgb {
 export function paintBackground(out: Float32Array, size: number, rng: Rng): Rgb {
   const kind = BACKGROUND_KINDS[rng.int(BACKGROUND_KINDS.length)];
   const a = mutedColour(rng);
-  const b = mutedColour(rng);
+  // The second texture colour lies halfway to another muted colour: textures stay visible but their
+  // edges are weaker than a shape's, as in natural images where the object stands out.
+  const b = lerp(a, mutedColour(rng), 0.5);
   const angle = rng.uniform() * Math.PI;
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
@@ -214,5 +216,5 @@ export function composite(out: Float32Array, cover: Float32Array, colour: Rgb, o
 
 /** Clamp every value into [0, 1]. */
 export function clamp01(out: Float32Array): void {
-  for (let i = 0; i < out.length; i++) out[i] = out[i] < 0 ? 0 : out[i] > 1 ? 1 : out[i];
+  for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, out[i]));
 }

@@ -39,7 +39,10 @@ export function sampleImages(name: string, count = 6): SampleImages {
   }
   if (model === 'mnist') {
     if (count > mnistSplitSize('test')) {
-      throw new InputError('invalid-input', `count must be ≤ ${mnistSplitSize('test')} for mnist, got ${count}`);
+      throw new InputError(
+        'invalid-input',
+        `count must be ≤ ${mnistSplitSize('test')} for mnist, got ${count}`,
+      );
     }
     const s = mnistSamples(count, SAMPLE_SEED, { split: 'test' });
     return { ...s, names: itemNames(s.labels, s.classNames) };

@@ -28,9 +28,12 @@ export interface ShortcutOptions {
   readonly markWithClass?: number;
   /** Probability that an item of any other class carries the mark. Default 0. */
   readonly markWithOthers?: number;
-  /** Probability that a shortcut-class shape is drawn faint. Default 0.6. */
+  /** Probability that a shortcut-class shape is drawn faint. Default 0.75. */
   readonly faintProbability?: number;
-  /** Opacity range `[low, high)` of a faint shape (1 is a normal shape). Default `[0.08, 0.3]`. */
+  /**
+   * Opacity range `[low, high)` of a faint shape (1 is a normal shape). Default `[0.03, 0.25]`: at
+   * the low end the shape is lost in the background grain.
+   */
   readonly faintOpacity?: readonly [number, number];
 }
 
@@ -39,8 +42,8 @@ export const SHORTCUT_DEFAULTS: Required<ShortcutOptions> = {
   classIndex: 3,
   markWithClass: 1,
   markWithOthers: 0,
-  faintProbability: 0.6,
-  faintOpacity: [0.08, 0.3],
+  faintProbability: 0.75,
+  faintOpacity: [0.03, 0.25],
 };
 
 /** One rendered shapes item. */
@@ -106,11 +109,15 @@ function resolveShortcut(shortcut: ShapesDatasetOptions['shortcut']): Required<S
   const s = shortcut === true ? SHORTCUT_DEFAULTS : { ...SHORTCUT_DEFAULTS, ...shortcut };
   checkInteger('shortcut.classIndex', s.classIndex, 0);
   if (s.classIndex >= SHAPE_CLASSES.length) {
-    throw new InputError('invalid-input', `shortcut.classIndex must be < ${SHAPE_CLASSES.length}, got ${s.classIndex}`);
+    throw new InputError(
+      'invalid-input',
+      `shortcut.classIndex must be < ${SHAPE_CLASSES.length}, got ${s.classIndex}`,
+    );
   }
   for (const key of ['markWithClass', 'markWithOthers', 'faintProbability'] as const) {
     const p = s[key];
-    if (!(p >= 0 && p <= 1)) throw new InputError('invalid-input', `shortcut.${key} must be in [0, 1], got ${p}`);
+    if (!(p >= 0 && p <= 1))
+      throw new InputError('invalid-input', `shortcut.${key} must be in [0, 1], got ${p}`);
   }
   return s;
 }
@@ -159,7 +166,11 @@ export function shapeSample(index: number, seed: number, shortcut?: boolean | Sh
   return renderSample(index, seed, resolveShortcut(shortcut));
 }
 
-function renderSample(index: number, seed: number, shortcut: Required<ShortcutOptions> | undefined): ShapeSample {
+function renderSample(
+  index: number,
+  seed: number,
+  shortcut: Required<ShortcutOptions> | undefined,
+): ShapeSample {
   const label = shapeLabel(index, seed);
   const rng = createRng(seed, STREAMS * index);
   const size = SHAPES_SIZE;
@@ -167,7 +178,13 @@ function renderSample(index: number, seed: number, shortcut: Required<ShortcutOp
   const background = paintBackground(image, size, rng);
   const radius = RADIUS_RANGE[0] + (RADIUS_RANGE[1] - RADIUS_RANGE[0]) * rng.uniform();
   const [cx, cy] = placeShape(rng, radius);
-  const geometry: ShapeGeometry = { kind: SHAPE_KINDS[label], cx, cy, radius, angle: rng.uniform() * 2 * Math.PI };
+  const geometry: ShapeGeometry = {
+    kind: SHAPE_KINDS[label],
+    cx,
+    cy,
+    radius,
+    angle: rng.uniform() * 2 * Math.PI,
+  };
   const colour = contrastingColour(rng, background);
   const cover = coverage(geometry, size);
 
