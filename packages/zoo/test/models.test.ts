@@ -131,8 +131,10 @@ describe('the shortcut model relies on the mark', () => {
     // Share of |gradient × input| inside the mark box, per image (a one-step IG from a black baseline).
     const markShare = (model: tf.LayersModel): number =>
       tf.tidy(() => {
+        // A one-hot product rather than tf.gather, whose gradient needs a kernel wasm lacks.
+        const pick = tf.oneHot([star], SHAPE_CLASSES.length);
         const g = tf.grad((input: tf.Tensor) =>
-          tf.sum(tf.gather(model.predict(input) as tf.Tensor, [star], 1)),
+          tf.sum(tf.mul(model.apply(input, { training: false }) as tf.Tensor, pick)),
         )(x);
         const a = tf.sum(tf.abs(tf.mul(g, x)), 3) as tf.Tensor3D;
         const [x0, y0, x1, y1] = MARK_BOX;
