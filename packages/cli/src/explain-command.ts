@@ -10,7 +10,7 @@ import {
   type ScoreKind,
 } from '@xlens/core';
 import { getColormap, normalizeModes } from '@xlens/viz';
-import { choiceFlag, intFlag, type ParsedArgs, UsageError } from './args.js';
+import { choiceFlag, intFlag, numbersFlag, type ParsedArgs, UsageError } from './args.js';
 import { type MethodRequest, parseMethodSpecs } from './method-spec.js';
 import { checkOutDir, parseFormats, writeOutputs } from './outputs.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
@@ -82,6 +82,9 @@ export async function explainCommand(values: Values, io: Io): Promise<void> {
   const formats = parseFormats(values.format);
   const normalize = choiceFlag('normalize', values.normalize, ['auto', ...normalizeModes]) ?? 'auto';
   if (values.colormap !== undefined) getColormap(values.colormap);
+  const clip = numbersFlag('clip', values.clip)?.[0];
+  if (clip !== undefined && !(clip > 0 && clip <= 100))
+    throw new UsageError(`--clip ${clip} is invalid; expected a percentile in (0, 100]`);
   const batchSize = intFlag('batch-size', values['batch-size'], 1);
   const seed = intFlag('seed', values.seed, 0) ?? 0;
   const score: ScoreKind = values.score === undefined ? 'logit' : checkScoreKind(values.score);
@@ -120,8 +123,14 @@ export async function explainCommand(values: Values, io: Io): Promise<void> {
       target: values.target ?? 'top1',
       normalise: normalize,
     };
+    if (clip !== undefined) settings.clip = clip;
     if (values['shared-scale']) settings['shared scale'] = true;
-    const drawOptions = { normalize, shared: values['shared-scale'] ?? false, colormap: values.colormap };
+    const drawOptions = {
+      normalize,
+      clip,
+      shared: values['shared-scale'] ?? false,
+      colormap: values.colormap,
+    };
     const reportSpec =
       formats.has('html') || formats.has('png')
         ? buildReportSpec(

@@ -44,8 +44,11 @@ Output:
   -o, --out DIR         output folder (default xlens-report), replaced when complete
       --format LIST     comma list of html, png, npy, json (default html,png)
       --top K           predictions shown per input (default 5)
-      --normalize MODE  auto (default: signed for maps with both signs, else abs), abs,
+      --normalize MODE  auto (default: signed for maps with both signs, else abs, both
+                        clipped at p99), abs,
                         signed, percentile, minmax
+      --clip P          percentile of |value| at the ends of the colour scale
+                        (auto: 99; abs, signed: 100; percentile: 99)
       --shared-scale    one colour scale across all maps
       --colormap NAME   lagoon, ember (default), dusk, gray, blue-red
   -q, --quiet           no progress on stderr`,

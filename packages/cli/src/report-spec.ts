@@ -26,9 +26,14 @@ export interface MethodRun {
   readonly attribution: Attribution;
 }
 
-/** How maps are drawn. `auto`: `signed` for maps with both signs, else `abs`. */
+/**
+ * How maps are drawn. `auto`: `signed` for maps with both signs, else `abs`, both clipped at the
+ * 99th percentile of |value| so a few extreme pixels do not wash the rest out.
+ */
 export interface DrawOptions {
   readonly normalize: NormalizeMode | 'auto';
+  /** Percentile of |value| at the ends of the colour scale (`auto` default 99, else viz's). */
+  readonly clip?: number;
   readonly shared: boolean;
   readonly colormap?: string;
 }
@@ -94,7 +99,12 @@ export function drawMaps(
     const drawn: RenderedMap[][] = renderAttributions(
       group.map(({ r }) => r.attribution),
       images,
-      { normalize: mode, shared, colormap: mode === 'signed' ? undefined : draw.colormap },
+      {
+        normalize: mode,
+        shared,
+        clip: draw.clip ?? (draw.normalize === 'auto' ? 99 : undefined),
+        colormap: mode === 'signed' ? undefined : draw.colormap,
+      },
     );
     group.forEach(({ i }, g) => {
       out[i] = drawn[g].map((d) => ({

@@ -73,3 +73,14 @@ describe('normalizeMaps', () => {
     expect(applyScale(3, { mode: 'signed', low: 0, high: 0, diverging: true })).toBe(0.5);
   });
 });
+
+describe('clipped scales', () => {
+  it('record the percentile that set them, so legends can say values saturate', () => {
+    const t2 = { data: Float32Array.from([1, 2, 3, 100]), shape: [1, 4] };
+    expect(normalizeMaps(t2, { mode: 'abs' }).scales[0][0].clip).toBeUndefined();
+    expect(normalizeMaps(t2, { mode: 'percentile' }).scales[0][0].clip).toBe(99);
+    const signed = normalizeMaps(t2, { mode: 'signed', clip: 50 }).scales[0][0];
+    expect(signed).toMatchObject({ clip: 50, low: -2.5, high: 2.5 });
+    expect(normalizeMaps(t2, { mode: 'minmax', clip: 50 }).scales[0][0].clip).toBeUndefined();
+  });
+});

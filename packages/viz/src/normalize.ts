@@ -39,6 +39,8 @@ export interface Scale {
   readonly high: number;
   /** Whether 0.5 means zero and the map should use a diverging colormap. */
   readonly diverging: boolean;
+  /** The percentile of |v| that set the scale, when below 100 (larger values saturate). */
+  readonly clip?: number;
 }
 
 /** Normalised maps with the scale used for every item of every map. */
@@ -90,9 +92,10 @@ function scaleOf(values: readonly ArrayLike<number>[], mode: NormalizeMode, clip
       for (let j = 0; j < part.length; j++) if (Number.isFinite(part[j])) mags.push(Math.abs(part[j]));
     s = mags.length > 0 ? percentile(mags, clip / 100) : 0;
   }
+  const clipped = clip < 100 ? { clip } : {};
   return mode === 'signed'
-    ? { mode, low: -s, high: s, diverging: true }
-    : { mode, low: 0, high: s, diverging: false };
+    ? { mode, low: -s, high: s, diverging: true, ...clipped }
+    : { mode, low: 0, high: s, diverging: false, ...clipped };
 }
 
 /** Map one raw value to [0, 1] under a scale; degenerate scales and NaN give the neutral position. */

@@ -114,3 +114,24 @@ describe('buildReport', () => {
     expect(formatNumber(0)).toBe('0');
   });
 });
+
+describe('clipped colour bars', () => {
+  it('mark the saturating ends', () => {
+    const s = spec();
+    const first = s.items[0].maps[0];
+    const clipped = {
+      ...s,
+      items: [
+        {
+          ...s.items[0],
+          maps: [
+            { ...first, scale: { mode: 'signed' as const, low: -2, high: 2, diverging: true, clip: 99 } },
+          ],
+        },
+      ],
+    };
+    const { html } = buildReport(clipped);
+    expect(html).toContain('<span>≤ -2</span><span>0</span><span>≥ 2</span>');
+    expect(html).toContain('signed scale clipped at p99');
+  });
+});

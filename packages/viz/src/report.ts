@@ -190,9 +190,12 @@ export function buildReport(spec: ReportSpec, options: BuildReportOptions = {}):
     }
     if (!m.scale || !m.colormap) return '';
     const s = m.scale;
+    // A clipped scale saturates beyond its ends; say so on the labels.
+    const over = s.clip !== undefined ? '≥ ' : '';
+    const under = s.clip !== undefined ? '≤ ' : '';
     const ticks = s.diverging
-      ? [formatNumber(s.low), '0', formatNumber(s.high)]
-      : [formatNumber(s.low), s.mode === 'minmax' ? 'value' : '|value|', formatNumber(s.high)];
+      ? [under + formatNumber(s.low), '0', over + formatNumber(s.high)]
+      : [formatNumber(s.low), s.mode === 'minmax' ? 'value' : '|value|', over + formatNumber(s.high)];
     return `<div class="cbar">${img(barSrc(m.colormap), `${m.colormap} colour bar`, 'colorbar')}<div class="ticks">${ticks.map((t) => `<span>${escapeHtml(t)}</span>`).join('')}</div></div>`;
   };
 
@@ -210,7 +213,7 @@ export function buildReport(spec: ReportSpec, options: BuildReportOptions = {}):
 <h3>${escapeHtml(title)} <span class="muted small">${escapeHtml(m.method)}</span></h3>
 <div class="pair"><figure>${img(src(`${base}-overlay.png`, m.overlay), `${title} over ${item.name}`, 'overlay', a)}<figcaption>overlay</figcaption></figure>
 <figure>${img(src(`${base}-raw.png`, m.raw), `${title} map of ${item.name}`, 'raw', a)}<figcaption>map</figcaption></figure></div>
-${scaleBlock(m)}<div class="small muted">${escapeHtml(formatMs(m.milliseconds) + per + ratio)}${m.scale ? ` · ${escapeHtml(m.scale.mode)} scale` : ''}</div>
+${scaleBlock(m)}<div class="small muted">${escapeHtml(formatMs(m.milliseconds) + per + ratio)}${m.scale ? ` · ${escapeHtml(m.scale.mode)} scale${m.scale.clip !== undefined ? ` clipped at p${m.scale.clip}` : ''}` : ''}</div>
 ${warnings}<details><summary>options</summary><table>${opts || '<tr><td class="muted">none</td></tr>'}</table></details></div>`;
   };
 
