@@ -59,6 +59,7 @@ const allCapabilities: readonly Capability[] = [
   'relu-rules',
   'linear-rules',
   'derive',
+  'forward-scaled',
 ];
 
 function guessLayout(dims: readonly number[]): Layout {

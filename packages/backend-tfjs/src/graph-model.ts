@@ -106,6 +106,7 @@ class GraphModelAdapter implements TfjsModel {
     'capture',
     'gradients',
     'layer-gradients',
+    'forward-scaled',
   ]);
   private disposed = false;
   private layerList: LayerInfo[] | null = null;

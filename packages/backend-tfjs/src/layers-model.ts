@@ -72,6 +72,7 @@ export function fromLayersModel(model: tf.LayersModel, options: FromTfjsOptions)
     'relu-rules',
     'linear-rules',
     'derive',
+    'forward-scaled',
   ]);
   return new LayersModelAdapter(model, program, info, capabilities, stripSoftmax, warnings, options);
 }

@@ -58,10 +58,10 @@ describe('ablation-cam', () => {
     expect(last).toBe(live);
   });
 
-  it('needs forwardScaled and says so before compute', async () => {
+  it('needs the forward-scaled capability and says so before compute', async () => {
     const { forwardScaled: _dropped, ...plain } = model;
     await expect(ablationCam.explain(plain, randomInput(model, 1, 1), 0)).rejects.toThrow(
-      /needs forwardScaled/,
+      /needs forward-scaled/,
     );
   });
 });

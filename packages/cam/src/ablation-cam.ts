@@ -1,4 +1,4 @@
-import { CapabilityError, defineExplainer, type Model, type Tensor } from '@xlens/core';
+import { defineExplainer, type Tensor } from '@xlens/core';
 import { finishCam, inputSize, weightedSum } from './internal/combine.js';
 import {
   type CamCommonOptions,
@@ -20,14 +20,6 @@ function isZeroChannel(a: Tensor, b: number, k: number): boolean {
   return true;
 }
 
-function checkScaling(model: Model): void {
-  if (typeof model.forwardScaled !== 'function') {
-    throw new CapabilityError(
-      `ablation-cam needs forwardScaled (a forward pass with a layer's channels zeroed), which ${model.info.name} does not offer; score-cam needs forward passes only`,
-    );
-  }
-}
-
 /**
  * Ablation-CAM — Desai & Ramaswamy, 2020, "Ablation-CAM: Visual Explanations for Deep
  * Convolutional Network via Gradient-free Localization", WACV, DOI 10.1109/WACV45572.2020.9093360.
@@ -47,16 +39,14 @@ export const ablationCam = defineExplainer<AblationCamOptions>({
     'Desai & Ramaswamy, 2020, Ablation-CAM: Visual Explanations for Deep CNNs via Gradient-free Localization, WACV; DOI 10.1109/WACV45572.2020.9093360',
   description:
     'Channels weighted by the relative drop of the target score when each is zeroed (no gradients).',
-  requires: ['layers', 'capture'],
+  requires: ['layers', 'capture', 'forward-scaled'],
   mapKind: 'pixel',
   defaults: camDefaults(true),
   options: camCommonOptionSpecs,
   validate(options, model) {
     validateCam('ablation-cam')(options, model);
-    checkScaling(model);
   },
   async attribute(ctx) {
-    checkScaling(ctx.model);
     const layers = targetLayers(ctx.model, ctx.options);
     const clean = await captureChunked(
       ctx,

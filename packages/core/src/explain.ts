@@ -73,6 +73,7 @@ export function checkCapabilities(method: string, requires: readonly string[], m
     'relu-rules': 'backward',
     'linear-rules': 'backward',
     derive: 'derive',
+    'forward-scaled': 'forwardScaled',
   };
   const missing = requires.filter(
     (c) => !model.capabilities.has(c as never) || typeof model[members[c]] !== 'function',

@@ -40,7 +40,8 @@ export type Capability =
   | 'layer-gradients'
   | 'relu-rules'
   | 'linear-rules'
-  | 'derive';
+  | 'derive'
+  | 'forward-scaled';
 
 /** Broad kind of a layer, backend-neutral. */
 export type LayerKind =
@@ -181,9 +182,8 @@ export interface Model {
   /** Backward pass. Capabilities `gradients` (+ `layer-gradients`, `relu-rules`, `linear-rules`). */
   backward?(request: BackwardRequest): Promise<BackwardResult>;
   /**
-   * Forward with one layer's channels scaled per item. Optional and offered when present: it has
-   * no `Capability` flag, so that existing exhaustive capability maps stay valid; methods that
-   * need it (Ablation-CAM) check for the member before any compute.
+   * Forward with one layer's channels scaled per item (`ChannelScaling`). Capability
+   * `forward-scaled` (ADR 0002).
    */
   forwardScaled?(input: Tensor, scaling: ChannelScaling): Promise<Tensor>;
   /** A new model with transformed weights; this one is unchanged. Capability `derive`. */

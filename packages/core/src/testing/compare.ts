@@ -52,6 +52,7 @@ export function requireCapabilities(caseName: string, model: Model, requires: re
     'relu-rules': 'backward',
     'linear-rules': 'backward',
     derive: 'derive',
+    'forward-scaled': 'forwardScaled',
   };
   const missing = requires.filter(
     (c) => !model.capabilities.has(c) || typeof model[members[c]] !== 'function',

@@ -16,11 +16,6 @@ export interface ConformanceCase {
   readonly spec: ToySpec;
   /** Capabilities the case exercises; `check` throws if the model lacks one. */
   readonly requires: readonly Capability[];
-  /**
-   * Optional `Model` members without a capability flag that the case needs (`forwardScaled`);
-   * `check` throws if one is absent.
-   */
-  readonly members: readonly (keyof Model)[];
   /** Throws an `Error` describing the first mismatch. */
   check(model: Model, reference: Model): Promise<void>;
 }
@@ -32,22 +27,14 @@ export function makeCase(
   spec: ToySpec,
   requires: readonly Capability[],
   body: Body,
-  members: readonly (keyof Model)[] = [],
 ): ConformanceCase {
   return {
     name,
     spec,
     requires,
-    members,
     async check(model, reference) {
       requireSameInterface(name, model, reference);
       requireCapabilities(name, model, requires);
-      for (const member of members) {
-        if (typeof model[member] !== 'function')
-          throw new Error(
-            `${name}: needs Model.${member}, which ${model.info.name} does not offer; a backend without it must not run this case`,
-          );
-      }
       await body(model, reference, name);
     },
   };

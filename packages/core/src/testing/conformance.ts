@@ -168,25 +168,19 @@ function otherCases(): ConformanceCase[] {
         );
       },
     ),
-    makeCase(
-      `forwardScaled: ${cnn.name}`,
-      cnn,
-      [],
-      async (m, ref, name) => {
-        const x = randomInput(m, 2, 20);
-        for (const layer of ['pool1', 'relu2']) {
-          const channels = ref.layers!().find((l) => l.name === layer)!.outputShape[0];
-          const scale = randomTensor([2, channels], 21, 0, 1.5);
-          for (let c = 0; c < channels; c += 2) scale.data[c] = 0;
-          assertClose(
-            `${name} (${layer})`,
-            await m.forwardScaled!(x, { layer, scale }),
-            await ref.forwardScaled!(x, { layer, scale }),
-          );
-        }
-      },
-      ['forwardScaled'],
-    ),
+    makeCase(`forwardScaled: ${cnn.name}`, cnn, ['forward-scaled'], async (m, ref, name) => {
+      const x = randomInput(m, 2, 20);
+      for (const layer of ['pool1', 'relu2']) {
+        const channels = ref.layers!().find((l) => l.name === layer)!.outputShape[0];
+        const scale = randomTensor([2, channels], 21, 0, 1.5);
+        for (let c = 0; c < channels; c += 2) scale.data[c] = 0;
+        assertClose(
+          `${name} (${layer})`,
+          await m.forwardScaled!(x, { layer, scale }),
+          await ref.forwardScaled!(x, { layer, scale }),
+        );
+      }
+    }),
     deriveCase('randomizeLayers', cnn, randomizeLayers(['conv2', 'fc'], 3)),
     deriveCase('multiplicativeNoise', bn, multiplicativeNoise(0.2, 5)),
   ];
@@ -195,8 +189,8 @@ function otherCases(): ConformanceCase[] {
 /**
  * Every conformance case. A backend's test runs each against its own build of `spec`:
  * `for (const c of conformanceCases()) it(c.name, () => c.check(build(c.spec), referenceModel(c.spec, { layout })))`.
- * Cases throw (never skip) when the model lacks a capability listed in `requires` or a member
- * listed in `members`; the backend's test decides what it claims and filters on those itself.
+ * Cases throw (never skip) when the model lacks a capability listed in `requires`; the backend's
+ * test decides what it claims and filters on those itself.
  */
 export function conformanceCases(): ConformanceCase[] {
   return [...toyNets.flatMap((f) => perNetCases(f())), ...ruleCases(), ...otherCases()];

@@ -35,6 +35,7 @@ const allCapabilities: readonly Capability[] = [
   'relu-rules',
   'linear-rules',
   'derive',
+  'forward-scaled',
 ];
 
 /**
