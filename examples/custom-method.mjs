@@ -27,6 +27,8 @@ const logits = await model.forward(input);
 const result = await pixelGradientTimesInput.explain(model, input, [0, 1]);
 const sums = sumPerItem(result.map);
 const expected = [logits.data[0], logits.data[model.info.numClasses + 1]];
-console.log(`sum of map per item: ${[...sums].map((v) => v.toFixed(5))}; logits: ${expected.map((v) => v.toFixed(5))}`);
+console.log(
+  `sum of map per item: ${[...sums].map((v) => v.toFixed(5))}; logits: ${expected.map((v) => v.toFixed(5))}`,
+);
 const ok = expected.every((v, i) => Math.abs(v - sums[i]) <= 1e-4 * Math.max(1, Math.abs(v)));
 if (process.argv.includes('--check') && !ok) process.exit(1);

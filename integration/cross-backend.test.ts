@@ -1,0 +1,82 @@
+// Every gradient, CAM and relevance method on the bundled zoo models, which exist as tfjs and as
+// ONNX files with the same weights: the two backends must give the same maps.
+import * as tf from '@tensorflow/tfjs';
+import { fromOnnx } from '@xlens/backend-onnx';
+import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
+import { camMethods } from '@xlens/cam';
+import { lastSpatialLayer, type Model, Registry, type Tensor } from '@xlens/core';
+import { gradientMethods } from '@xlens/gradients';
+import { relevanceMethods } from '@xlens/relevance';
+import { sampleImages, zooModelPath } from '@xlens/zoo';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** ‖a − b‖ / ‖b‖ over the whole map. */
+function relativeL2(a: Tensor, b: Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    d += (a.data[i] - b.data[i]) ** 2;
+    n += b.data[i] ** 2;
+  }
+  return Math.sqrt(d / (n || 1));
+}
+
+const registry = new Registry([...gradientMethods, ...camMethods, ...relevanceMethods]);
+// Options that keep the sample-based methods quick; seeds make both backends draw the same noise.
+const quick: Record<string, Record<string, unknown>> = {
+  'integrated-gradients': { steps: 16 },
+  smoothgrad: { samples: 4 },
+  vargrad: { samples: 4 },
+  noisegrad: { models: 2 },
+  fusiongrad: { models: 2, samples: 2 },
+  'smooth-grad-cam-plus-plus': { samples: 4 },
+};
+// Methods whose maps legitimately differ between runtimes beyond rounding, with the reason.
+const skipped: Record<string, string> = {
+  patternnet: 'needs fitted patterns (its own tests fit them on both backends)',
+  'pattern-attribution': 'needs fitted patterns (its own tests fit them on both backends)',
+};
+
+for (const zoo of ['shapes', 'mnist'] as const) {
+  describe(`${zoo}: tfjs and ONNX give the same maps`, () => {
+    let onTfjs: Model;
+    let onOnnx: Model;
+    let images: Tensor;
+    beforeAll(async () => {
+      await initTfjsBackend('wasm');
+      onTfjs = await loadTfjsModel(zooModelPath(zoo, 'tfjs'), { inputRange: [0, 1] });
+      onOnnx = await fromOnnx(zooModelPath(zoo, 'onnx'), { inputRange: [0, 1] });
+      images = sampleImages(zoo, 2).images;
+    });
+    afterAll(async () => {
+      await onTfjs.dispose();
+      await onOnnx.dispose();
+    });
+
+    it('addresses every tfjs layer by the same name and shape on ONNX, and picks the same CAM layer', () => {
+      // The ONNX graph has a few extra tensors of its own (the NHWC→NCHW transpose, the pooled
+      // tensor before its reshape); every layer a user can name on tfjs must exist there too.
+      const onnxShapes = new Map(onOnnx.layers!().map((l) => [l.name, l.outputShape.join('x')]));
+      for (const layer of onTfjs.layers!()) {
+        if (layer.kind === 'input') continue;
+        expect(onnxShapes.get(layer.name), layer.name).toBe(layer.outputShape.join('x'));
+      }
+      expect(lastSpatialLayer(onOnnx).name).toBe(lastSpatialLayer(onTfjs).name);
+    });
+
+    for (const method of registry.list()) {
+      if (skipped[method.id]) continue;
+      it(method.id, async () => {
+        const before = tf.memory().numTensors;
+        const options = { ...(quick[method.id] ?? {}), seed: 3, registry };
+        const a = await method.explain(onTfjs, images, 'top1', options);
+        const b = await method.explain(onOnnx, images, 'top1', options);
+        expect(tf.memory().numTensors).toBe(before);
+        expect(a.targets).toEqual(b.targets);
+        expect(a.map.data.every(Number.isFinite)).toBe(true);
+        expect(relativeL2(a.map, b.map)).toBeLessThan(1e-4);
+      });
+    }
+  });
+}
