@@ -1,4 +1,5 @@
 import { chunkRanges } from './batching.js';
+import { capabilityMembers } from './capabilities.js';
 import { CapabilityError, InputError, OptionError, RegistryError, XlensError } from './errors.js';
 import type {
   Attribution,
@@ -65,16 +66,7 @@ export function validateInput(model: Model, input: Tensor): void {
 
 /** Check that the model offers every capability the method requires (and the member behind it). */
 export function checkCapabilities(method: string, requires: readonly string[], model: Model): void {
-  const members: Record<string, keyof Model> = {
-    layers: 'layers',
-    capture: 'capture',
-    gradients: 'backward',
-    'layer-gradients': 'backward',
-    'relu-rules': 'backward',
-    'linear-rules': 'backward',
-    derive: 'derive',
-    'forward-scaled': 'forwardScaled',
-  };
+  const members: Readonly<Record<string, keyof Model>> = capabilityMembers;
   const missing = requires.filter(
     (c) => !model.capabilities.has(c as never) || typeof model[members[c]] !== 'function',
   );

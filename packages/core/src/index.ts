@@ -5,6 +5,7 @@
  */
 
 export { chunkRanges, mapChunks } from './batching.js';
+export { allCapabilities, capabilityMembers } from './capabilities.js';
 export * from './errors.js';
 export { checkCapabilities, defaultBatchSize, defineExplainer, explain, validateInput } from './explain.js';
 export type * from './explainer.js';

@@ -1,3 +1,4 @@
+import { capabilityMembers } from '../capabilities.js';
 import type { BackwardRequest, BackwardResult, Capability, Model } from '../model.js';
 import { createRng } from '../ops/random.js';
 import { sameShape, sizeOf, type Tensor } from '../tensor.js';
@@ -44,18 +45,8 @@ export function assertClose(
 
 /** Throw unless the model offers every capability (and the member behind it). */
 export function requireCapabilities(caseName: string, model: Model, requires: readonly Capability[]): void {
-  const members: Record<Capability, keyof Model> = {
-    layers: 'layers',
-    capture: 'capture',
-    gradients: 'backward',
-    'layer-gradients': 'backward',
-    'relu-rules': 'backward',
-    'linear-rules': 'backward',
-    derive: 'derive',
-    'forward-scaled': 'forwardScaled',
-  };
   const missing = requires.filter(
-    (c) => !model.capabilities.has(c) || typeof model[members[c]] !== 'function',
+    (c) => !model.capabilities.has(c) || typeof model[capabilityMembers[c]] !== 'function',
   );
   if (missing.length > 0) {
     throw new Error(

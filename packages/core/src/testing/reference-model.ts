@@ -1,9 +1,9 @@
+import { allCapabilities } from '../capabilities.js';
 import { InputError, LayerError, XlensError } from '../errors.js';
 import { validateInput } from '../explain.js';
 import type {
   BackwardRequest,
   BackwardResult,
-  Capability,
   CaptureResult,
   ChannelScaling,
   LayerInfo,
@@ -26,17 +26,6 @@ export interface ReferenceModelOptions {
   readonly labels?: readonly string[];
   readonly inputRange?: ModelInfo['inputRange'];
 }
-
-const allCapabilities: readonly Capability[] = [
-  'layers',
-  'capture',
-  'gradients',
-  'layer-gradients',
-  'relu-rules',
-  'linear-rules',
-  'derive',
-  'forward-scaled',
-];
 
 /**
  * The oracle: a pure-JS, float64 implementation of the whole `Model` contract for a sequential
