@@ -1,4 +1,5 @@
 import {
+  allCapabilities,
   type BackwardRequest,
   type BackwardResult,
   type Capability,
@@ -50,17 +51,6 @@ export interface OnnxModelOptions {
   /** Item shape for models whose input dims are symbolic (e.g. `[3, 224, 224]`). */
   readonly inputShape?: readonly number[];
 }
-
-const allCapabilities: readonly Capability[] = [
-  'layers',
-  'capture',
-  'gradients',
-  'layer-gradients',
-  'relu-rules',
-  'linear-rules',
-  'derive',
-  'forward-scaled',
-];
 
 function guessLayout(dims: readonly number[]): Layout {
   return dims.length === 3 && [1, 3, 4].includes(dims[2]) && dims[0] > 4 && ![1, 3, 4].includes(dims[0])

@@ -5,7 +5,6 @@ import {
   type Capability,
   type CaptureResult,
   type ChannelScaling,
-  concatBatch,
   InputError,
   LayerError,
   type LayerInfo,
@@ -13,28 +12,12 @@ import {
   sameShape,
   type Tensor,
   UnsupportedError,
-  XlensError,
 } from '@xlens/core';
-import {
-  assertGradients,
-  channelsFirst,
-  channelsLast,
-  checkInput,
-  gradientsOf,
-  toHost,
-  toTf,
-} from './convert.js';
+import { hostAndDispose, SubBatchingAdapter } from './adapter.js';
+import { channelsFirst, channelsLast, checkInput, gradientsOf, toHost, toTf } from './convert.js';
 import { type GNode, graphLayers } from './graph-layers.js';
 import type { FromTfjsOptions, TfjsModel } from './options.js';
-import {
-  type CallKind,
-  inSubBatches,
-  mergeBackward,
-  mergeCapture,
-  rows,
-  type SubBatchPlan,
-  sliceRequest,
-} from './sub-batch.js';
+import type { CallKind, SubBatchPlan } from './sub-batch.js';
 
 /** The `Model` over a tfjs GraphModel (forward, capture, gradients, layer gradients). @internal */
 export function fromGraphModel(model: tf.GraphModel, options: FromTfjsOptions): TfjsModel {
@@ -100,7 +83,7 @@ export function fromGraphModel(model: tf.GraphModel, options: FromTfjsOptions): 
   );
 }
 
-class GraphModelAdapter implements TfjsModel {
+class GraphModelAdapter extends SubBatchingAdapter {
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>([
     'layers',
     'capture',
@@ -108,7 +91,6 @@ class GraphModelAdapter implements TfjsModel {
     'layer-gradients',
     'forward-scaled',
   ]);
-  private disposed = false;
   private layerList: LayerInfo[] | null = null;
   private floats: number | null = null;
   constructor(
@@ -120,16 +102,13 @@ class GraphModelAdapter implements TfjsModel {
     readonly warnings: readonly string[],
     private readonly disposeModel: boolean,
     private readonly maxBatchBytes: number | undefined,
-  ) {}
-
-  /** How a call of `kind` over `input` splits into sub-batches (see `maxBatchBytes`). */
-  private plan(kind: CallKind, input: Tensor): SubBatchPlan {
-    this.floats ??= this.layers().reduce((a, l) => a + l.outputShape.reduce((x, y) => x * y, 1), 0);
-    return { name: this.info.name, kind, n: input.shape[0], floats: this.floats, option: this.maxBatchBytes };
+  ) {
+    super();
   }
 
-  private live(): void {
-    if (this.disposed) throw new XlensError('disposed', `${this.info.name} was disposed`);
+  protected plan(kind: CallKind, input: Tensor): SubBatchPlan {
+    this.floats ??= this.layers().reduce((a, l) => a + l.outputShape.reduce((x, y) => x * y, 1), 0);
+    return { name: this.info.name, kind, n: input.shape[0], floats: this.floats, option: this.maxBatchBytes };
   }
 
   /** Graph nodes in topological order, without constants and plumbing; shapes from one probe pass. */
@@ -140,7 +119,7 @@ class GraphModelAdapter implements TfjsModel {
     return this.layerList;
   }
 
-  private check(names: readonly string[]): void {
+  protected checkLayers(names: readonly string[]): void {
     const known = new Set(this.layers().map((l) => l.name));
     for (const name of names) {
       if (!known.has(name)) {
@@ -158,39 +137,13 @@ class GraphModelAdapter implements TfjsModel {
     return Array.isArray(outs) ? outs : [outs];
   }
 
-  async forward(input: Tensor): Promise<Tensor> {
-    this.live();
-    checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
-    return inSubBatches(
-      this.plan('forward', input),
-      (s, e) => this.forwardOnce(rows(input, s, e)),
-      concatBatch,
-    );
+  protected forwardOnce(input: Tensor): Promise<Tensor> {
+    return hostAndDispose(tf.tidy(() => this.run(toTf(input), [])[0]));
   }
 
-  private async forwardOnce(input: Tensor): Promise<Tensor> {
-    const out = tf.tidy(() => this.run(toTf(input), [])[0]);
-    try {
-      return await toHost(out);
-    } finally {
-      out.dispose();
-    }
-  }
-
-  async forwardScaled(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
-    this.live();
-    this.checkScaling(input, scaling);
-    return inSubBatches(
-      this.plan('forward', input),
-      (s, e) =>
-        this.forwardScaledOnce(rows(input, s, e), { layer: scaling.layer, scale: rows(scaling.scale, s, e) }),
-      concatBatch,
-    );
-  }
-
-  private checkScaling(input: Tensor, scaling: ChannelScaling): [number, readonly number[]] {
+  protected checkScaling(input: Tensor, scaling: ChannelScaling): [number, readonly number[]] {
     const n = checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
-    this.check([scaling.layer]);
+    this.checkLayers([scaling.layer]);
     const shape = this.layers().find((l) => l.name === scaling.layer)!.outputShape;
     if (!sameShape(scaling.scale.shape, [n, shape[0]])) {
       throw new InputError(
@@ -201,7 +154,7 @@ class GraphModelAdapter implements TfjsModel {
     return [n, shape];
   }
 
-  private async forwardScaledOnce(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
+  protected forwardScaledOnce(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
     const [n, shape] = this.checkScaling(input, scaling);
     const out = tf.tidy(() => {
       const x = toTf(input);
@@ -216,25 +169,10 @@ class GraphModelAdapter implements TfjsModel {
         this.output,
       ) as tf.Tensor;
     });
-    try {
-      return await toHost(out);
-    } finally {
-      out.dispose();
-    }
+    return hostAndDispose(out);
   }
 
-  async capture(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
-    this.live();
-    checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
-    this.check(layers);
-    return inSubBatches(
-      this.plan('forward', input),
-      (s, e) => this.captureOnce(rows(input, s, e), layers),
-      mergeCapture,
-    );
-  }
-
-  private async captureOnce(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
+  protected async captureOnce(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
     const names = [...new Set(layers)];
     const fed = names.filter((s) => s !== this.inputName && s !== this.output);
     const outs = tf.tidy(() => {
@@ -256,19 +194,7 @@ class GraphModelAdapter implements TfjsModel {
     }
   }
 
-  async backward(req: BackwardRequest): Promise<BackwardResult> {
-    this.live();
-    assertGradients();
-    this.checkBackward(req);
-    return inSubBatches(
-      this.plan('backward', req.input),
-      (s, e) => this.backwardOnce(sliceRequest(req, s, e)),
-      mergeBackward,
-    );
-  }
-
-  /** Validate a backward request before any compute. */
-  private checkBackward(req: BackwardRequest): void {
+  protected checkBackward(req: BackwardRequest): void {
     const n = checkInput(this.info.name, req.input, this.info.inputShape, this.info.layout);
     if (
       req.rules &&
@@ -282,7 +208,7 @@ class GraphModelAdapter implements TfjsModel {
       );
     }
     const seed = req.seed;
-    this.check([
+    this.checkLayers([
       ...(req.wrtLayers ?? []),
       ...(req.capture ?? []),
       ...(seed.kind === 'layer' ? [seed.layer] : []),
@@ -297,7 +223,7 @@ class GraphModelAdapter implements TfjsModel {
     }
   }
 
-  private async backwardOnce(req: BackwardRequest): Promise<BackwardResult> {
+  protected async backwardOnce(req: BackwardRequest): Promise<BackwardResult> {
     this.checkBackward(req);
     const seed = req.seed;
     const seedName = seed.kind === 'layer' ? seed.layer : this.output;
@@ -369,9 +295,7 @@ class GraphModelAdapter implements TfjsModel {
     }
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  protected release(): void {
     if (this.disposeModel) this.model.dispose();
   }
 }

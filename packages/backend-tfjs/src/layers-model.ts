@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import {
+  allCapabilities,
   type BackwardRequest,
   type BackwardResult,
   type Capability,
   type CaptureResult,
   type ChannelScaling,
-  concatBatch,
   InputError,
   LayerError,
   type LayerInfo,
@@ -14,26 +14,17 @@ import {
   sameShape,
   type Tensor,
   UnsupportedError,
-  XlensError,
 } from '@xlens/core';
+import { hostAndDispose, SubBatchingAdapter } from './adapter.js';
 import { checkBackwardRequest } from './check-request.js';
 import { flattenedFrom, fromContract, toContract } from './contract.js';
-import { assertGradients, checkInput, gradientsOf, toHost, toTf } from './convert.js';
+import { checkInput, gradientsOf, toHost, toTf } from './convert.js';
 import { deriveLayersModel } from './derive.js';
 import { buildProgram, channelsFirstShape, layerInfos, type Program, type Step } from './graph.js';
 import { isSoftmaxLayer, outputShapes, type RunOptions, runProgram } from './interpreter.js';
 import { compileLinearRule, type RelevanceStash } from './linear-rules.js';
 import type { FromTfjsOptions, TfjsModel } from './options.js';
-import {
-  activationFloats,
-  type CallKind,
-  inSubBatches,
-  mergeBackward,
-  mergeCapture,
-  rows,
-  type SubBatchPlan,
-  sliceRequest,
-} from './sub-batch.js';
+import { activationFloats, type CallKind, type SubBatchPlan } from './sub-batch.js';
 
 /** The `Model` over a tfjs LayersModel. @internal */
 export function fromLayersModel(model: tf.LayersModel, options: FromTfjsOptions): TfjsModel {
@@ -64,21 +55,11 @@ export function fromLayersModel(model: tf.LayersModel, options: FromTfjsOptions)
     ...(options.labels ? { labels: options.labels } : {}),
     ...(options.inputRange ? { inputRange: options.inputRange } : {}),
   };
-  const capabilities = new Set<Capability>([
-    'layers',
-    'capture',
-    'gradients',
-    'layer-gradients',
-    'relu-rules',
-    'linear-rules',
-    'derive',
-    'forward-scaled',
-  ]);
+  const capabilities = new Set<Capability>(allCapabilities);
   return new LayersModelAdapter(model, program, info, capabilities, stripSoftmax, warnings, options);
 }
 
-class LayersModelAdapter implements TfjsModel {
-  private disposed = false;
+class LayersModelAdapter extends SubBatchingAdapter {
   private layerList: LayerInfo[] | null = null;
   private readonly floats = new Map<string, number | null>();
   constructor(
@@ -89,10 +70,8 @@ class LayersModelAdapter implements TfjsModel {
     private readonly stripSoftmax: boolean,
     readonly warnings: readonly string[],
     private readonly options: FromTfjsOptions,
-  ) {}
-
-  private live(): void {
-    if (this.disposed) throw new XlensError('disposed', `${this.info.name} was disposed`);
+  ) {
+    super();
   }
 
   /** The step for a layer name (null for the model input), or an unknown-layer error. */
@@ -109,8 +88,7 @@ class LayersModelAdapter implements TfjsModel {
     throw new LayerError('unknown-layer', `${this.info.name} has no layer ${JSON.stringify(name)}; ${hint}`);
   }
 
-  /** How a call of `kind` over `input` splits into sub-batches (see `maxBatchBytes`). */
-  private plan(kind: CallKind, input: Tensor): SubBatchPlan {
+  protected plan(kind: CallKind, input: Tensor): SubBatchPlan {
     const item = input.shape.slice(1);
     const key = item.join(',');
     if (!this.floats.has(key)) this.floats.set(key, activationFloats(this.program, item));
@@ -127,40 +105,16 @@ class LayersModelAdapter implements TfjsModel {
     return this.layerList;
   }
 
-  async forward(input: Tensor): Promise<Tensor> {
-    this.live();
-    checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
-    return inSubBatches(
-      this.plan('forward', input),
-      (s, e) => this.forwardOnce(rows(input, s, e)),
-      concatBatch,
-    );
-  }
-
-  private async forwardOnce(input: Tensor): Promise<Tensor> {
-    const out = tf.tidy(() =>
-      runProgram(this.program, toTf(input), { differentiable: false, stripSoftmax: this.stripSoftmax }),
-    );
-    try {
-      return await toHost(out);
-    } finally {
-      out.dispose();
-    }
-  }
-
-  async forwardScaled(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
-    this.live();
-    this.checkScaling(input, scaling);
-    return inSubBatches(
-      this.plan('forward', input),
-      (s, e) =>
-        this.forwardScaledOnce(rows(input, s, e), { layer: scaling.layer, scale: rows(scaling.scale, s, e) }),
-      concatBatch,
+  protected forwardOnce(input: Tensor): Promise<Tensor> {
+    return hostAndDispose(
+      tf.tidy(() =>
+        runProgram(this.program, toTf(input), { differentiable: false, stripSoftmax: this.stripSoftmax }),
+      ),
     );
   }
 
   /** Validate a forwardScaled call; returns its batch size, the layer's step and its channels. */
-  private checkScaling(input: Tensor, scaling: ChannelScaling): [number, Step | null, number] {
+  protected checkScaling(input: Tensor, scaling: ChannelScaling): [number, Step | null, number] {
     const n = checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
     const step = this.step(scaling.layer);
     const channels = channelsFirstShape(this.itemShape(step))[0];
@@ -173,7 +127,7 @@ class LayersModelAdapter implements TfjsModel {
     return [n, step, channels];
   }
 
-  private async forwardScaledOnce(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
+  protected forwardScaledOnce(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
     const [n, step, channels] = this.checkScaling(input, scaling);
     const out = tf.tidy(() => {
       const s = toTf(scaling.scale);
@@ -188,25 +142,14 @@ class LayersModelAdapter implements TfjsModel {
           (st ? st.name : this.program.inputName) === scaling.layer ? tf.mul(v, scale) : v,
       });
     });
-    try {
-      return await toHost(out);
-    } finally {
-      out.dispose();
-    }
+    return hostAndDispose(out);
   }
 
-  async capture(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
-    this.live();
-    checkInput(this.info.name, input, this.info.inputShape, this.info.layout);
-    for (const l of layers) this.step(l);
-    return inSubBatches(
-      this.plan('forward', input),
-      (s, e) => this.captureOnce(rows(input, s, e), layers),
-      mergeCapture,
-    );
+  protected checkLayers(names: readonly string[]): void {
+    for (const l of names) this.step(l);
   }
 
-  private async captureOnce(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
+  protected async captureOnce(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
     const wanted = new Set(layers);
     const kept = new Map<string, tf.Tensor>();
     let out: tf.Tensor | null = null;
@@ -232,22 +175,11 @@ class LayersModelAdapter implements TfjsModel {
   }
 
   /** Validate a backward request before any compute; returns the batch size. */
-  private checkBackward(req: BackwardRequest): number {
+  protected checkBackward(req: BackwardRequest): number {
     return checkBackwardRequest(this.program, this.info, req, (name) => this.step(name));
   }
 
-  async backward(req: BackwardRequest): Promise<BackwardResult> {
-    this.live();
-    assertGradients();
-    this.checkBackward(req);
-    return inSubBatches(
-      this.plan('backward', req.input),
-      (s, e) => this.backwardOnce(sliceRequest(req, s, e)),
-      mergeBackward,
-    );
-  }
-
-  private async backwardOnce(req: BackwardRequest): Promise<BackwardResult> {
+  protected async backwardOnce(req: BackwardRequest): Promise<BackwardResult> {
     const n = this.checkBackward(req);
     const rules = req.rules ?? {};
     const wantInput = req.wrtInput !== false || req.relevance === true;
@@ -377,9 +309,7 @@ class LayersModelAdapter implements TfjsModel {
     return fromLayersModel(clone, { ...this.options, name: this.info.name, disposeModel: true });
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  protected release(): void {
     if (this.options.disposeModel !== false) this.model.dispose();
   }
 }
