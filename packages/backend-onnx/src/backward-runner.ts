@@ -10,6 +10,7 @@ import {
   sameShape,
   sizeOf,
   type Tensor,
+  toChannelsLast,
   UnsupportedError,
 } from '@xlens/core';
 import { type BackwardConfig, type BackwardGraph, buildBackwardGraph } from './backward-graph.js';
@@ -272,14 +273,6 @@ export class BackwardRunner {
 
   /** A channels-first input-shaped tensor in the model's input layout. */
   private toInputLayout(t: Tensor): Tensor {
-    if (this.host.info.layout !== 'NHWC' || t.shape.length !== 4) return t;
-    const [n, c, h, w] = t.shape;
-    const out = new Float32Array(t.data.length);
-    for (let b = 0; b < n; b++)
-      for (let k = 0; k < c; k++)
-        for (let y = 0; y < h; y++)
-          for (let x = 0; x < w; x++)
-            out[((b * h + y) * w + x) * c + k] = t.data[((b * c + k) * h + y) * w + x];
-    return { data: out, shape: [n, h, w, c] };
+    return this.host.info.layout === 'NHWC' && t.shape.length === 4 ? toChannelsLast(t) : t;
   }
 }

@@ -15,6 +15,7 @@ import {
   type OutputKind,
   sameShape,
   type Tensor,
+  toChannelsFirst,
   validateInput,
   type WeightTransform,
   XlensError,
@@ -193,15 +194,7 @@ class OnnxRuntimeModel implements Model {
 
   /** @internal The input batch channels-first (the input "layer" activation). */
   inputChannelsFirst(input: Tensor): Tensor {
-    if (this.info.layout !== 'NHWC' || input.shape.length !== 4) return input;
-    const [n, h, w, c] = input.shape;
-    const out = new Float32Array(input.data.length);
-    for (let b = 0; b < n; b++)
-      for (let y = 0; y < h; y++)
-        for (let x = 0; x < w; x++)
-          for (let k = 0; k < c; k++)
-            out[((b * c + k) * h + y) * w + x] = input.data[((b * h + y) * w + x) * c + k];
-    return { data: out, shape: [n, c, h, w] };
+    return this.info.layout === 'NHWC' && input.shape.length === 4 ? toChannelsFirst(input) : input;
   }
 
   /**

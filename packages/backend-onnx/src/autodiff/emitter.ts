@@ -1,7 +1,19 @@
+import { UnsupportedError } from '@xlens/core';
 import type { AttributeValue, OnnxGraphBuilder } from '../builder.js';
 import type { GraphInfo } from '../graph/graph-info.js';
 import { floatTensor, int64Tensor } from '../proto/tensor-data.js';
 import { DataType, type OnnxNode, type OnnxTensor } from '../proto/types.js';
+
+/** The shape of tensor `name` as the probe pass saw it; throws `UnsupportedError` when it is unknown. */
+export function staticDims(e: Emitter, name: string, node: OnnxNode): readonly number[] {
+  const s = e.info.shape(name);
+  if (!s)
+    throw new UnsupportedError(
+      'unsupported',
+      `shape of ${name} (node ${node.name}) is unknown; the probe did not reach it`,
+    );
+  return s;
+}
 
 /**
  * Appends backward nodes to a graph under construction, with the small helpers every op's

@@ -1,9 +1,8 @@
-import { UnsupportedError } from '@xlens/core';
 import { floatAttr } from '../builder.js';
 import { attrFloat, attrInt, attrInts, attrString } from '../graph/graph-info.js';
 import { tensorFloat32 } from '../proto/tensor-data.js';
 import type { OnnxNode } from '../proto/types.js';
-import type { Emitter } from './emitter.js';
+import { type Emitter, staticDims } from './emitter.js';
 import type { OpGradient } from './types.js';
 
 /** Resolved geometry of a convolution-like node: kernel, strides, dilations and explicit pads. */
@@ -16,20 +15,10 @@ export interface ConvGeometry {
   readonly group: number;
 }
 
-function dims(e: Emitter, name: string, node: OnnxNode): readonly number[] {
-  const s = e.info.shape(name);
-  if (!s)
-    throw new UnsupportedError(
-      'unsupported',
-      `shape of ${name} (node ${node.name}) is unknown; the probe did not reach it`,
-    );
-  return s;
-}
-
 /** Kernel, strides, dilations, group and explicit pads of a Conv (auto_pad resolved from shapes). */
 export function convGeometry(e: Emitter, node: OnnxNode): ConvGeometry {
-  const xs = dims(e, node.input[0], node);
-  const ws = dims(e, node.input[1], node);
+  const xs = staticDims(e, node.input[0], node);
+  const ws = staticDims(e, node.input[1], node);
   const n = xs.length - 2;
   const kernel = attrInts(node, 'kernel_shape') ?? ws.slice(2);
   const strides = attrInts(node, 'strides') ?? new Array(n).fill(1);
@@ -59,8 +48,8 @@ export function convGeometry(e: Emitter, node: OnnxNode): ConvGeometry {
  */
 export function convInputGrad(e: Emitter, node: OnnxNode, g: string, weight: string): string {
   const geo = convGeometry(e, node);
-  const xs = dims(e, node.input[0], node);
-  const ys = dims(e, node.output[0], node);
+  const xs = staticDims(e, node.input[0], node);
+  const ys = staticDims(e, node.output[0], node);
   const n = xs.length - 2;
   const flipped = geo.strides.every((s) => s === 1) ? flippedConv(e, geo, weight) : undefined;
   if (flipped) {
@@ -119,9 +108,9 @@ export function convTransposeInputGrad(
   g: string,
   weight = node.input[1],
 ): string {
-  const xs = dims(e, node.input[0], node);
-  const ys = dims(e, node.output[0], node);
-  const ws = dims(e, node.input[1], node);
+  const xs = staticDims(e, node.input[0], node);
+  const ys = staticDims(e, node.output[0], node);
+  const ws = staticDims(e, node.input[1], node);
   const n = xs.length - 2;
   const kernel = attrInts(node, 'kernel_shape') ?? ws.slice(2);
   const strides = attrInts(node, 'strides') ?? new Array(n).fill(1);
@@ -177,28 +166,28 @@ export function matmulGrads(
 ): (string | undefined)[] {
   const [a, b0] = node.input;
   const b = weight ?? b0;
-  const ra = dims(e, a, node).length;
-  const rb = dims(e, b0, node).length;
-  const ys = dims(e, node.output[0], node);
+  const ra = staticDims(e, a, node).length;
+  const rb = staticDims(e, b0, node).length;
+  const ys = staticDims(e, node.output[0], node);
   const out: (string | undefined)[] = [undefined, undefined];
   if (ra >= 2 && rb >= 2) {
     const batch = ys.slice(0, -2);
     if (wants[0])
       out[0] = e.unbroadcast(e.op('MatMul', [g, swapLast(e, b, rb)]), a, [
         ...batch,
-        ...dims(e, a, node).slice(-2),
+        ...staticDims(e, a, node).slice(-2),
       ]);
     if (wants[1])
       out[1] = e.unbroadcast(e.op('MatMul', [swapLast(e, a, ra), g]), b0, [
         ...batch,
-        ...dims(e, b0, node).slice(-2),
+        ...staticDims(e, b0, node).slice(-2),
       ]);
     return out;
   }
   if (rb === 1 && ra >= 2) {
     // y[..., m] = Σ_k a[..., m, k] b[k].
     const gu = e.op('Unsqueeze', [g, e.i64([-1])]);
-    if (wants[0]) out[0] = e.unbroadcast(e.mul(gu, b), a, [...ys, dims(e, b0, node)[0]]);
+    if (wants[0]) out[0] = e.unbroadcast(e.mul(gu, b), a, [...ys, staticDims(e, b0, node)[0]]);
     if (wants[1])
       out[1] = e.reduceSum(
         e.mul(a, gu),
@@ -210,7 +199,7 @@ export function matmulGrads(
   if (ra === 1 && rb >= 2) {
     // y[..., n] = Σ_k a[k] b[..., k, n].
     const gu = e.op('Unsqueeze', [g, e.i64([-2])]);
-    const k = dims(e, a, node)[0];
+    const k = staticDims(e, a, node)[0];
     if (wants[1])
       out[1] = e.unbroadcast(e.mul(e.op('Reshape', [a, e.i64([k, 1])]), gu), b0, [
         ...ys.slice(0, -1),

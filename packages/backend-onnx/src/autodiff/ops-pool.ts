@@ -1,18 +1,8 @@
 import { UnsupportedError } from '@xlens/core';
 import { attrFloat, attrInt, attrInts, attrString } from '../graph/graph-info.js';
 import type { OnnxNode } from '../proto/types.js';
-import type { Emitter } from './emitter.js';
+import { type Emitter, staticDims } from './emitter.js';
 import type { OpGradient } from './types.js';
-
-function dims(e: Emitter, name: string, node: OnnxNode): readonly number[] {
-  const s = e.info.shape(name);
-  if (!s)
-    throw new UnsupportedError(
-      'unsupported',
-      `shape of ${name} (node ${node.name}) is unknown; the probe did not reach it`,
-    );
-  return s;
-}
 
 /** A pooling window as a depthwise convolution geometry, pads stretched to cover ceil-mode windows. */
 interface Window {
@@ -26,8 +16,8 @@ interface Window {
 }
 
 function poolWindow(e: Emitter, node: OnnxNode): Window {
-  const xs = dims(e, node.input[0], node);
-  const ys = dims(e, node.output[0], node);
+  const xs = staticDims(e, node.input[0], node);
+  const ys = staticDims(e, node.output[0], node);
   const n = xs.length - 2;
   const kernel = attrInts(node, 'kernel_shape')!;
   const strides = attrInts(node, 'strides') ?? new Array(n).fill(1);
@@ -147,7 +137,7 @@ function reduceBackward(kind: 'sum' | 'mean' | 'extreme' | 'square'): OpGradient
     diff: [0],
     backward: ({ e, node, g }) => {
       const x = node.input[0];
-      const axes = reduceAxes(e, node, dims(e, x, node).length);
+      const axes = reduceAxes(e, node, staticDims(e, x, node).length);
       const gk = keepDims(e, node, g[0]!, axes);
       const spread = e.op('Expand', [gk, e.shapeOf(x)]);
       if (kind === 'sum') return [spread];
@@ -169,7 +159,7 @@ function reduceBackward(kind: 'sum' | 'mean' | 'extreme' | 'square'): OpGradient
 
 /** Per-channel factor `[1, C, 1, …]` of an inference BatchNormalization: γ/√(σ²+ε). */
 export function batchNormScale(e: Emitter, node: OnnxNode): string {
-  const rank = dims(e, node.input[0], node).length;
+  const rank = staticDims(e, node.input[0], node).length;
   const eps = attrFloat(node, 'epsilon', 1e-5);
   const factor = e.div(node.input[1], e.op('Sqrt', [e.add(node.input[4], e.f32(eps))]));
   return e.op('Reshape', [factor, e.i64([1, -1, ...new Array(Math.max(0, rank - 2)).fill(1)])]);
@@ -177,7 +167,7 @@ export function batchNormScale(e: Emitter, node: OnnxNode): string {
 
 function lrnBackward(e: Emitter, node: OnnxNode, g: string): string {
   const x = node.input[0];
-  const xs = dims(e, x, node);
+  const xs = staticDims(e, x, node);
   const size = attrInt(node, 'size', 1);
   const alpha = attrFloat(node, 'alpha', 1e-4);
   const beta = attrFloat(node, 'beta', 0.75);
@@ -210,7 +200,7 @@ export const poolOps: Record<string, OpGradient> = {
   GlobalAveragePool: {
     diff: [0],
     backward: ({ e, node, g }) => {
-      const area = dims(e, node.input[0], node)
+      const area = staticDims(e, node.input[0], node)
         .slice(2)
         .reduce((a, b) => a * b, 1);
       return [e.mul(e.op('Expand', [g[0]!, e.shapeOf(node.input[0])]), e.f32(1 / area))];
@@ -220,7 +210,7 @@ export const poolOps: Record<string, OpGradient> = {
     diff: [0],
     backward: ({ e, node, g }) => {
       const x = node.input[0];
-      const axes = Array.from({ length: dims(e, x, node).length - 2 }, (_, i) => i + 2);
+      const axes = Array.from({ length: staticDims(e, x, node).length - 2 }, (_, i) => i + 2);
       const hit = e.op('Cast', [e.op('Equal', [x, node.output[0]])], { to: 1 });
       const share = e.mul(hit, e.op('Reciprocal', [e.reduceSum(hit, axes, true)]));
       return [e.mul(e.op('Expand', [g[0]!, e.shapeOf(x)]), share)];

@@ -1,18 +1,7 @@
 import { UnsupportedError } from '@xlens/core';
 import { attrInt, attrInts, attrString } from '../graph/graph-info.js';
-import type { OnnxNode } from '../proto/types.js';
-import type { Emitter } from './emitter.js';
+import { type Emitter, staticDims } from './emitter.js';
 import type { BackwardContext, OpGradient } from './types.js';
-
-function dims(e: Emitter, name: string, node: OnnxNode): readonly number[] {
-  const s = e.info.shape(name);
-  if (!s)
-    throw new UnsupportedError(
-      'unsupported',
-      `shape of ${name} (node ${node.name}) is unknown; the probe did not reach it`,
-    );
-  return s;
-}
 
 const reshapeBack = (ctx: BackwardContext): (string | undefined)[] => [
   ctx.e.reshapeLike(ctx.g[0]!, ctx.node.input[0]),
@@ -54,7 +43,7 @@ function indexScatter(ctx: BackwardContext, padValue = false): string {
 function sliceBackward(ctx: BackwardContext): string {
   const { e, node } = ctx;
   const x = node.input[0];
-  const xs = dims(e, x, node);
+  const xs = staticDims(e, x, node);
   const starts = e.info.constantValues(node.input[1]);
   const ends = e.info.constantValues(node.input[2]);
   const axes = node.input[3] ? e.info.constantValues(node.input[3]) : starts?.map((_, i) => i);
@@ -84,7 +73,7 @@ function splitSizes(e: Emitter, inputs: readonly string[], axis: number): string
 
 function concatBackward(ctx: BackwardContext): (string | undefined)[] {
   const { e, node } = ctx;
-  const rank = dims(e, node.output[0], node).length;
+  const rank = staticDims(e, node.output[0], node).length;
   const raw = attrInt(node, 'axis', 0);
   const axis = raw < 0 ? raw + rank : raw;
   const inputs = node.input.filter((x) => x);
@@ -99,7 +88,7 @@ function concatBackward(ctx: BackwardContext): (string | undefined)[] {
 
 function splitBackward(ctx: BackwardContext): (string | undefined)[] {
   const { e, node } = ctx;
-  const rank = dims(e, node.input[0], node).length;
+  const rank = staticDims(e, node.input[0], node).length;
   const raw = attrInt(node, 'axis', 0);
   const axis = raw < 0 ? raw + rank : raw;
   const parts = node.output.filter((y) => y).map((y, i) => ctx.g[i] ?? e.zerosLike(y));
@@ -108,7 +97,7 @@ function splitBackward(ctx: BackwardContext): (string | undefined)[] {
 
 function transposeBackward(ctx: BackwardContext): (string | undefined)[] {
   const { e, node } = ctx;
-  const rank = dims(e, node.input[0], node).length;
+  const rank = staticDims(e, node.input[0], node).length;
   const perm = attrInts(node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
   const inverse = new Array(rank);
   perm.forEach((p, i) => {
@@ -126,8 +115,8 @@ function transposeBackward(ctx: BackwardContext): (string | undefined)[] {
 function resizeBackward(ctx: BackwardContext): string {
   const { e, node } = ctx;
   const x = node.input[0];
-  const xs = dims(e, x, node);
-  const ys = dims(e, node.output[0], node);
+  const xs = staticDims(e, x, node);
+  const ys = staticDims(e, node.output[0], node);
   const unsupported = (why: string): never => {
     throw new UnsupportedError(
       'unsupported-op',
