@@ -1,4 +1,5 @@
 import { defineExplainer, type Tensor } from '@xlens/core';
+import { runChannelJobs } from './internal/channel-jobs.js';
 import { finishCam, inputSize, weightedSum } from './internal/combine.js';
 import {
   type CamCommonOptions,
@@ -56,46 +57,31 @@ export const ablationCam = defineExplainer<AblationCamOptions>({
     const n = ctx.input.shape[0];
     const base = ctx.scores(clean.output);
     const zeroChannels = new Array<number>(n).fill(0);
-    const jobsByLayer = layers.map((layer) => {
-      const a = clean.activations[layer.name];
-      const jobs: Array<{ b: number; k: number }> = [];
-      for (let b = 0; b < n; b++)
-        for (let k = 0; k < a.shape[1]; k++) {
-          if (isZeroChannel(a, b, k)) zeroChannels[b]++;
-          else jobs.push({ b, k });
-        }
-      return jobs;
+    const acts = layers.map((layer) => clean.activations[layer.name]);
+    const weights = acts.map((a) => new Float64Array(n * a.shape[1]));
+    const keep = (a: Tensor, b: number, k: number): boolean => {
+      if (!isZeroChannel(a, b, k)) return true;
+      zeroChannels[b]++;
+      return false;
+    };
+    await runChannelJobs(ctx, acts, keep, async (li, chunk) => {
+      const c = acts[li].shape[1];
+      const items = chunk.map((j) => j.b);
+      const scale = new Float32Array(chunk.length * c).fill(1);
+      chunk.forEach((j, r) => {
+        scale[r * c + j.k] = 0;
+      });
+      const out = await ctx.model.forwardScaled!(gatherRows(ctx.input, items, 0, items.length), {
+        layer: layers[li].name,
+        scale: { data: scale, shape: [chunk.length, c] },
+      });
+      const ablated = ctx.scores(out, items);
+      chunk.forEach((j, r) => {
+        const y = base[j.b];
+        weights[li][j.b * c + j.k] = y !== 0 ? (y - ablated[r]) / Math.abs(y) : y - ablated[r];
+      });
     });
-    const total = jobsByLayer.reduce((s, j) => s + j.length, 0);
-    let done = 0;
-    const maps: Tensor[] = [];
-    for (const [li, layer] of layers.entries()) {
-      const a = clean.activations[layer.name];
-      const c = a.shape[1];
-      const weights = new Float64Array(n * c);
-      const jobs = jobsByLayer[li];
-      for (let s = 0; s < jobs.length; s += ctx.batchSize) {
-        ctx.checkAborted();
-        const chunk = jobs.slice(s, s + ctx.batchSize);
-        const items = chunk.map((j) => j.b);
-        const scale = new Float32Array(chunk.length * c).fill(1);
-        chunk.forEach((j, r) => {
-          scale[r * c + j.k] = 0;
-        });
-        const out = await ctx.model.forwardScaled!(gatherRows(ctx.input, items, 0, items.length), {
-          layer: layer.name,
-          scale: { data: scale, shape: [chunk.length, c] },
-        });
-        const ablated = ctx.scores(out, items);
-        chunk.forEach((j, r) => {
-          const y = base[j.b];
-          weights[j.b * c + j.k] = y !== 0 ? (y - ablated[r]) / Math.abs(y) : y - ablated[r];
-        });
-        done += chunk.length;
-        ctx.progress(done, total);
-      }
-      maps.push(weightedSum(a, weights, layer.name));
-    }
+    const maps = layers.map((layer, li) => weightedSum(acts[li], weights[li], layer.name));
     return finishCam(maps, ctx.options, inputSize(ctx.model, ctx.input), { zeroChannels });
   },
 });

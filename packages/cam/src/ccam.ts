@@ -5,8 +5,8 @@ import {
   type CamLayerOptions,
   camLayerDefaults,
   camLayerOptionSpecs,
-  checkImageModel,
   targetLayers,
+  validateCam,
 } from './internal/layers.js';
 import { backwardChunked, captureChunked } from './internal/passes.js';
 
@@ -50,10 +50,7 @@ export const ccam = defineExplainer<CcamOptions>({
   mapKind: 'pixel',
   defaults,
   options,
-  validate(opts, model) {
-    checkImageModel('ccam', model);
-    targetLayers(model, opts);
-  },
+  validate: validateCam('ccam'),
   async attribute(ctx) {
     const [layer] = targetLayers(ctx.model, ctx.options);
     const n = ctx.input.shape[0];

@@ -13,8 +13,8 @@ import {
   type CamLayerOptions,
   camLayerDefaults,
   camLayerOptionSpecs,
-  checkImageModel,
   targetLayers,
+  validateCam,
 } from './internal/layers.js';
 import { backwardChunked, captureChunked, gatherRows } from './internal/passes.js';
 
@@ -109,10 +109,7 @@ export const clear = defineExplainer<ClearOptions>({
   mapKind: 'pixel',
   defaults,
   options,
-  validate(opts, model) {
-    checkImageModel('clear', model);
-    targetLayers(model, opts);
-  },
+  validate: validateCam('clear'),
   async attribute(ctx) {
     const [layer] = targetLayers(ctx.model, ctx.options);
     const n = ctx.input.shape[0];

@@ -1,4 +1,5 @@
 import { defineExplainer, type ExplainContext, resizeBilinear, type Tensor } from '@xlens/core';
+import { runChannelJobs } from './internal/channel-jobs.js';
 import { finishCam, inputSize, isConstantChannel, weightedSum } from './internal/combine.js';
 import {
   type CamCommonOptions,
@@ -11,12 +12,6 @@ import { captureChunked } from './internal/passes.js';
 
 /** Options of Score-CAM (the common CAM options). */
 export type ScoreCamOptions = CamCommonOptions;
-
-/** One masked forward: channel `k` of item `b`. */
-interface Job {
-  readonly b: number;
-  readonly k: number;
-}
 
 /** Input item `b` multiplied by a `H×W` mask, broadcast over the channels in the model's layout. */
 function maskItem(
@@ -92,60 +87,53 @@ export const scoreCam = defineExplainer<ScoreCamOptions>({
     const size = inputSize(ctx.model, ctx.input);
     const n = ctx.input.shape[0];
     const per = ctx.input.data.length / n;
-    const jobsByLayer = layers.map((layer) => {
-      const [, c] = activations[layer.name].shape;
-      const jobs: Job[] = [];
-      for (let b = 0; b < n; b++)
-        for (let k = 0; k < c; k++)
-          if (!isConstantChannel(activations[layer.name], b, k)) jobs.push({ b, k });
-      return jobs;
-    });
-    const total = jobsByLayer.reduce((s, j) => s + j.length, 0);
-    const constantChannels = new Array<number>(n).fill(0);
-    let done = 0;
-    const maps: Tensor[] = [];
-    for (const [li, layer] of layers.entries()) {
-      const a = activations[layer.name];
-      const c = a.shape[1];
-      const scores = new Float64Array(n * c);
-      const scored = new Uint8Array(n * c);
-      const jobs = jobsByLayer[li];
-      for (let s = 0; s < jobs.length; s += ctx.batchSize) {
-        const chunk = jobs.slice(s, s + ctx.batchSize);
+    const acts = layers.map((layer) => activations[layer.name]);
+    const scores = acts.map((a) => new Float64Array(n * a.shape[1]));
+    const scored = acts.map((a) => new Uint8Array(n * a.shape[1]));
+    await runChannelJobs(
+      ctx,
+      acts,
+      (a, b, k) => !isConstantChannel(a, b, k),
+      async (li, chunk) => {
+        const a = acts[li];
+        const c = a.shape[1];
         const masks = chunk.map((j) => channelMask(a, j.b, j.k, size.height, size.width));
         const kept = chunk.filter((_, r) => masks[r] !== null);
-        if (kept.length > 0) {
-          const rows = new Float32Array(kept.length * per);
-          let r = 0;
-          chunk.forEach((job, i) => {
-            if (masks[i]) maskItem(ctx, job.b, masks[i], rows, per * r++);
-          });
-          const out = await ctx.forward({ data: rows, shape: [kept.length, ...ctx.input.shape.slice(1)] });
-          const got = ctx.scores(
-            out,
-            kept.map((j) => j.b),
-          );
-          kept.forEach((job, i) => {
-            scores[job.b * c + job.k] = got[i];
-            scored[job.b * c + job.k] = 1;
-          });
-        }
-        done += chunk.length;
-        ctx.progress(done, total);
-      }
+        if (kept.length === 0) return;
+        const rows = new Float32Array(kept.length * per);
+        let r = 0;
+        chunk.forEach((job, i) => {
+          if (masks[i]) maskItem(ctx, job.b, masks[i], rows, per * r++);
+        });
+        const out = await ctx.forward({ data: rows, shape: [kept.length, ...ctx.input.shape.slice(1)] });
+        const got = ctx.scores(
+          out,
+          kept.map((j) => j.b),
+        );
+        kept.forEach((job, i) => {
+          scores[li][job.b * c + job.k] = got[i];
+          scored[li][job.b * c + job.k] = 1;
+        });
+      },
+    );
+    const constantChannels = new Array<number>(n).fill(0);
+    const maps = layers.map((layer, li) => {
+      const a = acts[li];
+      const c = a.shape[1];
+      const [sc, ok] = [scores[li], scored[li]];
       const weights = new Float64Array(n * c);
       for (let b = 0; b < n; b++) {
         let top = Number.NEGATIVE_INFINITY;
-        for (let k = 0; k < c; k++) if (scored[b * c + k]) top = Math.max(top, scores[b * c + k]);
+        for (let k = 0; k < c; k++) if (ok[b * c + k]) top = Math.max(top, sc[b * c + k]);
         let z = 0;
-        for (let k = 0; k < c; k++) if (scored[b * c + k]) z += Math.exp(scores[b * c + k] - top);
+        for (let k = 0; k < c; k++) if (ok[b * c + k]) z += Math.exp(sc[b * c + k] - top);
         for (let k = 0; k < c; k++) {
-          if (scored[b * c + k]) weights[b * c + k] = Math.exp(scores[b * c + k] - top) / z;
+          if (ok[b * c + k]) weights[b * c + k] = Math.exp(sc[b * c + k] - top) / z;
           else constantChannels[b]++;
         }
       }
-      maps.push(weightedSum(a, weights, layer.name));
-    }
+      return weightedSum(a, weights, layer.name);
+    });
     return finishCam(maps, ctx.options, size, { constantChannels });
   },
 });
