@@ -25,6 +25,7 @@ export { type GradientOptions, gradient } from './gradient.js';
 export { type GradientXInputOptions, gradientXInput } from './gradient-x-input.js';
 export { type GuidedBackpropOptions, guidedBackprop } from './guided-backprop.js';
 export { type IntegratedGradientsOptions, integratedGradients } from './integrated-gradients.js';
+export type { BaseMethodOptions } from './noise-tunnel.js';
 export { type NoiseGradOptions, noisegrad } from './noisegrad.js';
 export { parseNpy, readNpy } from './npy.js';
 export { type IntegrationScheme, integrationSchemes, type Quadrature, quadrature } from './quadrature.js';

@@ -41,6 +41,23 @@ const builtinBases: readonly AnyExplainer[] = [
   fullgrad,
 ];
 
+/** The options every wrapper has: the base method and its options. */
+export interface BaseMethodOptions {
+  /** Id of the wrapped method (any explainer; resolved through the registry). */
+  readonly base: string;
+  /** Options of the base method. */
+  readonly baseOptions: Readonly<Record<string, unknown>>;
+}
+
+/** Option specs of `BaseMethodOptions`, shared by the wrappers. */
+export const baseMethodOptionSpecs = {
+  base: {
+    type: 'string',
+    doc: 'id of the base method (any explainer; looked up in the registry, else among this package’s methods)',
+  },
+  baseOptions: { type: 'json', doc: 'options of the base method' },
+} as const;
+
 /** A resolved and validated base method of a wrapper. */
 export interface BasePlan {
   readonly explainer: AnyExplainer;

@@ -5,14 +5,18 @@ import {
   type Model,
   multiplicativeNoise,
 } from '@xlens/core';
-import { type BasePlan, checkBaseOptions, MapAccumulator, resolveBase, runBase } from './noise-tunnel.js';
+import {
+  type BaseMethodOptions,
+  type BasePlan,
+  baseMethodOptionSpecs,
+  checkBaseOptions,
+  MapAccumulator,
+  resolveBase,
+  runBase,
+} from './noise-tunnel.js';
 
 /** Options of `noisegrad`. */
-export interface NoiseGradOptions {
-  /** Id of the method averaged over the noisy models (any explainer). */
-  readonly base: string;
-  /** Options of the base method. */
-  readonly baseOptions: Readonly<Record<string, unknown>>;
+export interface NoiseGradOptions extends BaseMethodOptions {
   /** Number of models with noisy weights. */
   readonly models: number;
   /** Standard deviation of the multiplicative weight noise N(1, σ²). */
@@ -21,11 +25,7 @@ export interface NoiseGradOptions {
 
 /** Shared option specs of the weight-noise wrappers. */
 export const weightNoiseOptionSpecs = {
-  base: {
-    type: 'string',
-    doc: 'id of the base method (any explainer; looked up in the registry, else among this package’s methods)',
-  },
-  baseOptions: { type: 'json', doc: 'options of the base method' },
+  ...baseMethodOptionSpecs,
   models: { type: 'integer', doc: 'models with noisy weights', min: 1 },
   sigma: { type: 'number', doc: 'standard deviation of the multiplicative weight noise N(1, σ²)', min: 0 },
 } as const;

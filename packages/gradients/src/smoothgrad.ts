@@ -1,12 +1,16 @@
 import { defineExplainer, type ExplainContext, type Explainer, type MethodResult } from '@xlens/core';
-import { addNoisySamples, checkBaseOptions, MapAccumulator, resolveBase, runBase } from './noise-tunnel.js';
+import {
+  addNoisySamples,
+  type BaseMethodOptions,
+  baseMethodOptionSpecs,
+  checkBaseOptions,
+  MapAccumulator,
+  resolveBase,
+  runBase,
+} from './noise-tunnel.js';
 
 /** Options of `smoothgrad` and `vargrad`. */
-export interface SmoothGradOptions {
-  /** Id of the method averaged over noisy inputs (any explainer; resolved through the registry). */
-  readonly base: string;
-  /** Options of the base method. */
-  readonly baseOptions: Readonly<Record<string, unknown>>;
+export interface SmoothGradOptions extends BaseMethodOptions {
   /** Noisy copies per item. */
   readonly samples: number;
   /** Noise standard deviation as a fraction of each item's value range (max − min). */
@@ -15,11 +19,7 @@ export interface SmoothGradOptions {
 
 /** Shared option specs of the noisy-input wrappers. */
 export const noiseTunnelOptionSpecs = {
-  base: {
-    type: 'string',
-    doc: 'id of the base method (any explainer; looked up in the registry, else among this package’s methods)',
-  },
-  baseOptions: { type: 'json', doc: 'options of the base method' },
+  ...baseMethodOptionSpecs,
   samples: { type: 'integer', doc: 'noisy copies of each item', min: 1 },
   sigma: {
     type: 'number',
