@@ -17,24 +17,26 @@ export interface ConvGeometry {
   readonly pad: number;
 }
 
-/** Convolution `out = W * x + b`; `weight` is `O×I×k×k`, `bias` per output channel or null. */
-export function conv2d(
-  x: Float64Array,
+/**
+ * The loop nest shared by a convolution and its transpose: every (output position, input
+ * position, weight) triple once, accumulated into `out`: `out[o] += w·source[i]`, or with `transpose` `out[i] += w·source[o]`.
+ */
+function convAccumulate(
+  source: Float64Array,
+  out: Float64Array,
   n: number,
   g: ConvGeometry,
   weight: Float64Array,
-  bias: Float64Array | null,
+  transpose: boolean,
 ): Float64Array {
   const { inC, inH, inW, outC, outH, outW, k, stride, pad } = g;
   const inSize = inC * inH * inW;
   const outPlane = outH * outW;
-  const out = new Float64Array(n * outC * outPlane);
   for (let b = 0; b < n; b++) {
     for (let o = 0; o < outC; o++) {
-      const dst = (b * outC + o) * outPlane;
-      if (bias) out.fill(bias[o], dst, dst + outPlane);
+      const outBase = (b * outC + o) * outPlane;
       for (let i = 0; i < inC; i++) {
-        const src = b * inSize + i * inH * inW;
+        const inBase = b * inSize + i * inH * inW;
         for (let ky = 0; ky < k; ky++) {
           for (let kx = 0; kx < k; kx++) {
             const w = weight[((o * inC + i) * k + ky) * k + kx];
@@ -45,7 +47,10 @@ export function conv2d(
               for (let xx = 0; xx < outW; xx++) {
                 const ix = xx * stride + kx - pad;
                 if (ix < 0 || ix >= inW) continue;
-                out[dst + y * outW + xx] += w * x[src + iy * inW + ix];
+                const outAt = outBase + y * outW + xx;
+                const inAt = inBase + iy * inW + ix;
+                if (transpose) out[inAt] += w * source[outAt];
+                else out[outAt] += w * source[inAt];
               }
             }
           }
@@ -56,6 +61,26 @@ export function conv2d(
   return out;
 }
 
+/** Convolution `out = W * x + b`; `weight` is `O×I×k×k`, `bias` per output channel or null. */
+export function conv2d(
+  x: Float64Array,
+  n: number,
+  g: ConvGeometry,
+  weight: Float64Array,
+  bias: Float64Array | null,
+): Float64Array {
+  const outPlane = g.outH * g.outW;
+  const out = new Float64Array(n * g.outC * outPlane);
+  if (bias) {
+    for (let b = 0; b < n; b++)
+      for (let o = 0; o < g.outC; o++) {
+        const dst = (b * g.outC + o) * outPlane;
+        out.fill(bias[o], dst, dst + outPlane);
+      }
+  }
+  return convAccumulate(x, out, n, g, weight, false);
+}
+
 /** Transpose of `conv2d` in its input: `Wᵀ g`, the input-gradient of the convolution. */
 export function conv2dTranspose(
   gOut: Float64Array,
@@ -63,34 +88,7 @@ export function conv2dTranspose(
   g: ConvGeometry,
   weight: Float64Array,
 ): Float64Array {
-  const { inC, inH, inW, outC, outH, outW, k, stride, pad } = g;
-  const inSize = inC * inH * inW;
-  const outPlane = outH * outW;
-  const out = new Float64Array(n * inSize);
-  for (let b = 0; b < n; b++) {
-    for (let o = 0; o < outC; o++) {
-      const src = (b * outC + o) * outPlane;
-      for (let i = 0; i < inC; i++) {
-        const dst = b * inSize + i * inH * inW;
-        for (let ky = 0; ky < k; ky++) {
-          for (let kx = 0; kx < k; kx++) {
-            const w = weight[((o * inC + i) * k + ky) * k + kx];
-            if (w === 0) continue;
-            for (let y = 0; y < outH; y++) {
-              const iy = y * stride + ky - pad;
-              if (iy < 0 || iy >= inH) continue;
-              for (let xx = 0; xx < outW; xx++) {
-                const ix = xx * stride + kx - pad;
-                if (ix < 0 || ix >= inW) continue;
-                out[dst + iy * inW + ix] += w * gOut[src + y * outW + xx];
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  return out;
+  return convAccumulate(gOut, new Float64Array(n * g.inC * g.inH * g.inW), n, g, weight, true);
 }
 
 /** Dense layer `out = W x + b`; `weight` is `out×in`. */
