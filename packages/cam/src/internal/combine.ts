@@ -1,4 +1,11 @@
-import { imageDims, type MethodResult, type Model, resizeBilinear, type Tensor } from '@xlens/core';
+import {
+  imageDims,
+  type MethodResult,
+  type Model,
+  maxAbsPerItem,
+  resizeBilinear,
+  type Tensor,
+} from '@xlens/core';
 import type { CamLayerOptions } from './layers.js';
 import { layerDims } from './layers.js';
 
@@ -65,19 +72,6 @@ function reluInPlace(t: Tensor): Tensor {
   return t;
 }
 
-/** Divide each item by its max |value| (an all-zero item stays zero). */
-function scaleByMaxAbs(t: Tensor): Tensor {
-  const n = t.shape[0];
-  const m = t.data.length / n;
-  const out = new Float32Array(t.data.length);
-  for (let b = 0; b < n; b++) {
-    let s = 0;
-    for (let j = 0; j < m; j++) s = Math.max(s, Math.abs(t.data[b * m + j]));
-    for (let j = 0; j < m; j++) out[b * m + j] = s > 0 ? t.data[b * m + j] / s : 0;
-  }
-  return { data: out, shape: [...t.shape] };
-}
-
 function resizeTo(t: Tensor, height: number, width: number): Tensor {
   return t.shape[1] === height && t.shape[2] === width ? t : resizeBilinear(t, height, width);
 }
@@ -96,7 +90,7 @@ function average(maps: readonly Tensor[]): Tensor {
  */
 export function fuseMaps(maps: readonly Tensor[], height: number, width: number): Tensor {
   if (maps.length === 1) return resizeTo(maps[0], height, width);
-  return average(maps.map((m) => resizeTo(scaleByMaxAbs(m), height, width)));
+  return average(maps.map((m) => resizeTo(maxAbsPerItem(m), height, width)));
 }
 
 /** Input height and width of a model's image batch. */
