@@ -27,17 +27,9 @@ export function linearForward(g: LinearGeometry, x: tf.Tensor, w: tf.Tensor, b: 
       const flat = x.rank === 2 ? (x as tf.Tensor2D) : x.reshape([-1, inF]);
       z = tf.matMul(flat as tf.Tensor2D, w as tf.Tensor2D);
       if (x.rank !== 2) z = z.reshape([...x.shape.slice(0, -1), (w.shape as number[])[1]]);
-    } else if (g.kind === 'conv') {
-      z = tf.conv2d(
-        x as tf.Tensor4D,
-        w as tf.Tensor4D,
-        g.strides as [number, number],
-        g.padding,
-        'NHWC',
-        g.dilations as [number, number],
-      );
     } else {
-      z = tf.depthwiseConv2d(
+      const conv = g.kind === 'conv' ? tf.conv2d : tf.depthwiseConv2d;
+      z = conv(
         x as tf.Tensor4D,
         w as tf.Tensor4D,
         g.strides as [number, number],
