@@ -19,7 +19,9 @@ function markedStars(count: number): Tensor {
     .filter((i) => set.labels[i] === star && set.marked![i])
     .slice(0, count);
   const data = new Float32Array(picked.length * item);
-  picked.forEach((src, i) => data.set(set.images.data.subarray(src * item, (src + 1) * item), i * item));
+  picked.forEach((src, i) => {
+    data.set(set.images.data.subarray(src * item, (src + 1) * item), i * item);
+  });
   return { data, shape: [picked.length, 64, 64, 3] };
 }
 
