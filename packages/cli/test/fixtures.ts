@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initTfjsBackend } from '@xlens/backend-tfjs';
 import { buildSmallCnn } from '@xlens/backend-tfjs/testing';
-import type { Tensor } from '@xlens/core';
+import { type Tensor, toChannelsFirst } from '@xlens/core';
 import { encodePng, imageFromBytes } from '@xlens/viz';
 import { encodeNpy } from '../src/npy.js';
 
@@ -61,17 +61,6 @@ const toTensor = (pixels: readonly Uint8Array[]): Tensor => {
   return { data, shape: [pixels.length, SIZE, SIZE, 3] };
 };
 
-function toNchw(t: Tensor): Tensor {
-  const [n, h, w, c] = t.shape;
-  const out = new Float32Array(t.data.length);
-  for (let b = 0; b < n; b++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        for (let k = 0; k < c; k++)
-          out[((b * c + k) * h + y) * w + x] = t.data[((b * h + y) * w + x) * c + k];
-  return { data: out, shape: [n, c, h, w] };
-}
-
 /** A float64 .npy (the wrong dtype for --input). */
 function float64Npy(shape: number[]): Uint8Array {
   let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(', ')}), }`;
@@ -111,7 +100,7 @@ export async function makeFixtures(): Promise<Fixtures> {
   const t = toTensor(pixels);
   const f = (name: string) => join(dir, name);
   await writeFile(f('nhwc.npy'), encodeNpy(t));
-  await writeFile(f('nchw.npy'), encodeNpy(toNchw(t)));
+  await writeFile(f('nchw.npy'), encodeNpy(toChannelsFirst(t)));
   await writeFile(f('f64.npy'), float64Npy([2, SIZE, SIZE, 3]));
   await writeFile(
     f('shape.npy'),
