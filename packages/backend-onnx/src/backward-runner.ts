@@ -7,6 +7,7 @@ import {
   type LinearRule,
   type ModelInfo,
   OptionError,
+  reluRuleKinds,
   sameShape,
   sizeOf,
   type Tensor,
@@ -38,7 +39,6 @@ export interface RunnerHost {
   resolve(name: string): string;
 }
 
-const reluRules = ['gradient', 'guided', 'deconvnet', 'rescale'] as const;
 const maxPoolRules = ['winner', 'proportional'] as const;
 
 function hash(data: Float32Array): string {
@@ -124,10 +124,10 @@ export class BackwardRunner {
     const captures = (request.capture ?? []).map((name) => host.resolve(name));
     const rules = request.rules ?? {};
     const relu = rules.relu ?? 'gradient';
-    if (!reluRules.includes(relu)) {
+    if (!reluRuleKinds.includes(relu)) {
       throw new UnsupportedError(
         'unsupported-rule',
-        `relu rule ${JSON.stringify(relu)} is not one of ${reluRules.join(', ')}`,
+        `relu rule ${JSON.stringify(relu)} is not one of ${reluRuleKinds.join(', ')}`,
       );
     }
     const maxPool = rules.maxPool ?? 'winner';

@@ -41,7 +41,7 @@ function paramsOf(
       return [{ index: 1, role: 'weight', transposed: false }];
     case 'Add':
       return node.input.flatMap((x, i) =>
-        linearProducer(node.input[1 - i] ?? '') && info.constants.has(x)
+        linearProducer(node.input[1 - i] ?? '') && info.constant(x)
           ? [{ index: i, role: 'bias' as const, transposed: false }]
           : [],
       );
@@ -51,10 +51,13 @@ function paramsOf(
 }
 
 /**
- * A copy of the model whose float initializers went through `transform`, handed over in the
+ * A copy of the model whose layer parameters went through `transform`, handed over in the
  * canonical layout of `WeightParam` (Conv O×I×kH×kW as stored; Gemm/MatMul weights as out×in,
- * transposed back when the node stores in×out). Each initializer is transformed once, under the
- * first layer that uses it.
+ * transposed back when the node stores in×out). A parameter is any constant input of a layer's
+ * node (`GraphInfo.constant`: an initializer, or one reached through `Identity`, `Reshape`, …),
+ * and every layer sees its own, also when several layers share one initializer. A changed value
+ * replaces the initializer when only that node reads it; otherwise it becomes a new initializer
+ * wired to that node alone, so layers sharing a weight stop sharing it.
  */
 export function deriveModel(
   model: OnnxModel,
@@ -65,18 +68,25 @@ export function deriveModel(
 ): OnnxModel {
   const next = shallowCopy(model);
   const index = new Map(next.graph.initializer.map((t, i) => [t.name ?? '', i]));
-  const done = new Set<string>();
-  for (const node of info.nodes) {
+  const used = new Set([
+    ...index.keys(),
+    ...model.graph.input.map((v) => v.name),
+    ...model.graph.node.flatMap((n) => n.output),
+  ]);
+  const fresh = (base: string) => {
+    let name = `${base}/derived`;
+    for (let k = 1; used.has(name); k++) name = `${base}/derived_${k}`;
+    used.add(name);
+    return name;
+  };
+  info.nodes.forEach((node, nodeIndex) => {
     const layer = layerOf(node.output[0]);
     const layerIndex = layers.findIndex((l) => l.name === layer);
-    if (layerIndex < 0) continue;
+    if (layerIndex < 0) return;
     for (const p of paramsOf(node, info)) {
       const name = node.input[p.index];
-      const at = name ? index.get(name) : undefined;
-      if (!name || at === undefined || done.has(name)) continue;
-      const t = next.graph.initializer[at];
-      if (t.dataType !== DataType.FLOAT) continue;
-      done.add(name);
+      const t = name ? info.constant(name) : undefined;
+      if (!t || t.dataType !== DataType.FLOAT) continue;
       const stored = tensorFloat32(t);
       const [rows, cols] = t.dims;
       const flip = p.transposed && t.dims.length === 2;
@@ -90,8 +100,20 @@ export function deriveModel(
           `weight transform returned ${out.length} values for ${layer} (${name}); expected ${values.length}`,
         );
       }
-      next.graph.initializer[at] = floatTensor(name, flip ? transpose2d(out, cols, rows) : out, t.dims);
+      const data = flip ? transpose2d(out, cols, rows) : out;
+      const at = index.get(name);
+      if (at !== undefined && info.consumers.get(name)?.length === 1) {
+        next.graph.initializer[at] = floatTensor(name, data, t.dims);
+        continue;
+      }
+      const own = fresh(name);
+      next.graph.initializer.push(floatTensor(own, data, t.dims));
+      const current = next.graph.node[nodeIndex];
+      next.graph.node[nodeIndex] = {
+        ...current,
+        input: current.input.map((x, i) => (i === p.index ? own : x)),
+      };
     }
-  }
+  });
   return next;
 }

@@ -2,7 +2,7 @@
  * @xlens/backend-onnx — the xlens `Model` contract on ONNX Runtime (Node): forward, captures of
  * any intermediate tensor, and gradients with backward rules computed by reverse-mode
  * differentiation of the ONNX graph itself, in one ORT session. Also an ONNX protobuf codec and a
- * graph builder for writing models.
+ * graph builder for writing models. Toy models for tests: `@xlens/backend-onnx/testing`.
  */
 
 export { differentiableOpTypes } from './autodiff/registry.js';
@@ -22,4 +22,3 @@ export { decodeOnnxModel, encodeOnnxModel, loadExternalData, readOnnxModel } fro
 export { elementSize, floatTensor, int64Tensor, tensorFloat32, tensorNumbers } from './proto/tensor-data.js';
 export type * from './proto/types.js';
 export { AttributeType, DataType } from './proto/types.js';
-export { toyOnnx, toyOnnxModel } from './toy-onnx.js';

@@ -126,7 +126,7 @@ export function listLayers(
     fused.set(layer, {
       node,
       activation: fusedActivations[last.opType] ?? prior?.activation,
-      biasAdd: prior?.biasAdd || (last.opType === 'Add' && last.input.some((x) => info.constants.has(x))),
+      biasAdd: prior?.biasAdd || (last.opType === 'Add' && last.input.some((x) => !!info.constant(x))),
     });
   }
   const layers: LayerInfo[] = [
@@ -143,7 +143,7 @@ export function listLayers(
       if (!shape || aliases.has(y)) continue;
       const f = fused.get(y);
       const op = f?.node ?? node;
-      const constIn = op.input.slice(1).filter((x) => x && info.constants.has(x));
+      const constIn = op.input.slice(1).filter((x) => x && info.constant(x));
       layers.push({
         name: y,
         kind: op.opType.startsWith('Reduce') ? reduceKind(info, op) : (kinds[op.opType] ?? 'other'),

@@ -5,6 +5,7 @@ import {
   type Capability,
   type CaptureResult,
   type ChannelScaling,
+  checkItemValues,
   findLayer,
   firstNonFinite,
   InputError,
@@ -90,6 +91,8 @@ export async function createOnnxModel(decoded: OnnxModel, options: OnnxModelOpti
     );
   }
   const info = new GraphInfo(prepared.model);
+  // Every later step allocates whole items; refuse a declared size no typed array can hold.
+  checkItemValues(`model input ${prepared.inputName}`, itemDims);
   const { dynamicBatch } = await probeGraph(info, prepared.inputName, itemDims, options);
   const model = new OnnxRuntimeModel({ ...prepared, itemDims }, info, dynamicBatch, options);
   return model;

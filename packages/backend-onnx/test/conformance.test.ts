@@ -1,6 +1,7 @@
 import { conformanceCases, referenceModel } from '@xlens/core/testing';
 import { describe, it } from 'vitest';
-import { fromOnnx, toyOnnx } from '../src/index.js';
+import { fromOnnx } from '../src/index.js';
+import { toyOnnx } from '../src/testing/index.js';
 
 describe('conformance with the core reference model', () => {
   for (const c of conformanceCases()) {

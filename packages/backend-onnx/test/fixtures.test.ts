@@ -14,6 +14,11 @@ const fixtures = [
   'efficientnet_style',
   'googlenet_style',
   'misc_ops',
+  // Plain exports of freshly initialised torchvision nets: shared zero biases fed through Identity.
+  'resnet18_default_init_opset13',
+  'resnet18_default_init_opset17',
+  'mobilenet_v2_default_init_opset13',
+  'mobilenet_v2_default_init_opset17',
 ];
 
 function randomTensor(shape: number[], seed: number, scale = 1): Tensor {

@@ -5,7 +5,9 @@ import {
   type Capability,
   type CaptureResult,
   type ChannelScaling,
+  concatBackwardResults,
   concatBatch,
+  concatCaptureResults,
   type LayerInfo,
   type ModelInfo,
   type Tensor,
@@ -13,15 +15,7 @@ import {
 } from '@xlens/core';
 import { assertGradients, checkInput, toHost } from './convert.js';
 import type { TfjsModel } from './options.js';
-import {
-  type CallKind,
-  inSubBatches,
-  mergeBackward,
-  mergeCapture,
-  rows,
-  type SubBatchPlan,
-  sliceRequest,
-} from './sub-batch.js';
+import { type CallKind, inSubBatches, rows, type SubBatchPlan, sliceRequest } from './sub-batch.js';
 
 /** Copy a tfjs tensor to the host and dispose it, even when the copy fails. @internal */
 export async function hostAndDispose(t: tf.Tensor): Promise<Tensor> {
@@ -91,7 +85,7 @@ export abstract class SubBatchingAdapter implements TfjsModel {
     return inSubBatches(
       this.plan('forward', input),
       (s, e) => this.captureOnce(rows(input, s, e), layers),
-      mergeCapture,
+      (parts) => concatCaptureResults(parts, layers),
     );
   }
 
@@ -102,7 +96,7 @@ export abstract class SubBatchingAdapter implements TfjsModel {
     return inSubBatches(
       this.plan('backward', req.input),
       (s, e) => this.backwardOnce(sliceRequest(req, s, e)),
-      mergeBackward,
+      (parts) => concatBackwardResults(parts, req),
     );
   }
 

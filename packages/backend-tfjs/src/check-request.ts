@@ -1,9 +1,15 @@
-import { type BackwardRequest, InputError, type ModelInfo, sameShape, UnsupportedError } from '@xlens/core';
+import {
+  type BackwardRequest,
+  InputError,
+  type ModelInfo,
+  reluRuleKinds,
+  sameShape,
+  UnsupportedError,
+} from '@xlens/core';
 import { checkInput } from './convert.js';
 import { channelsFirstShape, type Program, type Step } from './graph.js';
 import { checkLinearRules } from './linear-rules.js';
 
-const reluRules = ['gradient', 'guided', 'deconvnet', 'rescale'];
 const maxPoolRules = ['winner', 'proportional'];
 
 /**
@@ -40,10 +46,10 @@ export function checkBackwardRequest(
   for (const l of [...(req.wrtLayers ?? []), ...(req.capture ?? [])]) step(l);
   const rules = req.rules;
   if (rules) {
-    if (rules.relu !== undefined && !reluRules.includes(rules.relu)) {
+    if (rules.relu !== undefined && !reluRuleKinds.includes(rules.relu)) {
       throw new UnsupportedError(
         'unsupported-rule',
-        `relu rule ${JSON.stringify(rules.relu)} is unknown; allowed: ${reluRules.join(', ')}`,
+        `relu rule ${JSON.stringify(rules.relu)} is unknown; allowed: ${reluRuleKinds.join(', ')}`,
       );
     }
     if (rules.maxPool !== undefined && !maxPoolRules.includes(rules.maxPool)) {

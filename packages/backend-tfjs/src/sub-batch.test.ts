@@ -6,7 +6,14 @@ import { buildGraphFixture } from '../test/graph-fixture.js';
 import { expectClose, maxAbs, noLeak, oneHot, randomTensor, useWasm } from '../test/helpers.js';
 import { fromTfjs } from './from-tfjs.js';
 import { buildProgram } from './graph.js';
-import { activationFloats, batchBudget, itemBytes, memoryFactor, wasmBatchBytes } from './sub-batch.js';
+import {
+  activationFloats,
+  batchBudget,
+  itemBytes,
+  memoryFactor,
+  sliceRequest,
+  wasmBatchBytes,
+} from './sub-batch.js';
 import { buildResNet18Like } from './testing/nets.js';
 import { buildToyModel } from './testing/toy.js';
 
@@ -145,6 +152,25 @@ describe('memory-bounded sub-batches', () => {
     expectSameBackward(await noLeak(() => split.backward!(req)), await whole.backward!(req));
     split.dispose();
     whole.dispose();
+  });
+
+  it('slices a request with core’s rulesForRows: per-item rule tensors by row, shared ones kept', () => {
+    const x = randomTensor([4, 2, 2, 1], 41);
+    const reference = randomTensor([4, 2, 2, 1], 42);
+    const low = randomTensor([1, 2, 2, 1], 43);
+    const high = randomTensor([4, 2, 2, 1], 44);
+    const req: BackwardRequest = {
+      input: x,
+      seed: { kind: 'output', cotangent: oneHot(4, 3, [0, 1, 2, 0]) },
+      rules: { relu: 'rescale', reference, linear: { conv: { kind: 'z-box', low, high } } },
+    };
+    const part = sliceRequest(req, 1, 3);
+    expect(Array.from(part.input.data)).toEqual(Array.from(x.data.subarray(4, 12)));
+    expect(part.seed.cotangent.shape).toEqual([2, 3]);
+    expect(Array.from(part.rules!.reference!.data)).toEqual(Array.from(reference.data.subarray(4, 12)));
+    const box = part.rules!.linear!.conv as { low: Tensor; high: Tensor };
+    expect(box.low).toBe(low);
+    expect(Array.from(box.high.data)).toEqual(Array.from(high.data.subarray(4, 12)));
   });
 
   it('resolves free input dimensions with the layers’ shape inference', () => {

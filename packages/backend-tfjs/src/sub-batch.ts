@@ -1,12 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   type BackwardRequest,
-  type BackwardResult,
-  type CaptureResult,
   chunkRanges,
-  concatBatch,
-  type LinearRule,
   OptionError,
+  rulesForRows,
   type Tensor,
   UnsupportedError,
   XlensError,
@@ -169,77 +166,17 @@ export function rows(t: Tensor, start: number, end: number): Tensor {
   return { data: t.data.subarray(start * item, end * item), shape: [end - start, ...t.shape.slice(1)] };
 }
 
-/** Rows of `t` if it is per-item for a batch of `n` (first axis n, same rank as the input). */
-function perItemRows(t: Tensor, n: number, rank: number, s: number, e: number): Tensor {
-  return t.shape.length === rank && t.shape[0] === n ? rows(t, s, e) : t;
-}
-
-/** The part of a (validated) backward request for items `[s, e)`. @internal */
+/**
+ * The part of a (validated) backward request for items `[s, e)`: per-item rule tensors are
+ * gathered by core's `rulesForRows`, the same function core's streams use. @internal
+ */
 export function sliceRequest(req: BackwardRequest, s: number, e: number): BackwardRequest {
-  const n = req.input.shape[0];
-  const rank = req.input.shape.length;
-  const at = (t: Tensor) => perItemRows(t, n, rank, s, e);
-  const rules = req.rules;
-  const linear = rules?.linear
-    ? Object.fromEntries(
-        Object.entries(rules.linear).map(([name, r]): [string, LinearRule] => [
-          name,
-          r.kind === 'z-box'
-            ? {
-                ...r,
-                low: typeof r.low === 'number' ? r.low : at(r.low),
-                high: typeof r.high === 'number' ? r.high : at(r.high),
-              }
-            : r,
-        ]),
-      )
-    : undefined;
+  const items = Array.from({ length: e - s }, (_, i) => s + i);
+  const rules = rulesForRows(req.rules, req.input.shape[0], req.input.shape.length, items);
   return {
     ...req,
     input: rows(req.input, s, e),
     seed: { ...req.seed, cotangent: rows(req.seed.cotangent, s, e) },
-    ...(rules
-      ? {
-          rules: {
-            ...rules,
-            ...(rules.reference ? { reference: at(rules.reference) } : {}),
-            ...(linear ? { linear } : {}),
-          },
-        }
-      : {}),
-  };
-}
-
-function mergeRecords(
-  parts: readonly (Readonly<Record<string, Tensor>> | undefined)[],
-): Record<string, Tensor> | undefined {
-  const first = parts[0];
-  if (!first) return undefined;
-  return Object.fromEntries(Object.keys(first).map((k) => [k, concatBatch(parts.map((p) => p![k]))]));
-}
-
-/** Backward results of consecutive sub-batches as one. @internal */
-export function mergeBackward(parts: BackwardResult[]): BackwardResult {
-  const joined = (pick: (r: BackwardResult) => Tensor | undefined) =>
-    pick(parts[0]) ? concatBatch(parts.map((p) => pick(p)!)) : undefined;
-  const out: { -readonly [K in keyof BackwardResult]: BackwardResult[K] } = {
-    output: concatBatch(parts.map((p) => p.output)),
-  };
-  const inputGradient = joined((r) => r.inputGradient);
-  const inputRelevance = joined((r) => r.inputRelevance);
-  const layerGradients = mergeRecords(parts.map((p) => p.layerGradients));
-  const activations = mergeRecords(parts.map((p) => p.activations));
-  if (inputGradient) out.inputGradient = inputGradient;
-  if (inputRelevance) out.inputRelevance = inputRelevance;
-  if (layerGradients) out.layerGradients = layerGradients;
-  if (activations) out.activations = activations;
-  return out;
-}
-
-/** Capture results of consecutive sub-batches as one. @internal */
-export function mergeCapture(parts: CaptureResult[]): CaptureResult {
-  return {
-    output: concatBatch(parts.map((p) => p.output)),
-    activations: mergeRecords(parts.map((p) => p.activations)) ?? {},
+    ...(rules ? { rules } : {}),
   };
 }

@@ -14,7 +14,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { fromOnnx, toyOnnx } from '@xlens/backend-onnx';
+import { fromOnnx } from '@xlens/backend-onnx';
+import { toyOnnx } from '@xlens/backend-onnx/testing';
 import { fromTfjs, initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import { buildResNet18Like, buildSmallCnn, buildToyModel } from '@xlens/backend-tfjs/testing';
 import { createRng } from '@xlens/core';

@@ -8,7 +8,7 @@ import {
   targetLayers,
   validateCam,
 } from './internal/layers.js';
-import { captureChunked, gatherRows } from './internal/passes.js';
+import { gatherRows } from './internal/rows.js';
 
 /** Options of Ablation-CAM (the common CAM options). */
 export type AblationCamOptions = CamCommonOptions;
@@ -28,9 +28,9 @@ function isZeroChannel(a: Tensor, b: number, k: number): boolean {
  * Weight of channel k: the relative drop of the target score when channel k of the layer is set
  * to zero, `w_k = (y − y_k) / |y|`, then `M = ReLU(Σ_k w_k A^k)`. The paper divides by `y`; the
  * absolute value keeps a negative score from flipping the map (with `y = 0` the plain drop is
- * used). Ablations run through `Model.forwardScaled`, one row per (item, channel), streamed in
- * chunks of `batchSize`. Channels that are zero everywhere are skipped: ablating them is a no-op,
- * so their weight is exactly 0 (`extras.zeroChannels` counts them).
+ * used). Ablations run through `Model.forwardScaled`, one row per (item, channel), streamed by
+ * core (`ctx.streamScaled`, chunks of `batchSize`). Channels that are zero everywhere are skipped:
+ * ablating them is a no-op, so their weight is exactly 0 (`extras.zeroChannels` counts them).
  */
 export const ablationCam = defineExplainer<AblationCamOptions>({
   id: 'ablation-cam',
@@ -49,8 +49,7 @@ export const ablationCam = defineExplainer<AblationCamOptions>({
   },
   async attribute(ctx) {
     const layers = targetLayers(ctx.model, ctx.options);
-    const clean = await captureChunked(
-      ctx,
+    const clean = await ctx.capture(
       ctx.input,
       layers.map((l) => l.name),
     );
@@ -64,24 +63,32 @@ export const ablationCam = defineExplainer<AblationCamOptions>({
       zeroChannels[b]++;
       return false;
     };
-    await runChannelJobs(ctx, acts, keep, async (li, chunk) => {
+    await runChannelJobs(ctx, acts, keep, ({ layer: li, jobs, items, progress }) => {
       const c = acts[li].shape[1];
-      const items = chunk.map((j) => j.b);
-      const scale = new Float32Array(chunk.length * c).fill(1);
-      chunk.forEach((j, r) => {
-        scale[r * c + j.k] = 0;
-      });
-      const out = await ctx.model.forwardScaled!(gatherRows(ctx.input, items, 0, items.length), {
+      const stream = {
+        rows: jobs.length,
+        items,
+        progress,
+        input: (s: number, e: number) => gatherRows(ctx.input, items, s, e),
         layer: layers[li].name,
-        scale: { data: scale, shape: [chunk.length, c] },
-      });
-      const ablated = ctx.scores(out, items);
-      chunk.forEach((j, r) => {
-        const y = base[j.b];
-        weights[li][j.b * c + j.k] = y !== 0 ? (y - ablated[r]) / Math.abs(y) : y - ablated[r];
+        // Row r keeps every channel but its job's.
+        scale: (s: number, e: number) => {
+          const scale = new Float32Array((e - s) * c).fill(1);
+          for (let r = s; r < e; r++) scale[(r - s) * c + jobs[r].k] = 0;
+          return { data: scale, shape: [e - s, c] };
+        },
+      };
+      return ctx.streamScaled(stream, (chunk) => {
+        const ablated = ctx.scores(chunk.output, chunk.items);
+        for (let r = chunk.start; r < chunk.end; r++) {
+          const { b, k } = jobs[r];
+          const y = base[b];
+          const drop = y - ablated[r - chunk.start];
+          weights[li][b * c + k] = y !== 0 ? drop / Math.abs(y) : drop;
+        }
       });
     });
     const maps = layers.map((layer, li) => weightedSum(acts[li], weights[li], layer.name));
-    return finishCam(maps, ctx.options, inputSize(ctx.model, ctx.input), { zeroChannels });
+    return finishCam(maps, layers, ctx.options, inputSize(ctx.model, ctx.input), { zeroChannels });
   },
 });

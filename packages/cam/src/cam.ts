@@ -1,10 +1,11 @@
 import {
+  batchStream,
+  concatBatch,
   defineExplainer,
   type ExplainContext,
   type LayerInfo,
   type Model,
   sizeOf,
-  sliceBatch,
   type Tensor,
   UnsupportedError,
 } from '@xlens/core';
@@ -16,7 +17,6 @@ import {
   checkImageModel,
   targetLayers,
 } from './internal/layers.js';
-import { backwardChunked } from './internal/passes.js';
 
 /** Options of CAM: the target layer (the one feeding global average pooling), `upsample`, `relu`. */
 export type CamOptions = CamLayerOptions;
@@ -76,16 +76,16 @@ export function findGapDenseHead(model: Model, layer: LayerInfo): GapDenseHead {
   return { pool, dense };
 }
 
-/** Seed rows `[start, end)` on the dense outputs: one-hot per item's class, or the given cotangent. */
-function denseSeed(ctx: ExplainContext<CamOptions>, start: number, end: number): Tensor {
+/** Seed of rows of `items` on the dense outputs: one-hot per item's class, or the given cotangent. */
+function denseSeed(ctx: ExplainContext<CamOptions>, items: Int32Array): Tensor {
   const k = ctx.model.info.numClasses;
-  const out = new Float32Array((end - start) * k);
+  const out = new Float32Array(items.length * k);
   const { classes, cotangent } = ctx.target;
-  for (let i = start; i < end; i++) {
-    if (classes) out[(i - start) * k + classes[i]] = 1;
-    else out.set(cotangent!.data.subarray(i * k, (i + 1) * k), (i - start) * k);
-  }
-  return { data: out, shape: [end - start, k] };
+  items.forEach((item, r) => {
+    if (classes) out[r * k + classes[item]] = 1;
+    else out.set(cotangent!.data.subarray(item * k, (item + 1) * k), r * k);
+  });
+  return { data: out, shape: [items.length, k] };
 }
 
 /**
@@ -117,15 +117,20 @@ export const cam = defineExplainer<CamOptions>({
   async attribute(ctx) {
     const [layer] = targetLayers(ctx.model, ctx.options);
     const { pool, dense } = findGapDenseHead(ctx.model, layer);
-    const r = await backwardChunked(ctx, {
-      rows: ctx.input.shape[0],
-      input: (s, e) => sliceBatch(ctx.input, s, e),
-      seed: (s, e) => ({ kind: 'layer', layer: dense.name, cotangent: denseSeed(ctx, s, e) }),
-      wrtLayers: [pool.name],
-      capture: [layer.name],
-    });
-    const coarse = weightedSum(r.activations[layer.name], r.layerGradients[pool.name].data, layer.name);
-    const result = finishCam([coarse], ctx.options, inputSize(ctx.model, ctx.input));
+    const parts: Tensor[] = [];
+    await ctx.streamGradient(
+      {
+        ...batchStream(ctx.input),
+        seed: (_s, _e, items) => ({ kind: 'layer', layer: dense.name, cotangent: denseSeed(ctx, items) }),
+        wrtInput: false,
+        wrtLayers: [pool.name],
+        capture: [layer.name],
+      },
+      (c) => {
+        parts.push(weightedSum(c.activations[layer.name], c.layerGradients[pool.name].data, layer.name));
+      },
+    );
+    const result = finishCam([concatBatch(parts)], [layer], ctx.options, inputSize(ctx.model, ctx.input));
     return ctx.target.score === 'logit'
       ? result
       : {

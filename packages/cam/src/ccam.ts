@@ -1,4 +1,4 @@
-import { defineExplainer, type OptionSpecs, sliceBatch, topK } from '@xlens/core';
+import { batchStream, concatBatch, defineExplainer, type OptionSpecs, type Tensor, topK } from '@xlens/core';
 import { gradCamWeights } from './grad-cam.js';
 import { finishCam, inputSize, weightedSum } from './internal/combine.js';
 import {
@@ -8,7 +8,6 @@ import {
   targetLayers,
   validateCam,
 } from './internal/layers.js';
-import { backwardChunked, captureChunked } from './internal/passes.js';
 
 /** Options of CCAM. */
 export interface CcamOptions extends CamLayerOptions {
@@ -55,25 +54,32 @@ export const ccam = defineExplainer<CcamOptions>({
     const [layer] = targetLayers(ctx.model, ctx.options);
     const n = ctx.input.shape[0];
     const k = ctx.model.info.numClasses;
-    const first = await captureChunked(ctx, ctx.input, [layer.name]);
+    const output = await ctx.forward(ctx.input);
     const common = new Float64Array(k);
-    for (let i = 0; i < n * k; i++) common[i % k] += first.output.data[i] / n;
+    for (let i = 0; i < n * k; i++) common[i % k] += output.data[i] / n;
     const chosen = topK(common, Math.min(ctx.options.components, k));
     const seedRow = new Float32Array(k);
     for (const j of chosen) seedRow[j] = 1;
-    const r = await backwardChunked(ctx, {
-      rows: n,
-      input: (s, e) => sliceBatch(ctx.input, s, e),
-      seed: (s, e) => {
-        const cotangent = new Float32Array((e - s) * k);
-        for (let i = 0; i < e - s; i++) cotangent.set(seedRow, i * k);
-        return { kind: 'output', cotangent: { data: cotangent, shape: [e - s, k] } };
+    const parts: Tensor[] = [];
+    await ctx.streamGradient(
+      {
+        ...batchStream(ctx.input),
+        seed: (s, e) => {
+          const cotangent = new Float32Array((e - s) * k);
+          for (let i = 0; i < e - s; i++) cotangent.set(seedRow, i * k);
+          return { kind: 'output', cotangent: { data: cotangent, shape: [e - s, k] } };
+        },
+        wrtInput: false,
+        wrtLayers: [layer.name],
+        capture: [layer.name],
       },
-      wrtLayers: [layer.name],
-    });
-    const acts = first.activations[layer.name];
-    const coarse = weightedSum(acts, gradCamWeights(r.layerGradients[layer.name], layer.name), layer.name);
-    const result = finishCam([coarse], ctx.options, inputSize(ctx.model, ctx.input));
+      (c) => {
+        const grads = c.layerGradients[layer.name];
+        parts.push(weightedSum(c.activations[layer.name], gradCamWeights(grads, layer.name), layer.name));
+      },
+    );
+    const coarse = concatBatch(parts);
+    const result = finishCam([coarse], [layer], ctx.options, inputSize(ctx.model, ctx.input));
     return { ...result, extras: { commonComponents: chosen, commonVector: Array.from(common) } };
   },
 });

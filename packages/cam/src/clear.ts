@@ -1,14 +1,14 @@
 import {
+  concatBatch,
   defineExplainer,
   type OptionSpecs,
   resizeBilinear,
   scoreCotangent,
-  sliceBatch,
   type Tensor,
   topK,
 } from '@xlens/core';
 import { gradCamWeights } from './grad-cam.js';
-import { inputSize, weightedSum } from './internal/combine.js';
+import { inputSize, layerOptions, weightedSum } from './internal/combine.js';
 import {
   type CamLayerOptions,
   camLayerDefaults,
@@ -16,7 +16,7 @@ import {
   targetLayers,
   validateCam,
 } from './internal/layers.js';
-import { backwardChunked, captureChunked, gatherRows } from './internal/passes.js';
+import { gatherRows } from './internal/rows.js';
 
 /** Options of CLEAR. */
 export interface ClearOptions extends CamLayerOptions {
@@ -115,30 +115,36 @@ export const clear = defineExplainer<ClearOptions>({
     const n = ctx.input.shape[0];
     const k = ctx.model.info.numClasses;
     const m = Math.min(ctx.options.classes, k);
-    const first = await captureChunked(ctx, ctx.input, [layer.name]);
+    const output = await ctx.forward(ctx.input);
     const candidates = new Int32Array(n * m);
-    for (let b = 0; b < n; b++)
-      candidates.set(topK(first.output.data.subarray(b * k, (b + 1) * k), m), b * m);
+    for (let b = 0; b < n; b++) candidates.set(topK(output.data.subarray(b * k, (b + 1) * k), m), b * m);
+    // Row r = b·m + j is candidate class j of item b.
     const items = Int32Array.from({ length: n * m }, (_, r) => Math.floor(r / m));
-    const rowOutputs = gatherRows(first.output, items, 0, n * m);
-    const r = await backwardChunked(ctx, {
-      rows: n * m,
-      input: (s, e) => gatherRows(ctx.input, items, s, e),
-      seed: (s, e) => ({
-        kind: 'output',
-        cotangent: scoreCotangent(
-          sliceBatch(rowOutputs, s, e),
-          candidates.subarray(s, e),
-          k,
-          ctx.target.score,
-        ),
-      }),
-      wrtLayers: [layer.name],
-      progress: true,
-    });
-    const grads = r.layerGradients[layer.name];
-    const acts = gatherRows(first.activations[layer.name], items, 0, n * m);
-    let classMaps = weightedSum(acts, gradCamWeights(grads, layer.name), layer.name);
+    const parts: Tensor[] = [];
+    await ctx.streamGradient(
+      {
+        rows: n * m,
+        items,
+        input: (s, e) => gatherRows(ctx.input, items, s, e),
+        seed: (s, e) => ({
+          kind: 'output',
+          cotangent: scoreCotangent(
+            gatherRows(output, items, s, e),
+            candidates.subarray(s, e),
+            k,
+            ctx.target.score,
+          ),
+        }),
+        wrtInput: false,
+        wrtLayers: [layer.name],
+        capture: [layer.name],
+      },
+      (c) => {
+        const grads = c.layerGradients[layer.name];
+        parts.push(weightedSum(c.activations[layer.name], gradCamWeights(grads, layer.name), layer.name));
+      },
+    );
+    let classMaps = concatBatch(parts);
     const coarse = dominant(classMaps, n, m, candidates, ctx.options.relu);
     let result = coarse;
     if (ctx.options.upsample) {
@@ -150,6 +156,7 @@ export const clear = defineExplainer<ClearOptions>({
       map: result.response,
       coarse: coarse.response,
       extras: { dominantClass: result.cls, candidateClasses: Array.from(candidates) },
+      resolvedOptions: layerOptions([layer]),
     };
   },
 });

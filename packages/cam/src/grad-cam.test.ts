@@ -37,6 +37,8 @@ describe('grad-cam', () => {
     const auto = await gradCam.explain(model, x, 2, { relu: false });
     const named = await gradCam.explain(model, x, 2, { relu: false, layer: 'relu2' });
     assertClose('auto = relu2', auto.map, named.map, 0);
+    // What was run is recorded: the picked layer, not ''.
+    expect(auto.options.layer).toBe('relu2');
   });
 
   it('explains every item of a batch with its own target, as if run alone', async () => {

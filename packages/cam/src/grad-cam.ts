@@ -1,7 +1,7 @@
 import { defineExplainer, type Tensor } from '@xlens/core';
 import { channelMeans, weightedSum } from './internal/combine.js';
 import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, validateCam } from './internal/layers.js';
-import { runCam } from './internal/run-cam.js';
+import { type CamWeighting, runCam } from './internal/run-cam.js';
 
 /** Options of Grad-CAM (the common CAM options). */
 export type GradCamOptions = CamCommonOptions;
@@ -10,6 +10,13 @@ export type GradCamOptions = CamCommonOptions;
 export function gradCamWeights(gradients: Tensor, layer?: string): Float64Array {
   return channelMeans(gradients, layer);
 }
+
+/** Grad-CAM as a CAM weighting (Guided Grad-CAM reuses it). */
+export const gradCamWeighting: CamWeighting<unknown> = {
+  gradients: true,
+  coarse: ({ layer, activations, gradients }) =>
+    weightedSum(activations, gradCamWeights(gradients!, layer.name), layer.name),
+};
 
 /**
  * Grad-CAM — Selvaraju, Cogswell, Das, Vedantam, Parikh, Batra, 2017 (ICCV; IJCV 2020),
@@ -31,10 +38,5 @@ export const gradCam = defineExplainer<GradCamOptions>({
   defaults: camDefaults(true),
   options: camCommonOptionSpecs,
   validate: validateCam('grad-cam'),
-  attribute: (ctx) =>
-    runCam(ctx, {
-      gradients: true,
-      coarse: ({ layer, activations, gradients }) =>
-        weightedSum(activations, gradCamWeights(gradients!, layer.name), layer.name),
-    }),
+  attribute: (ctx) => runCam(ctx, gradCamWeighting),
 });

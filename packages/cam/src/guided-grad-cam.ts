@@ -1,6 +1,6 @@
-import { defineExplainer, type OptionSpecs, type Tensor } from '@xlens/core';
-import { gradCamWeights } from './grad-cam.js';
-import { finishCam, inputSize, weightedSum } from './internal/combine.js';
+import { batchStream, defineExplainer, type OptionSpecs, sliceBatch, type Tensor } from '@xlens/core';
+import { gradCamWeighting } from './grad-cam.js';
+import { finishCam, inputSize } from './internal/combine.js';
 import {
   type CamCommonOptions,
   camCommonOptionSpecs,
@@ -8,6 +8,7 @@ import {
   targetLayers,
   validateCam,
 } from './internal/layers.js';
+import { camCoarseMaps } from './internal/run-cam.js';
 
 /**
  * Options of Guided Grad-CAM: the Grad-CAM options without `upsample` (the product with Guided
@@ -58,16 +59,23 @@ export const guidedGradCam = defineExplainer<GuidedGradCamOptions>({
   validate: validateCam('guided-grad-cam'),
   async attribute(ctx) {
     const layers = targetLayers(ctx.model, ctx.options);
-    const names = layers.map((l) => l.name);
-    const plain = await ctx.gradient({ input: ctx.input, wrtInput: false, wrtLayers: names, capture: names });
-    const maps = layers.map((l) =>
-      weightedSum(plain.activations[l.name], gradCamWeights(plain.layerGradients[l.name], l.name), l.name),
+    const n = ctx.input.shape[0];
+    // Two streams over the items (Grad-CAM, then Guided Backprop) report one total of 2N.
+    const maps = await camCoarseMaps(ctx, layers, gradCamWeighting, (done) => ctx.progress(done, 2 * n));
+    const gradCam = finishCam(maps, layers, { ...ctx.options, upsample: true }, inputSize(ctx.model, ctx.input));
+    const map = new Float32Array(ctx.input.data.length);
+    const per = map.length / n;
+    await ctx.streamGradient(
+      {
+        ...batchStream(ctx.input),
+        rules: { relu: 'guided' },
+        progress: (done) => ctx.progress(n + done, 2 * n),
+      },
+      (c) => {
+        const rows = sliceBatch(gradCam.map, c.start, c.end);
+        map.set(multiplyByPixelMap(c.inputGradient!, rows, ctx.model.info.layout).data, c.start * per);
+      },
     );
-    const gradCam = finishCam(maps, { ...ctx.options, upsample: true }, inputSize(ctx.model, ctx.input));
-    const guided = await ctx.gradient({ input: ctx.input, wrtInput: true, rules: { relu: 'guided' } });
-    return {
-      map: multiplyByPixelMap(guided.inputGradient!, gradCam.map, ctx.model.info.layout),
-      coarse: gradCam.coarse,
-    };
+    return { map: { data: map, shape: [...ctx.input.shape] }, coarse: gradCam.coarse, resolvedOptions: gradCam.resolvedOptions };
   },
 });

@@ -8,7 +8,6 @@ import {
   targetLayers,
   validateCam,
 } from './internal/layers.js';
-import { captureChunked } from './internal/passes.js';
 
 /** Options of Score-CAM (the common CAM options). */
 export type ScoreCamOptions = CamCommonOptions;
@@ -58,11 +57,11 @@ function channelMask(a: Tensor, b: number, k: number, height: number, width: num
  * Visual Explanations for Convolutional Neural Networks", CVPR Workshops, arXiv:1910.01279.
  *
  * Each channel, upsampled and min–max scaled, masks the input; the masked inputs are scored
- * (forwards streamed in chunks of `batchSize`). Weights are the softmax over channels of the score
- * increase against a baseline, `M = ReLU(Σ_k w_k A^k)`. The softmax is shift-invariant, so the
- * baseline's score cancels exactly and is not computed. Constant channels have no defined mask and
- * get weight 0 (counted in `extras.constantChannels`). The score follows the run's `score` option
- * (logit by default; the paper scored with softmax probabilities).
+ * (streamed by core, `ctx.streamForward`, in chunks of `batchSize`). Weights are the softmax over
+ * channels of the score increase against a baseline, `M = ReLU(Σ_k w_k A^k)`. The softmax is
+ * shift-invariant, so the baseline's score cancels exactly and is not computed. Constant channels
+ * have no defined mask and get weight 0 (counted in `extras.constantChannels`). The score follows
+ * the run's `score` option (logit by default; the paper scored with softmax probabilities).
  */
 export const scoreCam = defineExplainer<ScoreCamOptions>({
   id: 'score-cam',
@@ -79,8 +78,7 @@ export const scoreCam = defineExplainer<ScoreCamOptions>({
   validate: validateCam('score-cam'),
   async attribute(ctx) {
     const layers = targetLayers(ctx.model, ctx.options);
-    const { activations } = await captureChunked(
-      ctx,
+    const { activations } = await ctx.capture(
       ctx.input,
       layers.map((l) => l.name),
     );
@@ -90,32 +88,28 @@ export const scoreCam = defineExplainer<ScoreCamOptions>({
     const acts = layers.map((layer) => activations[layer.name]);
     const scores = acts.map((a) => new Float64Array(n * a.shape[1]));
     const scored = acts.map((a) => new Uint8Array(n * a.shape[1]));
-    await runChannelJobs(
-      ctx,
-      acts,
-      (a, b, k) => !isConstantChannel(a, b, k),
-      async (li, chunk) => {
-        const a = acts[li];
-        const c = a.shape[1];
-        const masks = chunk.map((j) => channelMask(a, j.b, j.k, size.height, size.width));
-        const kept = chunk.filter((_, r) => masks[r] !== null);
-        if (kept.length === 0) return;
-        const rows = new Float32Array(kept.length * per);
-        let r = 0;
-        chunk.forEach((job, i) => {
-          if (masks[i]) maskItem(ctx, job.b, masks[i], rows, per * r++);
-        });
-        const out = await ctx.forward({ data: rows, shape: [kept.length, ...ctx.input.shape.slice(1)] });
-        const got = ctx.scores(
-          out,
-          kept.map((j) => j.b),
-        );
-        kept.forEach((job, i) => {
-          scores[li][job.b * c + job.k] = got[i];
-          scored[li][job.b * c + job.k] = 1;
-        });
-      },
-    );
+    const mask = (a: Tensor, b: number, k: number) => channelMask(a, b, k, size.height, size.width);
+    // A mask is rebuilt for its row rather than kept from `keep`: one H×W plane per job would
+    // otherwise be alive for the whole layer.
+    const keep = (a: Tensor, b: number, k: number) => !isConstantChannel(a, b, k) && mask(a, b, k) !== null;
+    await runChannelJobs(ctx, acts, keep, ({ layer: li, jobs, items, progress }) => {
+      const a = acts[li];
+      const c = a.shape[1];
+      const input = (s: number, e: number): Tensor => {
+        const rows = new Float32Array((e - s) * per);
+        for (let r = s; r < e; r++)
+          maskItem(ctx, jobs[r].b, mask(a, jobs[r].b, jobs[r].k)!, rows, (r - s) * per);
+        return { data: rows, shape: [e - s, ...ctx.input.shape.slice(1)] };
+      };
+      return ctx.streamForward({ rows: jobs.length, items, progress, input }, (chunk) => {
+        const got = ctx.scores(chunk.output, chunk.items);
+        for (let r = chunk.start; r < chunk.end; r++) {
+          const { b, k } = jobs[r];
+          scores[li][b * c + k] = got[r - chunk.start];
+          scored[li][b * c + k] = 1;
+        }
+      });
+    });
     const constantChannels = new Array<number>(n).fill(0);
     const maps = layers.map((layer, li) => {
       const a = acts[li];
@@ -134,6 +128,6 @@ export const scoreCam = defineExplainer<ScoreCamOptions>({
       }
       return weightedSum(a, weights, layer.name);
     });
-    return finishCam(maps, ctx.options, size, { constantChannels });
+    return finishCam(maps, layers, ctx.options, size, { constantChannels });
   },
 });

@@ -1,6 +1,7 @@
 // Integration: every CAM method on the ONNX Runtime backend agrees with the same method on core's
 // float64 reference model of the same toy nets (the ONNX graph is written by `toyOnnx`).
-import { fromOnnx, toyOnnx } from '@xlens/backend-onnx';
+import { fromOnnx } from '@xlens/backend-onnx';
+import { toyOnnx } from '@xlens/backend-onnx/testing';
 import type { Model } from '@xlens/core';
 import { cnnWithBatchNorm, randomTensor, referenceModel, tinyCnn } from '@xlens/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -107,11 +107,45 @@ export interface ParsedArgs {
   readonly topic?: string;
 }
 
+/**
+ * `--seed -1` as `--seed=-1`: node's parser takes a value starting with `-` for a flag and reports
+ * an ambiguous argument; a negative number after a value flag is that flag's value (and then gets
+ * the flag's own range check).
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  // Every spelling of a value flag → its long name.
+  const valueFlags = new Map(
+    Object.entries(flags).flatMap(([name, f]): [string, string][] =>
+      f.type === 'string'
+        ? [
+            [`--${name}`, `--${name}`],
+            ...('short' in f ? [[`-${f.short}`, `--${name}`] as [string, string]] : []),
+          ]
+        : [],
+    ),
+  );
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    const long = valueFlags.get(argv[i]);
+    if (long && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`${long}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
 /** Parse argv (without node and script). No command means `explain`. */
 export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof flags; allowPositionals: true; strict: true }>>;
   try {
-    parsed = parseArgs({ args: [...argv], options: flags, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: joinNegativeValues(argv),
+      options: flags,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     // node's messages span lines and mention internals; keep the first sentence.
     throw new UsageError(

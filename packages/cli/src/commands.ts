@@ -4,7 +4,7 @@ import type { Io } from './explain-command.js';
 import { type BackendName, backendNames, defaultModel, loadModel } from './model-source.js';
 import { createRegistry } from './registry.js';
 import { openSession } from './session.js';
-import { textTable } from './table.js';
+import { printable, textTable } from './table.js';
 
 type Values = ParsedArgs['values'];
 
@@ -94,12 +94,12 @@ export async function layersCommand(values: Values, io: Io): Promise<void> {
       l.name === cam ? '← CAM layer (auto)' : '',
     ]);
     io.stdout.write(
-      `${model.info.name}: input [${model.info.inputShape.join(', ')}] ${model.info.layout}, ${model.info.numClasses} classes\n`,
+      `${printable(model.info.name)}: input [${model.info.inputShape.join(', ')}] ${model.info.layout}, ${model.info.numClasses} classes\n`,
     );
     io.stdout.write(`${textTable(['name', 'kind', 'op', 'output (C,H,W)', ''], rows)}\n`);
     io.stdout.write(
       cam
-        ? `CAM methods use ${cam} unless given layer=... or --layer\n`
+        ? `CAM methods use ${printable(cam)} unless given layer=... or --layer\n`
         : 'no spatial layer: CAM methods cannot run on this model\n',
     );
   } finally {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   type Attribution,
+  XlensError,
   checkCapabilities,
   checkScoreKind,
   defaultBatchSize,
@@ -9,16 +10,18 @@ import {
   resolveTarget,
   type ScoreKind,
 } from '@xlens/core';
+import { nodeFileReader } from '@xlens/core/node';
 import { getColormap, normalizeModes } from '@xlens/viz';
 import { choiceFlag, intFlag, numbersFlag, type ParsedArgs, UsageError } from './args.js';
 import { type MethodRequest, parseMethodSpecs } from './method-spec.js';
 import { checkOutDir, parseFormats, writeOutputs } from './outputs.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
 import { createRegistry, defaultMethodIds } from './registry.js';
-import { buildReportSpec, type MethodRun } from './report-spec.js';
+import { buildReportSpec, type MethodFailure, type MethodRun } from './report-spec.js';
 import { resultsJson } from './results-json.js';
 import { openSession, type Session } from './session.js';
-import { formatMs, textTable } from './table.js';
+import { formatMs, printable, textTable } from './table.js';
+import { versions } from './versions.js';
 import { parseTarget } from './targets.js';
 
 /** Where a command writes. */
@@ -68,8 +71,23 @@ function prepareMethods(
   return kept;
 }
 
-/** `xlens explain`: run methods on images or an .npy batch, write a report, print a summary. */
-export async function explainCommand(values: Values, io: Io): Promise<void> {
+/** Whether an error is the user's interrupt (Ctrl-C), which stops the whole run. */
+function interrupted(error: unknown): boolean {
+  return error instanceof XlensError && error.code === 'aborted';
+}
+
+/** An error as one printable line, with its code. */
+function errorText(error: unknown): string {
+  const message = printable((error instanceof Error ? error.message : String(error)).split('\n')[0].trim());
+  return error instanceof XlensError ? `[${error.code}] ${message}` : message;
+}
+
+/**
+ * `xlens explain`: run methods on images or an .npy batch, write a report, print a summary.
+ * Returns the exit code: 0 when every method ran, 1 when some failed (their errors are in the
+ * report and `results.json`, the other methods' maps are written).
+ */
+export async function explainCommand(values: Values, io: Io): Promise<number> {
   // Everything that needs no model is checked first, so typos fail fast.
   const registry = createRegistry();
   const explicit = values.method !== undefined && values.method.length > 0;
@@ -101,16 +119,28 @@ export async function explainCommand(values: Values, io: Io): Promise<void> {
 
     const bar = new ProgressBar(io.stderr, methods.length, values.quiet);
     const runs: MethodRun[] = [];
+    const failures: MethodFailure[] = [];
     for (const [i, m] of methods.entries()) {
       bar.start(i, m.key);
-      const attribution: Attribution = await m.explainer.explain(model, batch.tensor, targets, {
-        ...m.options,
-        batchSize,
-        seed,
-        score,
-        registry,
-        onProgress: (p) => bar.update(p.done, p.total),
-      });
+      let attribution: Attribution;
+      try {
+        attribution = await m.explainer.explain(model, batch.tensor, targets, {
+          ...m.options,
+          batchSize,
+          seed,
+          score,
+          registry,
+          files: nodeFileReader,
+          onProgress: (p) => bar.update(p.done, p.total),
+        });
+      } catch (error) {
+        // One failing method must not throw away the others' finished maps: record it, go on,
+        // and exit non-zero at the end.
+        if (interrupted(error)) throw error;
+        bar.fail();
+        failures.push({ key: m.key, explainer: m.explainer, error: errorText(error) });
+        continue;
+      }
       bar.finish(attribution.timing.milliseconds);
       runs.push({ key: m.key, explainer: m.explainer, attribution });
     }
@@ -135,6 +165,7 @@ export async function explainCommand(values: Values, io: Io): Promise<void> {
       formats.has('html') || formats.has('png')
         ? buildReportSpec(
             runs,
+            failures,
             {
               info: model.info,
               backend: session.backend,
@@ -143,12 +174,23 @@ export async function explainCommand(values: Values, io: Io): Promise<void> {
               predictions: session.predictions,
               targets,
               forwardMs: session.forwardMs,
-              settings,
+              settings: {
+                ...settings,
+                ...Object.fromEntries(
+                  Object.entries(session.preprocessing).map(([k, v]) => [
+                    `input ${k}`,
+                    Array.isArray(v) ? v.join(', ') : (v as string | number | boolean),
+                  ]),
+                ),
+                versions: Object.entries(versions())
+                  .map(([k, v]) => `${k.replace('@xlens/', '')} ${v}`)
+                  .join(', '),
+              },
             },
             drawOptions,
           )
         : { model: { name: model.info.name }, methods: [], items: [] };
-    const json = resultsJson(session, runs, targets, settings, formats.has('npy'));
+    const json = resultsJson(session, runs, failures, targets, settings, formats.has('npy'));
     await writeOutputs(
       outDir,
       formats,
@@ -164,10 +206,13 @@ export async function explainCommand(values: Values, io: Io): Promise<void> {
         formatMs(r.attribution.timing.milliseconds),
         `${(r.attribution.timing.milliseconds / session.forwardMs).toFixed(1)}×`,
       ]),
+      ...failures.map((f) => [f.key, 'failed', '–']),
     ];
     io.stdout.write(`${textTable(['method', 'time', '÷ forward'], rows, [1, 2])}\n`);
     const where = formats.has('html') ? join(outDir, 'index.html') : outDir;
     io.stdout.write(`${formats.has('html') ? 'report' : 'output'}: ${where}\n`);
+    for (const f of failures) io.stderr.write(`xlens: ${f.key} failed: ${f.error}\n`);
+    return failures.length === 0 ? 0 : 1;
   } finally {
     await session.model.dispose();
   }

@@ -1,19 +1,20 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import {
   InputError,
   type Layout,
   type Model,
   type ModelInfo,
+  parseNpy,
   type Tensor,
   toChannelsFirst,
   toChannelsLast,
   validateInput,
 } from '@xlens/core';
+import { nodeFileReader } from '@xlens/core/node';
 import { imageFromBytes, imageFromTensor, type RgbaImage } from '@xlens/viz';
 import { sampleImages } from '@xlens/zoo';
 import { UsageError } from './args.js';
-import { decodeNpy } from './npy.js';
 
 /** A batch ready for the model, with a name and a picture per item. */
 export interface InputBatch {
@@ -193,11 +194,12 @@ export async function loadNpyInput(
   const { info } = model;
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
-  } catch {
-    throw new InputError('invalid-input', `input ${path} not found or unreadable`);
+    // Core's checked reader: a regular file within the size limit (not a FIFO or /dev/zero).
+    bytes = nodeFileReader.readBytes(path);
+  } catch (e) {
+    throw new InputError('invalid-input', `input ${path} not found or unreadable (${(e as Error).message})`);
   }
-  let t = decodeNpy(bytes, path);
+  let t = parseNpy(bytes, path);
   const rank = info.inputShape.length + 1;
   if (t.shape.length !== rank) {
     throw new InputError(

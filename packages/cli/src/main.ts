@@ -3,6 +3,7 @@ import { XlensError } from '@xlens/core';
 import { type Command, parseCommandLine, UsageError } from './args.js';
 import { layersCommand, methodsCommand, predictCommand } from './commands.js';
 import { explainCommand, type Io } from './explain-command.js';
+import { printable } from './table.js';
 
 const usage: Record<Command | 'main', string> = {
   main: `xlens — explain image classifiers
@@ -74,7 +75,7 @@ function version(): string {
 
 /** One line for any error: its message's first line, prefixed with its code when it has one. */
 export function errorLine(e: unknown): string {
-  const message = (e instanceof Error ? e.message : String(e)).split('\n')[0].trim();
+  const message = printable((e instanceof Error ? e.message : String(e)).split('\n')[0].trim());
   return e instanceof XlensError ? `xlens: error [${e.code}]: ${message}` : `xlens: error: ${message}`;
 }
 
@@ -103,8 +104,7 @@ export async function main(
         return 0;
       }
       case 'explain':
-        await explainCommand(args.values, io);
-        return 0;
+        return await explainCommand(args.values, io);
       case 'methods':
         methodsCommand(args.values, io);
         return 0;

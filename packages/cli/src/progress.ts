@@ -51,6 +51,13 @@ export class ProgressBar {
     }
   }
 
+  /** The current method failed (its error is reported at the end). */
+  fail(): void {
+    if (this.#quiet) return;
+    if (this.#stream.isTTY) this.#draw(true);
+    else this.#stream.write(`[${this.#index + 1}/${this.#total}] ${this.#label} failed\n`);
+  }
+
   /** Clear the bar (TTY) before other output. */
   end(): void {
     if (!this.#quiet && this.#stream.isTTY && this.#drawn) this.#stream.write('\r\x1b[2K');

@@ -26,6 +26,13 @@ export interface MethodRun {
   readonly attribution: Attribution;
 }
 
+/** A method that failed: its one-line error replaces its maps. */
+export interface MethodFailure {
+  readonly key: string;
+  readonly explainer: AnyExplainer;
+  readonly error: string;
+}
+
 /**
  * How maps are drawn. `auto`: `signed` for maps with both signs, else `abs`, both clipped at the
  * 99th percentile of |value| so a few extreme pixels do not wash the rest out.
@@ -152,6 +159,7 @@ const optionsShown = (a: Attribution): Record<string, unknown> => {
 /** Assemble the viz report from the runs. */
 export function buildReportSpec(
   runs: readonly MethodRun[],
+  failures: readonly MethodFailure[],
   ctx: ReportContext,
   draw: DrawOptions,
 ): ReportSpec {
@@ -180,15 +188,24 @@ export function buildReportSpec(
       layout: ctx.info.layout,
       numClasses: ctx.info.numClasses,
     },
-    methods: runs.map((r) => ({
-      id: r.key,
-      title: r.key === r.explainer.id ? r.explainer.title : `${r.explainer.title} (${r.key})`,
-      family: r.explainer.family,
-      citation: r.explainer.citation,
-      description: r.explainer.description,
-      milliseconds: r.attribution.timing.milliseconds,
-      ratio: r.attribution.timing.milliseconds / ctx.forwardMs,
-    })),
+    methods: [
+      ...runs.map((r) => ({
+        id: r.key,
+        title: r.key === r.explainer.id ? r.explainer.title : `${r.explainer.title} (${r.key})`,
+        family: r.explainer.family,
+        citation: r.explainer.citation,
+        description: r.explainer.description,
+        milliseconds: r.attribution.timing.milliseconds,
+        ratio: r.attribution.timing.milliseconds / ctx.forwardMs,
+      })),
+      ...failures.map((f) => ({
+        id: f.key,
+        title: f.key === f.explainer.id ? f.explainer.title : `${f.explainer.title} (${f.key})`,
+        family: f.explainer.family,
+        citation: f.explainer.citation,
+        error: f.error,
+      })),
+    ],
     items,
     settings: ctx.settings,
     forwardMilliseconds: ctx.forwardMs,

@@ -1,5 +1,6 @@
-import type { MethodRun } from './report-spec.js';
+import type { MethodFailure, MethodRun } from './report-spec.js';
 import type { Session } from './session.js';
+import { versions } from './versions.js';
 
 /** Extras longer than this (e.g. CLEAR's per-pixel classes) stay out of results.json; npy has the maps. */
 const MAX_EXTRA_LENGTH = 64;
@@ -8,6 +9,7 @@ const MAX_EXTRA_LENGTH = 64;
 export function resultsJson(
   session: Session,
   runs: readonly MethodRun[],
+  failures: readonly MethodFailure[],
   targets: readonly number[],
   settings: Readonly<Record<string, string | number | boolean>>,
   withNpy: boolean,
@@ -24,6 +26,8 @@ export function resultsJson(
       labels: model.info.labels,
     },
     settings,
+    preprocessing: session.preprocessing,
+    versions: versions(),
     forwardMilliseconds: forwardMs,
     items: batch.names.map((name, i) => ({ name, target: targets[i], predictions: session.predictions[i] })),
     methods: runs.map((r) => ({
@@ -43,6 +47,12 @@ export function resultsJson(
       ),
       warnings: r.attribution.warnings,
       npy: withNpy ? `${r.key}.npy` : undefined,
+    })),
+    failed: failures.map((f) => ({
+      key: f.key,
+      id: f.explainer.id,
+      family: f.explainer.family,
+      error: f.error,
     })),
   };
 }

@@ -1,4 +1,4 @@
-import { type Layout, type Model, type Tensor, topK } from '@xlens/core';
+import { checkFiniteResult, checkItemValues, type Layout, type Model, type Tensor, topK } from '@xlens/core';
 import { isZooModel, ZOO_MODEL_NAMES } from '@xlens/zoo';
 import { choiceFlag, intFlag, numbersFlag, type ParsedArgs, sizeFlag, UsageError } from './args.js';
 import {
@@ -24,6 +24,8 @@ export interface Session {
   readonly predictions: Prediction[][];
   /** Median time of one forward pass of the whole batch. */
   readonly forwardMs: number;
+  /** How images became the model's input (or that `--input` was used as it is). */
+  readonly preprocessing: Readonly<Record<string, string | number | boolean | readonly number[]>>;
 }
 
 /** Probabilities from outputs: softmax of logits, or the outputs when they already are probabilities. */
@@ -45,6 +47,31 @@ async function medianForwardMs(model: Model, input: Tensor): Promise<{ ms: numbe
   }
   times.sort((a, b) => a - b);
   return { ms: Math.max(times[1], 1e-3), output };
+}
+
+/** What was done to the inputs, as recorded in `results.json` and the report. */
+function describePreprocessing(
+  values: ParsedArgs['values'],
+  pre: { size?: { height: number; width: number }; mean?: number[]; std?: number[]; bgr: boolean },
+  model: Model,
+  batch: InputBatch,
+): Record<string, string | number | boolean | readonly number[]> {
+  const shape = batch.tensor.shape;
+  const out: Record<string, string | number | boolean | readonly number[]> = {
+    source: values.input !== undefined ? 'npy' : values.image !== undefined ? 'images' : 'zoo samples',
+    'input shape': shape.slice(1),
+    layout: model.info.layout,
+  };
+  if (values.image !== undefined) {
+    out.pixels = 'x = (pixel/255 − mean) / std after resize and centre crop';
+    if (pre.size) out.size = `${pre.size.height}x${pre.size.width}`;
+    out.mean = pre.mean ?? [0];
+    out.std = pre.std ?? [1];
+  }
+  out.bgr = pre.bgr;
+  const range = model.info.inputRange;
+  if (range) out['input range'] = range.flat();
+  return out;
 }
 
 /** Load the model named by the flags (the zoo default without `--model`) and its inputs, and predict. */
@@ -82,6 +109,7 @@ export async function openSession(values: ParsedArgs['values'], _io: unknown): P
   const loaded = await loadModel(ref, { backend, labels, inputRange, inputShape });
   const { model } = loaded;
   try {
+    checkItemValues(model.info.name, model.info.inputShape);
     if (labels && labels.length !== model.info.numClasses) {
       throw new UsageError(
         `--labels has ${labels.length} labels; ${model.info.name} has ${model.info.numClasses} classes`,
@@ -93,6 +121,7 @@ export async function openSession(values: ParsedArgs['values'], _io: unknown): P
         ? await loadNpyInput(values.input, model, layout, pre.bgr)
         : zooSampleBatch(loaded.zoo!, model);
     const { ms, output } = await medianForwardMs(model, batch.tensor);
+    checkFiniteResult(model.info.name, 'the model output', output, batch.tensor);
     const k = model.info.numClasses;
     const predictions = batch.names.map((_, i) => {
       const p = probabilities(output.data.subarray(i * k, (i + 1) * k), model.info.outputKind);
@@ -110,6 +139,7 @@ export async function openSession(values: ParsedArgs['values'], _io: unknown): P
       logits: output,
       predictions,
       forwardMs: ms,
+      preprocessing: describePreprocessing(values, pre, model, batch),
     };
   } catch (e) {
     await model.dispose();

@@ -1,9 +1,13 @@
-/** Format rows as a plain-text table with aligned columns; `right` lists right-aligned columns. */
+/**
+ * Format rows as a plain-text table with aligned columns; `right` lists right-aligned columns.
+ * Cells go through `printable`, since many come from the model (names, labels).
+ */
 export function textTable(
   header: readonly string[],
-  rows: readonly (readonly string[])[],
+  cellsIn: readonly (readonly string[])[],
   right: readonly number[] = [],
 ): string {
+  const rows = cellsIn.map((r) => r.map((c) => printable(c)));
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells
@@ -16,4 +20,17 @@ export function textTable(
 /** Milliseconds as a short human string. */
 export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
+}
+
+/**
+ * Text from outside (model node names, labels, file names) made safe for a terminal: control
+ * characters — ANSI escapes, carriage returns, tabs, newlines — are shown as `\xNN` escapes
+ * instead of acting on the terminal.
+ */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }

@@ -41,8 +41,8 @@ const table: readonly (readonly [string, () => string[], RegExp, number?])[] = [
   ],
   [
     '.npy of the wrong dtype',
-    () => [...base(), '--input', f.float64Npy],
-    /f64\.npy: dtype is <f8, expected float32/,
+    () => [...base(), '--input', f.complexNpy],
+    /c8\.npy: dtype <c8 \(a complex array\) is not supported/,
   ],
   [
     '.npy of the wrong shape',

@@ -1,9 +1,8 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
-import { argmaxRows, type Model, type Tensor } from '@xlens/core';
+import { argmaxRows, type Model, parseNpy, type Tensor } from '@xlens/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeNpy } from '../src/npy.js';
 import { createRegistry } from '../src/registry.js';
 import { CLASSES, type Fixtures, makeFixtures, preprocessed, runCli, SIZE } from './fixtures.js';
 
@@ -87,11 +86,11 @@ describe('xlens explain', () => {
       ['grad-cam', 'grad-cam', { relu: false }],
       ['gradient', 'gradient', {}],
     ] as const) {
-      const got = decodeNpy(await readFile(join(out, `${key}.npy`)));
+      const got = parseNpy(await readFile(join(out, `${key}.npy`)));
       const want = await registry.get(id).explain(model, input, 'top1', options);
       closeTo(got, want.map);
     }
-    expect(decodeNpy(await readFile(join(out, 'gradient.npy'))).shape).toEqual([2, SIZE, SIZE, 3]);
+    expect(parseNpy(await readFile(join(out, 'gradient.npy'))).shape).toEqual([2, SIZE, SIZE, 3]);
 
     const json = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
     expect(json.model).toMatchObject({ numClasses: 6, layout: 'NHWC', labels: CLASSES });
@@ -100,6 +99,11 @@ describe('xlens explain', () => {
     expect(json.items.map((i: { target: number }) => i.target)).toEqual(Array.from(top));
     expect(json.methods.map((m: { key: string }) => m.key)).toEqual(['saliency', 'grad-cam', 'gradient']);
     expect(json.methods[1].options.relu).toBe(false);
+    // What was run is recorded: the layer grad-cam picked by itself, the preprocessing, versions.
+    expect(json.methods[1].options.layer).not.toBe('');
+    expect((await model.layers!()).map((l) => l.name)).toContain(json.methods[1].options.layer);
+    expect(json.preprocessing).toMatchObject({ source: 'images', mean: [0.5], std: [0.25], bgr: false });
+    expect(json.versions['@xlens/core']).toMatch(/^\d+\.\d+\.\d+/);
     for (const m of json.methods) expect(m.ratio).toBeGreaterThan(0);
 
     const html = await readFile(join(out, 'index.html'), 'utf8');
@@ -127,8 +131,8 @@ describe('xlens explain', () => {
       runCli(['explain', ...common, '--input', f.nchw, '--layout', 'NCHW', '--out', b], f.dir),
     ]);
     expect([ra.code, rb.code, ra.stderr, rb.stderr]).toEqual([0, 0, '', '']);
-    const ga = decodeNpy(await readFile(join(a, 'integrated-gradients.npy')));
-    const gb = decodeNpy(await readFile(join(b, 'integrated-gradients.npy')));
+    const ga = parseNpy(await readFile(join(a, 'integrated-gradients.npy')));
+    const gb = parseNpy(await readFile(join(b, 'integrated-gradients.npy')));
     expect(Array.from(gb.data)).toEqual(Array.from(ga.data));
     const want = await registry
       .get('integrated-gradients')

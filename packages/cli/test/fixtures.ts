@@ -6,9 +6,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initTfjsBackend } from '@xlens/backend-tfjs';
 import { buildSmallCnn } from '@xlens/backend-tfjs/testing';
-import { type Tensor, toChannelsFirst } from '@xlens/core';
+import { serializeNpy, type Tensor, toChannelsFirst } from '@xlens/core';
 import { encodePng, imageFromBytes } from '@xlens/viz';
-import { encodeNpy } from '../src/npy.js';
 
 /** The built CLI entry point. */
 export const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -31,7 +30,8 @@ export interface Fixtures {
   /** Both images as x = pixel / 255, NHWC and NCHW. */
   readonly nhwc: string;
   readonly nchw: string;
-  readonly float64Npy: string;
+  /** A complex64 .npy (a dtype core's reader refuses). */
+  readonly complexNpy: string;
   readonly wrongShapeNpy: string;
   readonly notAnImage: string;
 }
@@ -61,9 +61,9 @@ const toTensor = (pixels: readonly Uint8Array[]): Tensor => {
   return { data, shape: [pixels.length, SIZE, SIZE, 3] };
 };
 
-/** A float64 .npy (the wrong dtype for --input). */
-function float64Npy(shape: number[]): Uint8Array {
-  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(', ')}), }`;
+/** A complex64 .npy (a dtype --input refuses; float64 and integers are read as float32). */
+function complexNpy(shape: number[]): Uint8Array {
+  let header = `{'descr': '<c8', 'fortran_order': False, 'shape': (${shape.join(', ')}), }`;
   header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
   const count = shape.reduce((a, b) => a * b, 1);
   const out = new Uint8Array(10 + header.length + count * 8);
@@ -99,12 +99,12 @@ export async function makeFixtures(): Promise<Fixtures> {
     await writeFile(images[i], encodePng(imageFromBytes(p, SIZE, SIZE, 3)));
   const t = toTensor(pixels);
   const f = (name: string) => join(dir, name);
-  await writeFile(f('nhwc.npy'), encodeNpy(t));
-  await writeFile(f('nchw.npy'), encodeNpy(toChannelsFirst(t)));
-  await writeFile(f('f64.npy'), float64Npy([2, SIZE, SIZE, 3]));
+  await writeFile(f('nhwc.npy'), serializeNpy(t));
+  await writeFile(f('nchw.npy'), serializeNpy(toChannelsFirst(t)));
+  await writeFile(f('c8.npy'), complexNpy([2, SIZE, SIZE, 3]));
   await writeFile(
     f('shape.npy'),
-    encodeNpy({ data: new Float32Array(2 * 16 * 16 * 3), shape: [2, 16, 16, 3] }),
+    serializeNpy({ data: new Float32Array(2 * 16 * 16 * 3), shape: [2, 16, 16, 3] }),
   );
   await writeFile(f('not-an-image.png'), 'this is text, not a PNG');
   await writeFile(f('labels.txt'), `${CLASSES.join('\n')}\n`);
@@ -117,7 +117,7 @@ export async function makeFixtures(): Promise<Fixtures> {
     pixels,
     nhwc: f('nhwc.npy'),
     nchw: f('nchw.npy'),
-    float64Npy: f('f64.npy'),
+    complexNpy: f('c8.npy'),
     wrongShapeNpy: f('shape.npy'),
     notAnImage: f('not-an-image.png'),
   };

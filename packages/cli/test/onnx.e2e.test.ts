@@ -1,10 +1,10 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromOnnx, toyOnnx } from '@xlens/backend-onnx';
-import type { Model, Tensor } from '@xlens/core';
+import { fromOnnx } from '@xlens/backend-onnx';
+import { toyOnnx } from '@xlens/backend-onnx/testing';
+import { type Model, parseNpy, serializeNpy, type Tensor } from '@xlens/core';
 import { tinyCnn } from '@xlens/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeNpy, encodeNpy } from '../src/npy.js';
 import { createRegistry } from '../src/registry.js';
 import { type Fixtures, makeFixtures, runCli } from './fixtures.js';
 
@@ -29,7 +29,7 @@ describe('xlens explain on an ONNX model', () => {
     const data = Float32Array.from({ length: 2 * 3 * 8 * 8 }, (_, i) => ((i * 37) % 101) / 100);
     const input: Tensor = { data, shape: [2, 3, 8, 8] };
     const npy = join(f.dir, 'onnx-in.npy');
-    await writeFile(npy, encodeNpy(input));
+    await writeFile(npy, serializeNpy(input));
     const out = join(f.dir, 'onnx-out');
     const r = await runCli(
       [
@@ -56,7 +56,7 @@ describe('xlens explain on an ONNX model', () => {
     expect(json.model).toMatchObject({ backend: 'onnx', layout: 'NCHW', numClasses: 5 });
     const registry = createRegistry();
     for (const id of ['gradient', 'grad-cam']) {
-      const got = decodeNpy(await readFile(join(out, `${id}.npy`)));
+      const got = parseNpy(await readFile(join(out, `${id}.npy`)));
       const want = (await registry.get(id).explain(model, input, 'top1')).map;
       expect(got.shape).toEqual(want.shape);
       for (let i = 0; i < want.data.length; i++) expect(got.data[i]).toBeCloseTo(want.data[i], 5);

@@ -5,8 +5,10 @@
  */
 export type ErrorCode =
   | 'invalid-input'
+  | 'invalid-file'
   | 'invalid-shape'
   | 'non-finite-input'
+  | 'non-finite-output'
   | 'invalid-target'
   | 'target-out-of-range'
   | 'unknown-layer'
@@ -19,6 +21,8 @@ export type ErrorCode =
   | 'unknown-option'
   | 'unknown-method'
   | 'duplicate-method'
+  | 'unknown-metric'
+  | 'duplicate-metric'
   | 'invalid-model'
   | 'disposed'
   | 'aborted';
@@ -34,9 +38,16 @@ export class XlensError extends Error {
   }
 }
 
-/** The input tensor is malformed: wrong rank/shape, wrong length, or not finite. */
+/**
+ * The input is malformed: a tensor of the wrong rank/shape or length, values that are not finite,
+ * (`invalid-file`) a file that cannot be read or does not hold what its format promises, or
+ * (`non-finite-output`) finite values so extreme that the model's outputs or the map overflow.
+ */
 export class InputError extends XlensError {
-  constructor(code: 'invalid-input' | 'invalid-shape' | 'non-finite-input', message: string) {
+  constructor(
+    code: 'invalid-input' | 'invalid-file' | 'invalid-shape' | 'non-finite-input' | 'non-finite-output',
+    message: string,
+  ) {
     super(code, message);
     this.name = 'InputError';
   }
@@ -86,9 +97,12 @@ export class OptionError extends XlensError {
   }
 }
 
-/** A method id that the registry does not know, or registered twice. */
+/** A method or metric id that the registry does not know, or registered twice. */
 export class RegistryError extends XlensError {
-  constructor(code: 'unknown-method' | 'duplicate-method', message: string) {
+  constructor(
+    code: 'unknown-method' | 'duplicate-method' | 'unknown-metric' | 'duplicate-metric',
+    message: string,
+  ) {
     super(code, message);
     this.name = 'RegistryError';
   }

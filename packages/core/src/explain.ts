@@ -1,4 +1,3 @@
-import { chunkRanges } from './batching.js';
 import { capabilityMembers } from './capabilities.js';
 import { CapabilityError, InputError, OptionError, RegistryError, XlensError } from './errors.js';
 import type {
@@ -14,10 +13,22 @@ import type {
   RunOptions,
   TargetSpec,
 } from './explainer.js';
-import type { BackwardResult, Model } from './model.js';
-import { createRng } from './ops/random.js';
+import type { BackwardResult, BackwardSeed, CaptureResult, Model } from './model.js';
+import { createRng, createSampleRng } from './ops/random.js';
 import { mergeOptions, runOptionKeys } from './options.js';
 import { checkScoreKind, resolveTarget, scoreCotangent, scoreOf, targetNeedsForward } from './targets.js';
+import {
+  batchStream,
+  type Chunk,
+  concatBackwardResults,
+  concatCaptureResults,
+  type Reducer,
+  type RowStream,
+  rowItems,
+  rulesForRows,
+  type ScaledStream,
+  scalingOf,
+} from './stream.js';
 import { concatBatch, firstNonFinite, sizeOf, sliceBatch, type Tensor } from './tensor.js';
 
 /** Default number of items per model pass for methods that expand their input. */
@@ -78,7 +89,8 @@ export function checkCapabilities(method: string, requires: readonly string[], m
   }
 }
 
-function checkRunOptions(options: RunOptions): void {
+/** Check the run options shared by every explain and evaluate call (batch size, seed, score kind). */
+export function checkRunOptions(options: RunOptions): void {
   if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
     throw new OptionError(
       'invalid-option',
@@ -91,7 +103,8 @@ function checkRunOptions(options: RunOptions): void {
   if (options.score !== undefined) checkScoreKind(options.score);
 }
 
-interface ContextParts {
+/** What a context is made of: used by `explain()` and by other drivers of the streaming context (metrics). */
+export interface ContextParts {
   method: string;
   model: Model;
   input: Tensor;
@@ -102,7 +115,69 @@ interface ContextParts {
   reportProgress: boolean;
 }
 
-function makeContext<O>(parts: ContextParts): ExplainContext<O> {
+/** Largest |value| of a tensor, for messages. */
+function maxAbs(data: Float32Array): number {
+  let m = 0;
+  for (const v of data) if (Math.abs(v) > m) m = Math.abs(v);
+  return m;
+}
+
+/**
+ * Throw when model outputs or a map hold NaN or ±Infinity although the input was finite: the
+ * input's values are extreme enough to overflow float32 inside the model (e.g. ±3e38), or the
+ * model itself produces them. Naming the cause beats a report full of NaN.
+ */
+export function checkFiniteResult(method: string, what: string, values: Tensor, input: Tensor): void {
+  const bad = firstNonFinite(values.data);
+  if (bad < 0) return;
+  const per = sizeOf(values.shape.slice(1));
+  throw new InputError(
+    'non-finite-output',
+    `${method}: ${what} holds ${values.data[bad]} (item ${Math.floor(bad / per)}) although the input is finite; the input's largest |value| is ${maxAbs(input.data).toPrecision(3)}, so check its scale and preprocessing`,
+  );
+}
+
+function missing(method: string, capability: string, model: Model): CapabilityError {
+  return new CapabilityError(`${method} needs ${capability}, which ${model.info.name} does not offer`);
+}
+
+/**
+ * The one chunk loop of xlens: build the rows of `[start, end)`, run `pass` on them, hand the chunk
+ * to `reduce`, report progress; abort is checked before every chunk. Only one chunk of rows is
+ * alive at a time (the previous one is released once `reduce` returns).
+ */
+async function streamRows<R extends { output: Tensor }, C extends Chunk>(
+  ctx: ExplainContext<unknown>,
+  stream: RowStream,
+  pass: (model: Model, input: Tensor, start: number, end: number, items: Int32Array) => Promise<R>,
+  reduce: Reducer<C>,
+): Promise<void> {
+  const model = stream.model ?? ctx.model;
+  const total = stream.rows;
+  for (let start = 0; start < total; start += ctx.batchSize) {
+    ctx.checkAborted();
+    const end = Math.min(total, start + ctx.batchSize);
+    const items = rowItems(stream, start, end);
+    const input = stream.input(start, end);
+    if (input.shape[0] !== end - start) {
+      throw new InputError(
+        'invalid-shape',
+        `${ctx.method}: a stream built ${input.shape[0]} rows for rows [${start}, ${end})`,
+      );
+    }
+    const result = await pass(model, input, start, end, items);
+    checkFiniteResult(ctx.method, 'the model output', result.output, input);
+    await reduce({ ...result, start, end, items, input } as unknown as C);
+    if (stream.progress === undefined || stream.progress === true) ctx.progress(end, total);
+    else if (stream.progress) stream.progress(end);
+  }
+}
+
+/**
+ * Build the streaming context of a run (ADR 0003). `explain()` uses it for methods; other drivers
+ * (metric evaluation) use it to get the same chunking, targets, progress, abort and seeded draws.
+ */
+export function makeContext<O>(parts: ContextParts): ExplainContext<O> {
   const { method, model, target, run } = parts;
   const batchSize = run.batchSize ?? defaultBatchSize;
   const seed = run.seed ?? 0;
@@ -123,7 +198,9 @@ function makeContext<O>(parts: ContextParts): ExplainContext<O> {
     batchSize,
     seed,
     signal: run.signal,
+    files: run.files,
     rng: (stream = 0) => createRng(seed, stream),
+    sampleRng: (stream, sample) => createSampleRng(seed, stream, sample),
     progress: (done, total) => {
       if (parts.reportProgress) run.onProgress?.({ method, done, total });
     },
@@ -153,71 +230,128 @@ function makeContext<O>(parts: ContextParts): ExplainContext<O> {
       }
       return scoreCotangent(output, classesFor(items), k, target.score);
     },
+    streamForward: (stream, reduce) =>
+      streamRows(ctx, stream, async (m, input) => ({ output: await m.forward(input) }), reduce),
+    streamCapture(stream, reduce) {
+      return streamRows(
+        ctx,
+        stream,
+        async (m, input) => {
+          if (!m.capture) throw missing(method, 'capture', m);
+          return m.capture(input, stream.layers);
+        },
+        reduce,
+      );
+    },
+    streamScaled(stream, reduce) {
+      return streamRows(
+        ctx,
+        stream,
+        async (m, input, start, end) => {
+          if (!m.forwardScaled) throw missing(method, 'forward-scaled', m);
+          return { output: await m.forwardScaled(input, scalingOf(stream, start, end)) };
+        },
+        reduce,
+      );
+    },
+    streamGradient(stream, reduce) {
+      const n = parts.input.shape[0];
+      const rank = parts.input.shape.length;
+      return streamRows(
+        ctx,
+        stream,
+        async (m, input, start, end, items) => {
+          if (!m.backward) throw missing(method, 'gradients', m);
+          let seed: BackwardSeed;
+          if (stream.seed) seed = stream.seed(start, end, items);
+          else {
+            // Scores other than the logit need the outputs to build their cotangent.
+            const needsOutput = target.classes !== null && target.score !== 'logit';
+            seed = {
+              kind: 'output',
+              cotangent: ctx.outputCotangent(needsOutput ? await m.forward(input) : null, items),
+            };
+          }
+          const rules =
+            typeof stream.rules === 'function'
+              ? stream.rules(start, end, items)
+              : rulesForRows(stream.rules, n, rank, items);
+          const r = await m.backward({
+            input,
+            seed,
+            wrtInput: stream.wrtInput ?? true,
+            wrtLayers: stream.wrtLayers,
+            capture: stream.capture,
+            rules,
+            relevance: stream.relevance,
+          });
+          return { ...r, layerGradients: r.layerGradients ?? {}, activations: r.activations ?? {} };
+        },
+        reduce,
+      );
+    },
     async forward(input, m = model) {
-      const parts: Tensor[] = [];
-      for (const [s, e] of chunkRanges(input.shape[0], batchSize)) {
-        ctx.checkAborted();
-        parts.push(await m.forward(sliceBatch(input, s, e)));
-      }
-      return concatBatch(parts);
+      const outputs: Tensor[] = [];
+      await ctx.streamForward({ ...batchStream(input, undefined, m), progress: false }, (c) => {
+        outputs.push(c.output);
+      });
+      return concatBatch(outputs);
+    },
+    async capture(input, layers, m = model) {
+      const got: CaptureResult[] = [];
+      await ctx.streamCapture({ ...batchStream(input, undefined, m), layers, progress: false }, (c) => {
+        got.push(c);
+      });
+      return concatCaptureResults(got, layers);
+    },
+    async forwardScaled(input, scaling, m = model) {
+      const outputs: Tensor[] = [];
+      const stream: ScaledStream = {
+        ...batchStream(input, undefined, m),
+        layer: scaling.layer,
+        scale: (s, e) => sliceBatch(scaling.scale, s, e),
+        progress: false,
+      };
+      await ctx.streamScaled(stream, (c) => {
+        outputs.push(c.output);
+      });
+      return concatBatch(outputs);
     },
     async gradient(req: GradientRequest): Promise<GradientResult> {
-      const m = req.model ?? model;
-      if (!m.backward)
-        throw new CapabilityError(`${method} needs gradients, which ${m.info.name} does not offer`);
       const rows = req.input.shape[0];
+      const cotangent = req.cotangent;
       if (
-        req.cotangent &&
-        (req.cotangent.shape.length !== 2 || req.cotangent.shape[0] !== rows || req.cotangent.shape[1] !== k)
+        cotangent &&
+        (cotangent.shape.length !== 2 || cotangent.shape[0] !== rows || cotangent.shape[1] !== k)
       ) {
         throw new InputError(
           'invalid-shape',
-          `${method}: cotangent has shape [${req.cotangent.shape.join(', ')}]; expected [${rows}, ${k}]`,
+          `${method}: cotangent has shape [${cotangent.shape.join(', ')}]; expected [${rows}, ${k}]`,
         );
       }
-      const items = rowItems(rows, req.items);
-      const results: BackwardResult[] = [];
-      for (const [s, e] of chunkRanges(rows, batchSize)) {
-        ctx.checkAborted();
-        const chunk = sliceBatch(req.input, s, e);
-        const chunkItems = Array.from({ length: e - s }, (_, i) => items[s + i]);
-        let cotangent: Tensor;
-        if (req.cotangent) cotangent = sliceBatch(req.cotangent, s, e);
-        else {
-          const needsOutput = target.classes !== null && target.score !== 'logit';
-          const output = needsOutput ? await m.forward(chunk) : null;
-          cotangent = ctx.outputCotangent(output, chunkItems);
-        }
-        results.push(
-          await m.backward({
-            input: chunk,
-            seed: { kind: 'output', cotangent },
-            wrtInput: req.wrtInput ?? true,
-            wrtLayers: req.wrtLayers,
-            capture: req.capture,
-            rules: req.rules,
-            relevance: req.relevance,
-          }),
-        );
-      }
-      const join = (pick: (r: BackwardResult) => Tensor | undefined): Tensor | undefined => {
-        const got = results.map(pick);
-        return got.every((t) => t !== undefined) ? concatBatch(got as Tensor[]) : undefined;
-      };
-      const joinMap = (
-        names: readonly string[] | undefined,
-        pick: (r: BackwardResult) => Readonly<Record<string, Tensor>> | undefined,
-      ) => {
-        const out: Record<string, Tensor> = {};
-        for (const name of names ?? []) out[name] = concatBatch(results.map((r) => pick(r)![name]));
-        return out;
-      };
+      const got: BackwardResult[] = [];
+      await ctx.streamGradient(
+        {
+          ...batchStream(req.input, req.items, req.model),
+          wrtInput: req.wrtInput,
+          wrtLayers: req.wrtLayers,
+          capture: req.capture,
+          rules: req.rules,
+          relevance: req.relevance,
+          seed: cotangent
+            ? (s, e) => ({ kind: 'output', cotangent: sliceBatch(cotangent, s, e) })
+            : undefined,
+          progress: false,
+        },
+        (c) => {
+          got.push(c);
+        },
+      );
+      const joined = concatBackwardResults(got, req);
       return {
-        output: join((r) => r.output)!,
-        inputGradient: join((r) => r.inputGradient),
-        inputRelevance: join((r) => r.inputRelevance),
-        layerGradients: joinMap(req.wrtLayers, (r) => r.layerGradients),
-        activations: joinMap(req.capture, (r) => r.activations),
+        ...joined,
+        layerGradients: joined.layerGradients ?? {},
+        activations: joined.activations ?? {},
       };
     },
     async run(explainer, input, options, m = model) {
@@ -286,9 +420,12 @@ export async function explain<O extends object>(
   if (targetNeedsForward(target)) {
     // Predict before resolving so `top1` also validates the target path; chunked like everything else.
     const parts: Tensor[] = [];
-    for (const [s, e] of chunkRanges(n, run.batchSize ?? defaultBatchSize))
-      parts.push(await model.forward(sliceBatch(input, s, e)));
+    for (let s = 0; s < n; s += run.batchSize ?? defaultBatchSize)
+      parts.push(
+        await model.forward(sliceBatch(input, s, Math.min(n, s + (run.batchSize ?? defaultBatchSize)))),
+      );
     predictions = concatBatch(parts);
+    checkFiniteResult(explainer.id, 'the model output', predictions, input);
   }
   const resolved = resolveTarget(target, model.info, n, score, predictions);
   const ctx = makeContext<O>({
@@ -301,6 +438,7 @@ export async function explain<O extends object>(
     reportProgress: true,
   });
   const result: MethodResult = await explainer.attribute(ctx);
+  checkFiniteResult(explainer.id, 'the map', result.map, input);
   const runUsed: Record<string, unknown> = {};
   for (const key of runOptionKeys) {
     const v = (run as Record<string, unknown>)[key];
@@ -317,6 +455,7 @@ export async function explain<O extends object>(
     score: resolved.score,
     options: {
       ...(merged as Record<string, unknown>),
+      ...result.resolvedOptions,
       batchSize: run.batchSize ?? defaultBatchSize,
       seed: run.seed ?? 0,
       ...runUsed,

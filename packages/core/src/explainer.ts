@@ -1,6 +1,17 @@
-import type { Capability, Model } from './model.js';
+import type { FileSource } from './io/files.js';
+import type { Capability, CaptureResult, ChannelScaling, Model } from './model.js';
 import type { Rng } from './ops/random.js';
 import type { BackwardRules } from './rules.js';
+import type {
+  CaptureChunk,
+  CaptureStream,
+  Chunk,
+  GradientChunk,
+  GradientStream,
+  Reducer,
+  RowStream,
+  ScaledStream,
+} from './stream.js';
 import type { Tensor } from './tensor.js';
 
 /** The method families of xlens. */
@@ -70,6 +81,12 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Resolves method ids for wrappers (SmoothGrad over `base`). */
   readonly registry?: { get(id: string): AnyExplainer };
+  /**
+   * Where options that name a file (an IG/DeepLIFT baseline `.npy`, LRP rule and pattern files)
+   * are read from; core itself never touches a file system. On Node.js pass `nodeFileReader` from
+   * `@xlens/core/node`. Without it such options fail with a message saying so.
+   */
+  readonly files?: FileSource;
 }
 
 /** Options a user passes: any subset of the method's options plus the run options. */
@@ -107,8 +124,16 @@ export interface ExplainContext<O> {
   readonly batchSize: number;
   readonly seed: number;
   readonly signal?: AbortSignal;
+  /** `RunOptions.files`: read file-valued options through it (before the first model pass). */
+  readonly files?: FileSource;
   /** A fresh RNG from `seed` (and an optional stream number, for independent draws). */
   rng(stream?: number): Rng;
+  /**
+   * The RNG of one sample of a sample-based method: its draws depend only on (`seed`, `stream`,
+   * `sample`), never on how many items the batch holds or where an item sits in it, so a batch
+   * gives every item the maps it gets alone (ADR 0003).
+   */
+  sampleRng(stream: number, sample: number): Rng;
   /** Report progress of `done` out of `total` units. */
   progress(done: number, total: number): void;
   /** Throw an `aborted` error if the signal fired. */
@@ -117,10 +142,28 @@ export interface ExplainContext<O> {
   scores(output: Tensor, items?: readonly number[] | Int32Array): Float32Array;
   /** Cotangent over the outputs for rows belonging to `items`, per target and score kind. */
   outputCotangent(output: Tensor | null, items: readonly number[] | Int32Array): Tensor;
-  /** Forward + backward with the target's cotangent, in chunks of `batchSize`, results re-joined. */
+  /**
+   * Stream a forward pass: rows built chunk by chunk (at most `batchSize` at a time), each chunk's
+   * outputs handed to `reduce`. Checks abort before every chunk and reports progress.
+   */
+  streamForward(stream: RowStream, reduce: Reducer<Chunk>): Promise<void>;
+  /** Stream a forward pass that captures `stream.layers`. Needs `capture`. */
+  streamCapture(stream: CaptureStream, reduce: Reducer<CaptureChunk>): Promise<void>;
+  /** Stream a forward pass with one layer's channels scaled per row. Needs `forward-scaled`. */
+  streamScaled(stream: ScaledStream, reduce: Reducer<Chunk>): Promise<void>;
+  /**
+   * Stream forward + backward passes: each row is seeded with its item's target (or
+   * `stream.seed`), per-item rule tensors are gathered per row. Needs `gradients`.
+   */
+  streamGradient(stream: GradientStream, reduce: Reducer<GradientChunk>): Promise<void>;
+  /** Forward + backward of a whole batch (streamed in chunks, results re-joined). */
   gradient(request: GradientRequest): Promise<GradientResult>;
-  /** Forward in chunks of `batchSize`. */
+  /** Forward of a whole batch (streamed in chunks). */
   forward(input: Tensor, model?: Model): Promise<Tensor>;
+  /** Forward with captures of a whole batch (streamed in chunks). Needs `capture`. */
+  capture(input: Tensor, layers: readonly string[], model?: Model): Promise<CaptureResult>;
+  /** Forward of a whole batch with channels scaled (streamed in chunks). Needs `forward-scaled`. */
+  forwardScaled(input: Tensor, scaling: ChannelScaling, model?: Model): Promise<Tensor>;
   /** Run another explainer on (possibly perturbed) input with the same targets and run options. */
   run<P extends object>(
     explainer: Explainer<P>,
@@ -162,6 +205,12 @@ export interface MethodResult {
    * return their base method's map, whose kind is only known at run time.
    */
   readonly mapKind?: MapKind;
+  /**
+   * Option values the method settled at run time, recorded over the user's in
+   * `Attribution.options` so a result says what was actually run (the layer a CAM picked when
+   * `layer` was left to choose, say).
+   */
+  readonly resolvedOptions?: Readonly<Record<string, unknown>>;
 }
 
 /** A method descriptor: data about the method plus its `attribute` function. */

@@ -4,14 +4,40 @@
  * descriptor, `explain()`, a registry instance, typed errors. No runtime dependencies.
  */
 
-export { chunkRanges, mapChunks } from './batching.js';
+export { chunkRanges } from './batching.js';
 export { allCapabilities, capabilityMembers } from './capabilities.js';
 export * from './errors.js';
-export { checkCapabilities, defaultBatchSize, defineExplainer, explain, validateInput } from './explain.js';
+export { defineMetric, evaluate, summarizeScores } from './evaluate.js';
+export {
+  type ContextParts,
+  checkCapabilities,
+  checkFiniteResult,
+  defaultBatchSize,
+  defineExplainer,
+  explain,
+  makeContext,
+  validateInput,
+} from './explain.js';
 export type * from './explainer.js';
 export { fromFunction } from './function-model.js';
+export { boxArea, boxesToMasks, boxFromMask, boxIoU } from './ground-truth.js';
+export { type FileSource, memoryFiles, readFileBytes } from './io/files.js';
+export { parseNpy, serializeNpy } from './io/npy.js';
+export { parseNpz, serializeNpz } from './io/npz.js';
 export { findLayer, findSpatialLayer, isSpatial, lastSpatialLayer } from './layers.js';
+export type * from './metric.js';
+export { MetricRegistry, metricCategories } from './metric.js';
 export type * from './model.js';
+export {
+  type BaselineName,
+  type BaselineOptions,
+  type BaselineSpec,
+  baselineNames,
+  checkBaseline,
+  isBaselinePath,
+  makeBaseline,
+} from './ops/baselines.js';
+export { gaussianBlur } from './ops/blur.js';
 export {
   abs,
   maxAbsPerItem,
@@ -20,7 +46,7 @@ export {
   percentileClipPerItem,
   relu,
 } from './ops/normalize.js';
-export { createRng, type Rng } from './ops/random.js';
+export { createRng, createSampleRng, type Rng } from './ops/random.js';
 export {
   type ChannelReduction,
   imageDims,
@@ -29,9 +55,11 @@ export {
   toChannelsLast,
 } from './ops/reduce.js';
 export { resizeBilinear } from './ops/resize.js';
+export * from './ops/superpixels.js';
 export { mergeOptions, parseOptionValue, runOptionKeys } from './options.js';
 export { Registry } from './registry.js';
 export * from './rules.js';
+export * from './stream.js';
 export { argmaxRows, checkScoreKind, resolveTarget, scoreCotangent, scoreOf, topK } from './targets.js';
 export * from './tensor.js';
 export { multiplicativeNoise, randomizeLayers } from './weights.js';

@@ -14,19 +14,59 @@ export function isSpatial(layer: LayerInfo): boolean {
   return s.length === 3 && s[1] > 1 && s[2] > 1;
 }
 
-/** The layer with this name, or an `unknown-layer` error listing close candidates. */
+/**
+ * The export scope of a PyTorch module path: `layer4.1.conv2` → `/layer4/layer4.1/layer4.1.conv2/`,
+ * the prefix `torch.onnx.export` gives every tensor the module produces. Null for names that are
+ * not dotted identifiers.
+ */
+export function torchScope(path: string): string | null {
+  if (!/^[A-Za-z_]\w*(\.\w+)*$/.test(path)) return null;
+  const parts = path.split('.');
+  return `/${parts.map((_, k) => parts.slice(0, k + 1).join('.')).join('/')}/`;
+}
+
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The layer with this name. A name that is not a layer but a PyTorch module path (`layer4`,
+ * `features.7`, `layer4.1.conv2`) names the last layer, in topological order, of that module's
+ * export scope. Otherwise an `unknown-layer` error lists the five nearest names and the CAM
+ * candidates (the last spatial layers), never the whole list.
+ */
 export function findLayer(model: Model, name: string): LayerInfo {
   const layers = layerList(model);
   const found = layers.find((l) => l.name === name);
   if (found) return found;
-  const names = layers.map((l) => l.name);
-  const close = names.filter(
-    (n) => n.toLowerCase().includes(name.toLowerCase()) || name.toLowerCase().includes(n.toLowerCase()),
-  );
-  const hint =
-    close.length > 0
-      ? `did you mean ${close.slice(0, 5).join(', ')}?`
-      : `layers: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}`;
+  const scope = torchScope(name);
+  if (scope) {
+    for (let i = layers.length - 1; i >= 0; i--) if (layers[i].name.startsWith(scope)) return layers[i];
+  }
+  const lower = name.toLowerCase();
+  const nearest = layers
+    .map((l) => {
+      const n = l.name.toLowerCase();
+      // A name containing the query (or contained in it) is nearer than any edit distance.
+      const d = n.includes(lower) || lower.includes(n) ? -1 : editDistance(lower, n);
+      return { name: l.name, d };
+    })
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 5)
+    .map((c) => c.name);
+  const cam = layers
+    .filter((l) => isSpatial(l) && l.kind !== 'input')
+    .slice(-3)
+    .map((l) => l.name);
+  const hint = `did you mean ${nearest.join(', ')}?${cam.length > 0 ? ` CAM candidates (last spatial layers): ${cam.join(', ')}` : ''}`;
   throw new LayerError('unknown-layer', `${model.info.name} has no layer ${JSON.stringify(name)}; ${hint}`);
 }
 

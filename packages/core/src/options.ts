@@ -9,6 +9,7 @@ export const runOptionKeys: ReadonlySet<string> = new Set([
   'onProgress',
   'signal',
   'registry',
+  'files',
 ]);
 
 function checkOne(method: string, key: string, value: unknown, spec: OptionSpec): void {

@@ -23,6 +23,14 @@ import type { Tensor } from './tensor.js';
  */
 export type ReluRule = 'gradient' | 'guided' | 'deconvnet' | 'rescale';
 
+/** The ReLU rules, for validation and listing (the one list every package checks against). */
+export const reluRuleKinds = [
+  'gradient',
+  'guided',
+  'deconvnet',
+  'rescale',
+] as const satisfies readonly ReluRule[];
+
 /**
  * How the backward pass crosses a linear layer `z = W x + b` (dense, convolution, including a
  * BatchNorm folded into it when `foldBatchNorm` is set). With `g` the cotangent at `z` and
@@ -73,7 +81,7 @@ export const linearRuleKinds = [
   'w-square',
   'flat',
   'pattern',
-] as const;
+] as const satisfies readonly LinearRule['kind'][];
 
 /** Linear rules whose relevance is not of the form `x ⊙ g` and so must sit on input-fed layers. */
 export const inputOnlyRuleKinds: ReadonlySet<LinearRule['kind']> = new Set(['z-box', 'w-square', 'flat']);

@@ -141,3 +141,20 @@ export function sumPerItem(t: Tensor): Float64Array {
   }
   return out;
 }
+
+/** Most values one input item may hold: 2²⁸ floats (1 GiB), far above any image classifier's input. */
+export const maxItemValues = 2 ** 28;
+
+/**
+ * Refuse an item shape too large to allocate (a model declaring a dimension of 2⁴⁰, say) with an
+ * error naming it, before anything tries and fails with `Invalid typed array length`.
+ */
+export function checkItemValues(what: string, dims: readonly number[]): void {
+  const values = dims.reduce((a, d) => a * Math.max(d, 1), 1);
+  if (!(values <= maxItemValues)) {
+    throw new InputError(
+      'invalid-shape',
+      `${what} has an item of shape [${dims.join(', ')}] (${values.toExponential(2)} values); at most ${maxItemValues} values per item are supported`,
+    );
+  }
+}

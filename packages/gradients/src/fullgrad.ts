@@ -1,5 +1,6 @@
 import {
   abs,
+  batchStream,
   defineExplainer,
   type Explainer,
   InputError,
@@ -58,6 +59,7 @@ function postProcess(t: Tensor): Tensor {
  * effective bias β − μγ/√(σ²+ε)), and ψ = abs, min–max per item, sum over channels; bilinear
  * resize with core's pixel-centre convention. Pixel map. `extras.completenessGap` reports
  * Σ ∇ₓf ⊙ x + Σ_layers Σ ∇_z f ⊙ b − f(x) per item, 0 for logits of piecewise-linear nets.
+ * Items are streamed in chunks of `batchSize`, each finished before the next is run.
  */
 export const fullgrad: Explainer<FullGradOptions> = defineExplainer<FullGradOptions>({
   id: 'fullgrad',
@@ -87,32 +89,45 @@ export const fullgrad: Explainer<FullGradOptions> = defineExplainer<FullGradOpti
     const { used, skipped } = biasLayers(model);
     const biases = await readBiases(model, used, input.shape.slice(1));
     const fused = used.filter((l) => (l.activation ?? 'linear') !== 'linear').map((l) => l.name);
-    const result = await ctx.gradient({ input, wrtLayers: used.map((l) => l.name), capture: fused });
-    const gx = zipWith(input, result.inputGradient!, (x, g) => x * g);
-    const total = new Float64Array(n);
-    const per = gx.data.length / n;
-    for (let i = 0; i < n; i++) for (let j = 0; j < per; j++) total[i] += gx.data[i * per + j];
-    const map = reduceChannels(minMaxPerItem(abs(gx)), layout, 'sum');
-    for (const layer of used) {
-      const gz = preActivationGradient(
-        layer,
-        result.layerGradients[layer.name],
-        result.activations[layer.name],
-      );
-      const bias = biases.get(layer.name)!;
-      const channels = gz.shape[1];
-      const plane = gz.data.length / (n * channels);
-      const term = new Float32Array(gz.data.length);
-      for (let e = 0; e < term.length; e++) {
-        term[e] = gz.data[e] * bias[Math.floor(e / plane) % channels];
-        total[Math.floor(e / (channels * plane))] += term[e];
-      }
-      if (gz.shape.length !== 4) continue; // vector layers count for completeness, not for the map
-      const up = resizeBilinear(postProcess({ data: term, shape: gz.shape }), h, w);
-      for (let e = 0; e < map.data.length; e++) map.data[e] += up.data[e];
-    }
-    const scores = ctx.scores(result.output);
-    const gap = Array.from(total, (t, i) => t - scores[i]);
-    return { map, extras: { completenessGap: gap }, warnings: skipped.map((s) => `fullgrad: ${s}`) };
+    const map = new Float32Array(n * h * w);
+    const gap = new Array<number>(n);
+    // Every term is per item, so each chunk of items is finished (and its gradients dropped) in turn.
+    await ctx.streamGradient(
+      { ...batchStream(input), wrtLayers: used.map((l) => l.name), capture: fused },
+      (chunk) => {
+        const rows = chunk.end - chunk.start;
+        const gx = zipWith(chunk.input, chunk.inputGradient!, (x, g) => x * g);
+        const total = new Float64Array(rows);
+        const per = gx.data.length / rows;
+        for (let i = 0; i < rows; i++) for (let j = 0; j < per; j++) total[i] += gx.data[i * per + j];
+        const part = reduceChannels(minMaxPerItem(abs(gx)), layout, 'sum');
+        for (const layer of used) {
+          const gz = preActivationGradient(
+            layer,
+            chunk.layerGradients[layer.name],
+            chunk.activations[layer.name],
+          );
+          const bias = biases.get(layer.name)!;
+          const channels = gz.shape[1];
+          const plane = gz.data.length / (rows * channels);
+          const term = new Float32Array(gz.data.length);
+          for (let e = 0; e < term.length; e++) {
+            term[e] = gz.data[e] * bias[Math.floor(e / plane) % channels];
+            total[Math.floor(e / (channels * plane))] += term[e];
+          }
+          if (gz.shape.length !== 4) continue; // vector layers count for completeness, not for the map
+          const up = resizeBilinear(postProcess({ data: term, shape: gz.shape }), h, w);
+          for (let e = 0; e < part.data.length; e++) part.data[e] += up.data[e];
+        }
+        map.set(part.data, chunk.start * h * w);
+        const scores = ctx.scores(chunk.output, chunk.items);
+        for (let i = 0; i < rows; i++) gap[chunk.start + i] = total[i] - scores[i];
+      },
+    );
+    return {
+      map: { data: map, shape: [n, h, w] },
+      extras: { completenessGap: gap },
+      warnings: skipped.map((s) => `fullgrad: ${s}`),
+    };
   },
 });

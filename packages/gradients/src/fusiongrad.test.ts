@@ -1,7 +1,9 @@
+import { createSampleRng, multiplicativeNoise, type Tensor } from '@xlens/core';
 import { referenceModel, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
-import { countingModel, maxAbsDiff, randomTensor } from '../test/fixtures.js';
+import { countingModel, itemOf, maxAbsDiff, randomTensor } from '../test/fixtures.js';
 import { fusiongrad } from './fusiongrad.js';
+import { gradient } from './gradient.js';
 import { gradientXInput } from './gradient-x-input.js';
 import { noisegrad } from './noisegrad.js';
 import { smoothgrad } from './smoothgrad.js';
@@ -44,5 +46,29 @@ describe('fusiongrad', () => {
     expect(counted.derived()).toBe(2);
     expect(counted.disposed()).toBe(2);
     expect(seen).toEqual([4, 8, 8, 8]);
+  });
+
+  it('gives model m the weight noise of sampleRng(2, m) and input samples m·samples + s of stream 100', async () => {
+    const seed = 3;
+    const [models, samples, sigma, inputSigma] = [2, 2, 0.3, 0.1];
+    const xi = itemOf(x, 1);
+    const r = await fusiongrad.explain(model, xi, 4, { seed, models, samples, sigma, inputSigma });
+    const range = Math.max(...xi.data) - Math.min(...xi.data);
+    const mean = new Float64Array(xi.data.length);
+    for (let m = 0; m < models; m++) {
+      const derived = await model.derive!(
+        multiplicativeNoise(sigma, createSampleRng(seed, 2, m).int(2 ** 31)),
+      );
+      for (let s = 0; s < samples; s++) {
+        const rng = createSampleRng(seed, 100, m * samples + s);
+        const noisy: Tensor = {
+          data: xi.data.map((v) => v + inputSigma * range * rng.normal()),
+          shape: xi.shape,
+        };
+        const g = await gradient.explain(derived, noisy, 4);
+        for (let e = 0; e < mean.length; e++) mean[e] += g.map.data[e] / (models * samples);
+      }
+    }
+    expect(maxAbsDiff(r.map, { data: Float32Array.from(mean), shape: xi.shape })).toBeLessThan(1e-6);
   });
 });

@@ -1,5 +1,12 @@
 import { defineExplainer, type ExplainContext, type Explainer } from '@xlens/core';
-import { addNoisySamples, checkBaseOptions, MapAccumulator, resolveBase, runBase } from './noise-tunnel.js';
+import {
+  addNoisySamples,
+  checkBaseOptions,
+  inputNoiseStream,
+  MapAccumulator,
+  resolveBase,
+  runBase,
+} from './noise-tunnel.js';
 import { forEachNoisyModel, type NoiseGradOptions, weightNoiseOptionSpecs } from './noisegrad.js';
 
 /** Options of `fusiongrad`: NoiseGrad's plus SmoothGrad's input noise. */
@@ -15,7 +22,11 @@ export interface FusionGradOptions extends NoiseGradOptions {
  * Stochasticity to Model Weights", AAAI, arXiv:2106.10185. FusionGrad: the mean of a base method's
  * maps over `models` copies of the model with N(1, σ²) weight noise and, for each, `samples` noisy
  * copies of the input (SmoothGrad noise of `inputSigma`·(max − min)). Default base: `gradient`.
- * With both σ = 0 it returns the base map.
+ * With both σ = 0 it returns the base map. Model m's weight noise is NoiseGrad's (seeded from
+ * `sampleRng(weightNoiseStream, m)`); its input sample s is SmoothGrad's sample m·samples + s
+ * (`sampleRng(inputNoiseStream, m·samples + s)`), so every (model, sample) pair has its own input
+ * noise, σ = 0 gives SmoothGrad and `inputSigma` = 0 gives NoiseGrad for the same seed, and a batch
+ * equals its items one by one.
  */
 export const fusiongrad: Explainer<FusionGradOptions> = defineExplainer<FusionGradOptions>({
   id: 'fusiongrad',
@@ -31,10 +42,10 @@ export const fusiongrad: Explainer<FusionGradOptions> = defineExplainer<FusionGr
   defaults: { base: 'gradient', baseOptions: {}, models: 10, sigma: 0.2, samples: 10, inputSigma: 0.15 },
   options: {
     ...weightNoiseOptionSpecs,
-    samples: { type: 'integer', doc: 'noisy input copies per item and model', min: 1 },
+    samples: { type: 'integer', doc: 'noisy input copies per item and model', min: 1, max: 10_000 },
     inputSigma: {
       type: 'number',
-      doc: 'input noise standard deviation as a fraction of each item’s max − min',
+      doc: 'input noise standard deviation as a fraction of each item’s value range (max − min)',
       min: 0,
       unit: 'fraction of range',
     },
@@ -59,7 +70,14 @@ export const fusiongrad: Explainer<FusionGradOptions> = defineExplainer<FusionGr
         await addNoisySamples(
           plain,
           plan,
-          { samples, sigma: options.inputSigma, model, stream: 100 + m, progress },
+          {
+            samples,
+            sigma: options.inputSigma,
+            model,
+            stream: inputNoiseStream,
+            firstSample: m * samples,
+            progress,
+          },
           acc,
         );
       }

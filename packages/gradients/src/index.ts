@@ -17,7 +17,6 @@ import { saliency } from './saliency.js';
 import { smoothgrad } from './smoothgrad.js';
 import { vargrad } from './vargrad.js';
 
-export { type BaselineSpec, baselineNames, gaussianBlur } from './baselines.js';
 export { type DeconvnetOptions, deconvnet } from './deconvnet.js';
 export { type FullGradOptions, fullgrad } from './fullgrad.js';
 export { type FusionGradOptions, fusiongrad } from './fusiongrad.js';
@@ -27,7 +26,6 @@ export { type GuidedBackpropOptions, guidedBackprop } from './guided-backprop.js
 export { type IntegratedGradientsOptions, integratedGradients } from './integrated-gradients.js';
 export type { BaseMethodOptions } from './noise-tunnel.js';
 export { type NoiseGradOptions, noisegrad } from './noisegrad.js';
-export { parseNpy, readNpy } from './npy.js';
 export { type IntegrationScheme, integrationSchemes, type Quadrature, quadrature } from './quadrature.js';
 export { type SaliencyOptions, type SaliencyReduction, saliency } from './saliency.js';
 export { type SmoothGradOptions, smoothgrad } from './smoothgrad.js';

@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Tensor } from '@xlens/core';
-import { referenceModel, tinyCnn } from '@xlens/core/testing';
+import { type Model, memoryFiles, type Tensor } from '@xlens/core';
+import { nodeFileReader } from '@xlens/core/node';
+import { randomInput, referenceModel, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { itemOf, linearCnn, maxAbs, maxAbsDiff, npyBytes, randomTensor } from '../test/fixtures.js';
 import { gradient } from './gradient.js';
@@ -53,8 +54,24 @@ describe('integrated-gradients', () => {
       onProgress: (p) => seen.push(p.done, p.total),
     });
     const second = await ig.explain(model, itemOf(x, 1), 4, { steps: 5 });
-    expect(maxAbsDiff(itemOf(batch.map, 1), second.map)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(itemOf(batch.map, 1), second.map)).toBe(0);
     expect(seen).toEqual([3, 10, 6, 10, 9, 10, 10, 10]);
+  });
+
+  it('with 1,000 steps never holds more than one chunk of rows', async () => {
+    const rows: number[] = [];
+    const recording: Model = {
+      ...model,
+      backward: (request) => {
+        rows.push(request.input.shape[0]);
+        return model.backward!(request);
+      },
+    };
+    const input = randomInput(model, 3, 75);
+    const r = await ig.explain(recording, input, [0, 1, 2], { steps: 1000, batchSize: 7 });
+    expect(Math.max(...rows)).toBeLessThanOrEqual(7);
+    expect(rows.length).toBe(Math.ceil((1000 * 3) / 7));
+    expect(Math.max(...(r.extras.relativeCompletenessGap as number[]))).toBeLessThan(0.05);
   });
 
   it('takes black and white from the model inputRange, per channel too', async () => {
@@ -86,29 +103,59 @@ describe('integrated-gradients', () => {
     const c = await ig.explain(model, xi, 0, { steps: 4, baseline: 'uniform', seed: 6 });
     expect(maxAbsDiff(a.map, b.map)).toBe(0);
     expect(maxAbsDiff(a.map, c.map)).toBeGreaterThan(1e-3);
+    // One draw shared by every item: two copies of an item get the same map.
+    const twice: Tensor = { data: new Float32Array([...xi.data, ...xi.data]), shape: [2, 3, 8, 8] };
+    const both = await ig.explain(model, twice, 0, { steps: 4, baseline: 'uniform', seed: 5 });
+    expect(Array.from(itemOf(both.map, 1).data)).toEqual(Array.from(a.map.data));
     const blurred = await ig.explain(model, xi, 0, { steps: 16, baseline: 'blur', blurSigma: 1 });
     expect(Math.max(...gaps(blurred.extras))).toBeLessThan(0.1);
   });
 
-  it('reads a float32 .npy baseline and rejects wrong dtype or shape', async () => {
+  it('reads a .npy baseline through the files run option, before any model pass', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xlens-ig-'));
     const xi = itemOf(x, 0);
     const base = randomTensor([3, 8, 8], 74, 0.1);
     writeFileSync(join(dir, 'ok.npy'), npyBytes('<f4', [3, 8, 8], base.data));
-    writeFileSync(join(dir, 'f64.npy'), npyBytes('<f8', [3, 8, 8], new Float64Array(192)));
+    writeFileSync(join(dir, 'f64.npy'), npyBytes('<f8', [3, 8, 8], Float64Array.from(base.data)));
+    writeFileSync(join(dir, 'c8.npy'), npyBytes('<c8', [3, 8, 8], new Float32Array(384)));
     writeFileSync(join(dir, 'shape.npy'), npyBytes('<f4', [8, 8, 3], new Float32Array(192)));
-    const fromFile = await ig.explain(model, xi, 0, { steps: 4, baseline: join(dir, 'ok.npy') });
+    const files = nodeFileReader;
+    const fromFile = await ig.explain(model, xi, 0, { steps: 4, baseline: join(dir, 'ok.npy'), files });
     const fromTensor = await ig.explain(model, xi, 0, { steps: 4, baseline: base });
     expect(maxAbsDiff(fromFile.map, fromTensor.map)).toBe(0);
-    await expect(ig.explain(model, xi, 0, { baseline: join(dir, 'f64.npy') })).rejects.toThrow(
-      /f64\.npy: dtype is <f8/,
+    // float64 is read as float32 (core's one dtype policy); these values are float32 already.
+    const fromF64 = await ig.explain(model, xi, 0, { steps: 4, baseline: join(dir, 'f64.npy'), files });
+    expect(maxAbsDiff(fromF64.map, fromTensor.map)).toBe(0);
+    let passes = 0;
+    const counting: Model = {
+      ...model,
+      forward: (input) => {
+        passes++;
+        return model.forward(input);
+      },
+      backward: (request) => {
+        passes++;
+        return model.backward!(request);
+      },
+    };
+    await expect(ig.explain(counting, xi, 0, { baseline: join(dir, 'c8.npy'), files })).rejects.toThrow(
+      /c8\.npy: dtype <c8 \(a complex array\) is not supported/,
     );
-    await expect(ig.explain(model, xi, 0, { baseline: join(dir, 'shape.npy') })).rejects.toThrow(
+    await expect(ig.explain(counting, xi, 0, { baseline: join(dir, 'shape.npy'), files })).rejects.toThrow(
       /shape \[8, 8, 3\]; expected \[3, 8, 8\]/,
     );
-    await expect(ig.explain(model, xi, 0, { baseline: join(dir, 'missing.npy') })).rejects.toThrow(
-      /cannot read baseline file/,
+    await expect(ig.explain(counting, xi, 0, { baseline: join(dir, 'missing.npy'), files })).rejects.toThrow(
+      /baseline file: cannot read .*missing\.npy: no such file/,
     );
+    await expect(ig.explain(counting, xi, 0, { baseline: join(dir, 'ok.npy') })).rejects.toThrow(
+      /is a path, and reading files needs a FileSource: .*nodeFileReader/,
+    );
+    await expect(
+      ig.explain(counting, xi, 0, { baseline: 'b.npy', files: memoryFiles({}) }),
+    ).rejects.toMatchObject({
+      code: 'invalid-file',
+    });
+    expect(passes).toBe(0);
   });
 
   it('rejects a bad scheme, an unknown baseline, and black/white without inputRange', async () => {
@@ -118,7 +165,7 @@ describe('integrated-gradients', () => {
       /scheme = "simpson" is invalid; expected one of riemann-left/,
     );
     await expect(ig.explain(bare, xi, 0, { baseline: 'grey' })).rejects.toThrow(
-      /baseline = "grey" is invalid; expected one of zero, black, white, blur, uniform/,
+      /baseline = "grey" is invalid; expected one of zero, black, white, blur, uniform, mean/,
     );
     await expect(ig.explain(bare, xi, 0, { baseline: 'black' })).rejects.toThrow(
       /baseline black needs model\.info\.inputRange/,

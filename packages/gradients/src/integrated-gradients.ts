@@ -1,6 +1,19 @@
-import { concatBatch, defineExplainer, type Explainer, sizeOf, type Tensor } from '@xlens/core';
-import { type BaselineSpec, baselineNames, checkBaseline, makeBaseline } from './baselines.js';
+import {
+  type BaselineSpec,
+  baselineNames,
+  checkBaseline,
+  concatBatch,
+  defineExplainer,
+  type Explainer,
+  isBaselinePath,
+  makeBaseline,
+  sizeOf,
+  type Tensor,
+} from '@xlens/core';
 import { type IntegrationScheme, integrationSchemes, quadrature } from './quadrature.js';
+
+/** RNG stream of the `uniform` baseline (its one draw is sample 0). */
+const uniformBaselineStream = 1;
 
 /** Options of `integrated-gradients`. */
 export interface IntegratedGradientsOptions {
@@ -11,7 +24,9 @@ export interface IntegratedGradientsOptions {
   /**
    * Baseline x̄: `zero`; `black` / `white` (the low / high end of `model.info.inputRange`, i.e. in
    * the model's own input space); `blur` (the input blurred with `blurSigma`); `uniform` (random in
-   * `inputRange`, from the seed); a number; a path to a float32 `.npy` file; or a tensor.
+   * `inputRange`, one draw from the seed shared by every item); `mean` (each item's per-channel
+   * mean); a number; a path to a `.npy` file, read through the run option `files`; or a tensor.
+   * Core's `makeBaseline` builds it.
    */
   readonly baseline: BaselineSpec;
   /** Standard deviation of the Gaussian blur of the `blur` baseline, in pixels. */
@@ -20,8 +35,9 @@ export interface IntegratedGradientsOptions {
 
 /**
  * Sundararajan, Taly & Yan, 2017, "Axiomatic Attribution for Deep Networks", arXiv:1703.01365.
- * Integrated Gradients: (x − x̄) ⊙ ∫₀¹ ∂f_c(x̄ + α(x − x̄))/∂x dα, input-shaped. The path is
- * streamed in chunks of `batchSize` rows (steps × items). `extras.completenessGap` reports
+ * Integrated Gradients: (x − x̄) ⊙ ∫₀¹ ∂f_c(x̄ + α(x − x̄))/∂x dα, input-shaped. The steps × items
+ * rows of the path are built and differentiated one chunk of `batchSize` rows at a time; a batch
+ * equals its items one by one. `extras.completenessGap` reports
  * Σ attribution − (f(x) − f(x̄)) per item, `extras.relativeCompletenessGap` the same as a fraction
  * of |f(x) − f(x̄)|; both shrink as the quadrature converges.
  */
@@ -39,54 +55,62 @@ export const integratedGradients: Explainer<IntegratedGradientsOptions> =
     stochastic: true,
     defaults: { steps: 50, scheme: 'gauss-legendre', baseline: 'zero', blurSigma: 5 },
     options: {
-      steps: { type: 'integer', doc: 'gradient evaluations along the path per item', min: 1 },
+      steps: { type: 'integer', doc: 'gradient evaluations along the path per item', min: 1, max: 10_000 },
       scheme: { type: 'enum', doc: 'quadrature rule of the path integral', values: integrationSchemes },
       baseline: {
         type: 'json',
-        doc: `baseline: ${baselineNames.join(', ')} (black/white/uniform from model.info.inputRange), a number, a float32 .npy path or a tensor`,
+        doc: `baseline: ${baselineNames.join(', ')} (black/white/uniform from model.info.inputRange), a number, a .npy path (read through the run option files) or a tensor`,
       },
       blurSigma: { type: 'number', doc: 'Gaussian blur of the blur baseline', min: 0, unit: 'pixels' },
     },
     validate(options, model, input) {
       quadrature(options.scheme, options.steps);
-      checkBaseline(options.baseline, model, input);
+      // validate has no run options, so a .npy path is read and checked at the top of attribute,
+      // through ctx.files, before the first model pass.
+      if (!isBaselinePath(options.baseline)) checkBaseline(options.baseline, model, input);
     },
     async attribute(ctx) {
       const { input, model, options } = ctx;
       const n = input.shape[0];
       const itemShape = input.shape.slice(1);
       const per = sizeOf(itemShape);
-      const baseline = makeBaseline(options.baseline, model, input, options.blurSigma, () => ctx.rng(1));
+      const baseline = makeBaseline(options.baseline, model, input, {
+        blurSigma: options.blurSigma,
+        rng: ctx.sampleRng(uniformBaselineStream, 0),
+        files: ctx.files,
+      });
       const { alphas, weights } = quadrature(options.scheme, options.steps);
       const sum = new Float64Array(n * per);
-      const total = options.steps * n;
-      // Rows are (step k, item i) pairs, step-major; only one chunk of rows exists at a time.
-      for (let start = 0; start < total; start += ctx.batchSize) {
-        ctx.checkAborted();
-        const end = Math.min(total, start + ctx.batchSize);
-        const rows = new Float32Array((end - start) * per);
-        const items: number[] = [];
-        for (let r = start; r < end; r++) {
-          const k = Math.floor(r / n);
-          const i = r % n;
-          const a = alphas[k];
-          const o = (r - start) * per;
-          for (let j = 0; j < per; j++) {
-            const b = baseline.data[i * per + j];
-            rows[o + j] = b + a * (input.data[i * per + j] - b);
+      // Rows are (step k, item i) pairs, step-major (row r = k·n + i): each item meets its steps in
+      // order, so its float64 sum does not depend on where the chunks split.
+      await ctx.streamGradient(
+        {
+          rows: options.steps * n,
+          items: (r) => r % n,
+          input: (start, end) => {
+            const rows = new Float32Array((end - start) * per);
+            for (let r = start; r < end; r++) {
+              const a = alphas[Math.floor(r / n)];
+              const i = r % n;
+              const o = (r - start) * per;
+              for (let j = 0; j < per; j++) {
+                const b = baseline.data[i * per + j];
+                rows[o + j] = b + a * (input.data[i * per + j] - b);
+              }
+            }
+            return { data: rows, shape: [end - start, ...itemShape] };
+          },
+        },
+        ({ start, end, inputGradient }) => {
+          const g = inputGradient!.data;
+          for (let r = start; r < end; r++) {
+            const w = weights[Math.floor(r / n)];
+            const i = r % n;
+            const o = (r - start) * per;
+            for (let j = 0; j < per; j++) sum[i * per + j] += w * g[o + j];
           }
-          items.push(i);
-        }
-        const g = (await ctx.gradient({ input: { data: rows, shape: [end - start, ...itemShape] }, items }))
-          .inputGradient!;
-        for (let r = start; r < end; r++) {
-          const w = weights[Math.floor(r / n)];
-          const i = r % n;
-          const o = (r - start) * per;
-          for (let j = 0; j < per; j++) sum[i * per + j] += w * g.data[o + j];
-        }
-        ctx.progress(end, total);
-      }
+        },
+      );
       const map = new Float32Array(n * per);
       for (let e = 0; e < map.length; e++) map[e] = (input.data[e] - baseline.data[e]) * sum[e];
       const ends = await ctx.forward(concatBatch([input, baseline]));

@@ -18,7 +18,7 @@ import { gradient, gradientPlain } from './gradient.js';
 import { gradientXInput, gradientXInputPlain } from './gradient-x-input.js';
 import { guidedBackprop, guidedBackpropPlain } from './guided-backprop.js';
 import { integratedGradients } from './integrated-gradients.js';
-import { type PlainGradient, plainGradientMap } from './plain-gradient.js';
+import { type PlainGradient, plainGradientMap, streamPlainMaps } from './plain-gradient.js';
 import { saliency, saliencyPlain } from './saliency.js';
 
 // Only these exact descriptors take the batched path; a user's method with the same id does not.
@@ -120,14 +120,17 @@ export async function runBase(
 ): Promise<MethodResult> {
   if (plan.plain)
     return {
-      map: await plainGradientMap(ctx, plan.plain, plan.options, input, { model }),
+      map: await plainGradientMap(ctx, plan.plain, plan.options, input, model),
       mapKind: plan.explainer.mapKind,
     };
   const result = await ctx.run(plan.explainer, input, plan.options, model);
   return { ...result, mapKind: result.mapKind ?? plan.explainer.mapKind };
 }
 
-/** Running per-item mean and variance (Welford) of maps, in float64. */
+/**
+ * Running per-item mean and variance (Welford) of maps, in float64. Callers add each item's
+ * samples in sample order, so the result does not depend on how rows were split into chunks.
+ */
 export class MapAccumulator {
   #mean: Float64Array | null = null;
   #m2: Float64Array | null = null;
@@ -182,6 +185,9 @@ export class MapAccumulator {
   }
 }
 
+/** RNG stream of the input noise of SmoothGrad, VarGrad and FusionGrad. */
+export const inputNoiseStream = 100;
+
 /** Settings of one run of noisy input samples. */
 export interface NoiseRun {
   readonly samples: number;
@@ -190,14 +196,41 @@ export interface NoiseRun {
   readonly model: Model;
   /** RNG stream of the noise. */
   readonly stream: number;
+  /**
+   * Sample index of this run's first sample: sample s draws its noise from
+   * `ctx.sampleRng(stream, firstSample + s)` (FusionGrad gives every model its own samples). Default 0.
+   */
+  readonly firstSample?: number;
   /** Called with the number of (sample, item) rows done so far in this run. */
   readonly progress: (done: number) => void;
 }
 
+/** Per item, the noise standard deviation: `sigma` × the item's value range (max − min). */
+function noiseScales(input: Tensor, sigma: number): Float64Array {
+  const n = input.shape[0];
+  const per = sizeOf(input.shape.slice(1));
+  const std = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < per; j++) {
+      lo = Math.min(lo, input.data[i * per + j]);
+      hi = Math.max(hi, input.data[i * per + j]);
+    }
+    std[i] = sigma * (hi - lo);
+  }
+  return std;
+}
+
 /**
- * Feed the base maps of `samples` noisy copies of every item into `acc`. Noise is drawn
- * sample-major (sample, item, value) from one RNG stream, so the batched path (plain gradient
- * bases: chunks of `batchSize` noisy rows) and the per-sample path (`ctx.run`) draw the same noise.
+ * Feed the base maps of `samples` noisy copies of every item into `acc`, item i's copy for sample
+ * s being x_i + σ_i·z_s: z_s is one item-shaped standard-normal vector drawn from
+ * `ctx.sampleRng(stream, s)` and shared by every item, so the noise depends on (seed, sample) only,
+ * never on the batch or an item's place in it, and a batch gives each item its map alone. Plain
+ * gradient bases stream the (sample, item) rows through `ctx.streamGradient` (z_s drawn once per
+ * sample, rows built one chunk at a time); other bases run once per sample on the whole noisy batch
+ * through `ctx.run`. Both paths see the same noise, and each item's samples are accumulated in
+ * sample order, so results do not depend on chunk boundaries.
  */
 export async function addNoisySamples(
   ctx: ExplainContext<unknown>,
@@ -209,40 +242,48 @@ export async function addNoisySamples(
   const n = input.shape[0];
   const itemShape = input.shape.slice(1);
   const per = sizeOf(itemShape);
-  const std = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < per; j++) {
-      lo = Math.min(lo, input.data[i * per + j]);
-      hi = Math.max(hi, input.data[i * per + j]);
+  const std = noiseScales(input, run.sigma);
+  const first = run.firstSample ?? 0;
+  // The noise of the latest sample: rows come in sample order, so one cached draw serves them all.
+  const z = new Float64Array(per);
+  let drawn = -1;
+  const noiseOf = (s: number): Float64Array => {
+    if (s !== drawn) {
+      const rng = ctx.sampleRng(run.stream, first + s);
+      for (let j = 0; j < per; j++) z[j] = rng.normal();
+      drawn = s;
     }
-    std[i] = run.sigma * (hi - lo);
-  }
-  const rng = ctx.rng(run.stream);
-  const total = run.samples * n;
-  const rowsAt = (start: number, end: number): Tensor => {
-    const data = new Float32Array((end - start) * per);
-    for (let r = start; r < end; r++) {
-      const i = r % n;
-      const o = (r - start) * per;
-      for (let j = 0; j < per; j++) data[o + j] = input.data[i * per + j] + std[i] * rng.normal();
-    }
-    return { data, shape: [end - start, ...itemShape] };
+    return z;
   };
-  const step = plan.plain ? ctx.batchSize : n;
-  for (let start = 0; start < total; start += step) {
+  /** Writes item i's noisy copy for sample s at `out[offset…]`. */
+  const noisyItem = (out: Float32Array, offset: number, s: number, i: number): void => {
+    const noise = noiseOf(s);
+    for (let j = 0; j < per; j++) out[offset + j] = input.data[i * per + j] + std[i] * noise[j];
+  };
+  if (plan.plain) {
+    acc.mapKind = plan.explainer.mapKind;
+    // Rows are (sample s, item i) pairs, sample-major: row r = s·n + i.
+    const stream = {
+      rows: run.samples * n,
+      items: (r: number) => r % n,
+      model: run.model,
+      progress: run.progress,
+      input: (start: number, end: number): Tensor => {
+        const data = new Float32Array((end - start) * per);
+        for (let r = start; r < end; r++) noisyItem(data, (r - start) * per, Math.floor(r / n), r % n);
+        return { data, shape: [end - start, ...itemShape] };
+      },
+    };
+    await streamPlainMaps(ctx, plan.plain, plan.options, stream, (chunk, map) => {
+      for (let k = 0; k < chunk.items.length; k++) acc.add(chunk.items[k], map, k);
+    });
+    return;
+  }
+  for (let s = 0; s < run.samples; s++) {
     ctx.checkAborted();
-    const end = Math.min(total, start + step);
-    const rows = rowsAt(start, end);
-    if (plan.plain) {
-      const items = Array.from({ length: end - start }, (_, k) => (start + k) % n);
-      const map = await plainGradientMap(ctx, plan.plain, plan.options, rows, { items, model: run.model });
-      acc.mapKind = plan.explainer.mapKind;
-      for (let k = 0; k < items.length; k++) acc.add(items[k], map, k);
-    } else {
-      acc.addResult(await runBase(ctx, plan, rows, run.model));
-    }
-    run.progress(end);
+    const data = new Float32Array(n * per);
+    for (let i = 0; i < n; i++) noisyItem(data, i * per, s, i);
+    acc.addResult(await runBase(ctx, plan, { data, shape: [...input.shape] }, run.model));
+    run.progress((s + 1) * n);
   }
 }

@@ -1,3 +1,4 @@
+import { createSampleRng, multiplicativeNoise } from '@xlens/core';
 import { referenceModel, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { countingModel, maxAbs, maxAbsDiff, randomTensor } from '../test/fixtures.js';
@@ -40,5 +41,21 @@ describe('noisegrad', () => {
     const tiny = await noisegrad.explain(model, x, 2, { models: 2, sigma: 1e-4 });
     expect(maxAbsDiff(tiny.map, g.map)).toBeLessThan(1e-2 * maxAbs(g.map));
     expect(maxAbsDiff(a.map, g.map)).toBeGreaterThan(maxAbsDiff(tiny.map, g.map));
+  });
+
+  it('seeds model m from (seed, m) only: the mean of the base over models derived from sampleRng(2, m)', async () => {
+    const model = referenceModel(tinyCnn());
+    const seed = 6;
+    const sigma = 0.3;
+    const r = await noisegrad.explain(model, x, [1, 2], { models: 2, sigma, seed });
+    const sum = new Float64Array(x.data.length);
+    for (let m = 0; m < 2; m++) {
+      const derived = await model.derive!(
+        multiplicativeNoise(sigma, createSampleRng(seed, 2, m).int(2 ** 31)),
+      );
+      const g = await gradient.explain(derived, x, [1, 2]);
+      for (let e = 0; e < sum.length; e++) sum[e] += g.map.data[e] / 2;
+    }
+    expect(maxAbsDiff(r.map, { data: Float32Array.from(sum), shape: x.shape })).toBeLessThan(1e-6);
   });
 });

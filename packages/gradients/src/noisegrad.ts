@@ -26,13 +26,17 @@ export interface NoiseGradOptions extends BaseMethodOptions {
 /** Shared option specs of the weight-noise wrappers. */
 export const weightNoiseOptionSpecs = {
   ...baseMethodOptionSpecs,
-  models: { type: 'integer', doc: 'models with noisy weights', min: 1 },
+  models: { type: 'integer', doc: 'models with noisy weights', min: 1, max: 1_000 },
   sigma: { type: 'number', doc: 'standard deviation of the multiplicative weight noise N(1, σ²)', min: 0 },
 } as const;
 
+/** RNG stream of the weight noise of NoiseGrad and FusionGrad. */
+export const weightNoiseStream = 2;
+
 /**
  * Call `each` with `count` derived models whose weights (and biases) are multiplied by
- * N(1, σ²) noise, one at a time, disposing each before the next is made. σ = 0 calls it once
+ * N(1, σ²) noise, one at a time, disposing each before the next is made. Model m's noise is seeded
+ * from `ctx.sampleRng(weightNoiseStream, m)`, so it depends on (seed, m) only. σ = 0 calls it once
  * with the model itself.
  */
 export async function forEachNoisyModel(
@@ -42,10 +46,10 @@ export async function forEachNoisyModel(
   each: (model: Model, index: number) => Promise<void>,
 ): Promise<void> {
   if (sigma === 0) return each(ctx.model, 0);
-  const seeds = ctx.rng(2);
   for (let m = 0; m < count; m++) {
     ctx.checkAborted();
-    const derived = await ctx.model.derive!(multiplicativeNoise(sigma, seeds.int(2 ** 31)));
+    const seed = ctx.sampleRng(weightNoiseStream, m).int(2 ** 31);
+    const derived = await ctx.model.derive!(multiplicativeNoise(sigma, seed));
     try {
       await each(derived, m);
     } finally {
@@ -78,7 +82,8 @@ async function meanOverModels(
  * Stochasticity to Model Weights", AAAI, arXiv:2106.10185. The mean of a base method's maps over
  * `models` copies of the model whose weights are multiplied by N(1, σ²) noise (core's
  * `multiplicativeNoise` through `model.derive`; each copy is disposed after use). Default base:
- * `gradient`; the map has the base's kind; σ = 0 returns the base map.
+ * `gradient`; the map has the base's kind; σ = 0 returns the base map. Model m's noise depends on
+ * (seed, m) only, so a batch equals its items one by one.
  */
 export const noisegrad: Explainer<NoiseGradOptions> = defineExplainer<NoiseGradOptions>({
   id: 'noisegrad',

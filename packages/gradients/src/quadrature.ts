@@ -23,8 +23,24 @@ export interface Quadrature {
   readonly weights: Float64Array;
 }
 
-/** Gauss–Legendre nodes and weights on [−1, 1] by Newton's method on P_n, mapped to [0, 1]. */
+/** Gauss–Legendre rules already computed, by number of nodes (validation and the run share one). */
+const gaussLegendreCache = new Map<number, Quadrature>();
+
+/**
+ * Gauss–Legendre nodes and weights, cached: Newton's method costs O(n²), so a rule is computed
+ * once per number of nodes (at most a few, evicting the oldest).
+ */
 function gaussLegendre(n: number): Quadrature {
+  const cached = gaussLegendreCache.get(n);
+  if (cached) return cached;
+  const rule = computeGaussLegendre(n);
+  if (gaussLegendreCache.size >= 8) gaussLegendreCache.delete(gaussLegendreCache.keys().next().value as number);
+  gaussLegendreCache.set(n, rule);
+  return rule;
+}
+
+/** Gauss–Legendre nodes and weights on [−1, 1] by Newton's method on P_n, mapped to [0, 1]. */
+function computeGaussLegendre(n: number): Quadrature {
   const alphas = new Float64Array(n);
   const weights = new Float64Array(n);
   for (let i = 1; i <= Math.floor((n + 1) / 2); i++) {

@@ -1,7 +1,7 @@
-import { defineExplainer, Registry } from '@xlens/core';
+import { createSampleRng, defineExplainer, Registry, type Tensor } from '@xlens/core';
 import { referenceModel, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
-import { linearCnn, maxAbsDiff, randomTensor } from '../test/fixtures.js';
+import { itemOf, linearCnn, maxAbsDiff, randomTensor } from '../test/fixtures.js';
 import { gradient } from './gradient.js';
 import { gradientMethods } from './index.js';
 import { integratedGradients } from './integrated-gradients.js';
@@ -43,7 +43,7 @@ describe('smoothgrad', () => {
     expect(a.options).toMatchObject({ base: 'gradient', samples: 4, sigma: 0.15, seed: 3 });
   });
 
-  it('batches plain gradient bases like running any base per sample (same noise)', async () => {
+  it('streams plain gradient bases exactly like running any base per sample (same noise)', async () => {
     // A copy of `gradient` is not recognised as a plain gradient, so it runs through ctx.run per sample.
     const copy = defineExplainer({ ...gradient, id: 'gradient-copy' });
     const registry = new Registry([...gradientMethods, copy]);
@@ -58,8 +58,33 @@ describe('smoothgrad', () => {
       base: 'gradient-copy',
       registry,
     });
-    expect(maxAbsDiff(batched.map, perSample.map)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(batched.map, perSample.map)).toBe(0);
     expect(seen).toEqual([4, 8, 10]);
+  });
+
+  it('draws sample s as one noise z_s from (seed, s) only, scaled per item: x_i + σ·range_i·z_s', async () => {
+    const samples = 3;
+    const sigma = 0.2;
+    const seed = 7;
+    const targets = [2, 3];
+    const batch = await smoothgrad.explain(model, x, targets, { samples, sigma, seed, batchSize: 3 });
+    const per = 3 * 8 * 8;
+    for (let i = 0; i < 2; i++) {
+      const xi = itemOf(x, i);
+      const range = Math.max(...xi.data) - Math.min(...xi.data);
+      const mean = new Float64Array(per);
+      for (let s = 0; s < samples; s++) {
+        // The input-noise stream of the SmoothGrad family is 100.
+        const rng = createSampleRng(seed, 100, s);
+        const noisy: Tensor = { data: new Float32Array(per), shape: xi.shape };
+        for (let j = 0; j < per; j++) noisy.data[j] = xi.data[j] + sigma * range * rng.normal();
+        const g = (await gradient.explain(model, noisy, targets[i])).map;
+        for (let j = 0; j < per; j++) mean[j] += g.data[j] / samples;
+      }
+      expect(
+        maxAbsDiff(itemOf(batch.map, i), { data: Float32Array.from(mean), shape: xi.shape }),
+      ).toBeLessThan(1e-6);
+    }
   });
 
   it('averages the gradient over noise: an affine net keeps its constant gradient', async () => {

@@ -4,6 +4,7 @@ import {
   type BaseMethodOptions,
   baseMethodOptionSpecs,
   checkBaseOptions,
+  inputNoiseStream,
   MapAccumulator,
   resolveBase,
   runBase,
@@ -20,10 +21,10 @@ export interface SmoothGradOptions extends BaseMethodOptions {
 /** Shared option specs of the noisy-input wrappers. */
 export const noiseTunnelOptionSpecs = {
   ...baseMethodOptionSpecs,
-  samples: { type: 'integer', doc: 'noisy copies of each item', min: 1 },
+  samples: { type: 'integer', doc: 'noisy copies of each item', min: 1, max: 10_000 },
   sigma: {
     type: 'number',
-    doc: 'noise standard deviation as a fraction of each item’s max − min',
+    doc: 'noise standard deviation as a fraction of each item’s value range (max − min)',
     min: 0,
     unit: 'fraction of range',
   },
@@ -53,7 +54,8 @@ export async function noisyInputAttribute(
     samples: options.samples,
     sigma: options.sigma,
     model: ctx.model,
-    stream: 100, // FusionGrad draws model m's input noise from stream 100 + m: σ_w = 0 gives SmoothGrad
+    // FusionGrad draws from the same stream (model m's samples at m·samples + s): σ_w = 0 gives SmoothGrad.
+    stream: inputNoiseStream,
     progress: (d: number) => ctx.progress(d, total),
   };
   await addNoisySamples(ctx as ExplainContext<unknown>, plan, run, acc);
@@ -65,7 +67,8 @@ export async function noisyInputAttribute(
  * arXiv:1706.03825. The mean of a base method's maps over `samples` copies of each item with
  * Gaussian noise of standard deviation `sigma·(max − min)` of that item. Wraps any explainer
  * (default base: `gradient`, the paper's raw gradient); the map has the base's kind. σ = 0 returns
- * the base map exactly. Plain gradient bases are batched over samples × items.
+ * the base map exactly. Noise depends on (seed, sample) only, so a batch equals its items one by
+ * one; plain gradient bases stream the samples × items rows in chunks of `batchSize`.
  */
 export const smoothgrad: Explainer<SmoothGradOptions> = defineExplainer<SmoothGradOptions>({
   id: 'smoothgrad',

@@ -7,14 +7,13 @@ import {
   type LinearRule,
   type Model,
   OptionError,
+  reluRuleKinds,
   sizeOf,
   type Tensor,
   UnsupportedError,
 } from '@xlens/core';
 import { isInputFed, layersOf, linearKinds } from './graph.js';
 import { describeRule } from './rules.js';
-
-const reluRules = ['gradient', 'guided', 'deconvnet', 'rescale'];
 
 /**
  * The compatibility check: refuse, before any compute, rules that cannot apply where they are put.
@@ -39,10 +38,10 @@ export function checkRules(model: Model, rules: BackwardRules, input?: Tensor, m
       `${method} needs ${needs.join(' and ')}, which ${model.info.name} does not offer (it has: ${[...model.capabilities].join(', ') || 'forward only'})`,
     );
   }
-  if (rules.relu !== undefined && !reluRules.includes(rules.relu)) {
+  if (rules.relu !== undefined && !reluRuleKinds.includes(rules.relu)) {
     throw new OptionError(
       'invalid-option',
-      `relu rule ${JSON.stringify(rules.relu)} is unknown; expected one of ${reluRules.join(', ')}`,
+      `relu rule ${JSON.stringify(rules.relu)} is unknown; expected one of ${reluRuleKinds.join(', ')}`,
     );
   }
   if (rules.maxPool !== undefined && rules.maxPool !== 'winner' && rules.maxPool !== 'proportional') {

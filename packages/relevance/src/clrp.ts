@@ -7,7 +7,7 @@ import {
 } from '@xlens/core';
 import { type LrpMethodOptions, lrpOptionSpecs } from './lrp-options.js';
 import { cotangentForRelevance, relevanceRun } from './relevance-run.js';
-import { lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
+import { deferRuleFile, lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
 
 /** Options of `clrp`. */
 export interface ClrpOptions extends LrpMethodOptions {
@@ -64,11 +64,11 @@ export const clrp = defineExplainer<ClrpOptions>({
     clamp: { type: 'boolean', doc: 'keep only the positive part of R − R_dual' },
   } satisfies OptionSpecs<ClrpOptions>,
   validate(options, model, input) {
-    resolveLrpRules(model, options, input, 'clrp');
+    resolveLrpRules(model, deferRuleFile(options), input, 'clrp');
   },
   async attribute(ctx) {
     const classes = classTargets(ctx);
-    const rules = resolveLrpRules(ctx.model, ctx.options, ctx.input, ctx.method);
+    const rules = resolveLrpRules(ctx.model, ctx.options, ctx.input, ctx.method, ctx.files);
     const [n, k] = [ctx.input.shape[0], ctx.model.info.numClasses];
     const oneHot = new Float32Array(n * k);
     for (let i = 0; i < n; i++) oneHot[i * k + classes[i]] = 1;

@@ -2,7 +2,7 @@ import { type LinearRule, OptionError } from '@xlens/core';
 import { referenceModel, tinyCnn, tinyDense } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { compositeIds, defineComposite, getComposite } from './composites.js';
-import { lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
+import { deferRuleFile, lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
 import { describeRule } from './rules.js';
 
 const names = (linear: Readonly<Record<string, LinearRule>> | undefined): Record<string, string> =>
@@ -87,10 +87,16 @@ describe('composites', () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
+    const { nodeFileReader } = await import('@xlens/core/node');
     const file = join(mkdtempSync(join(tmpdir(), 'xlens-rules-')), 'rules.json');
     writeFileSync(file, JSON.stringify({ conv2: 'alpha1-beta0' }));
-    expect(resolve(cnn, 'epsilon-plus', { rules: file }).conv2).toBe('alpha-beta(1, 0)');
-    expect(() => resolve(cnn, 'epsilon-plus', { rules: '/nonexistent/rules.json' })).toThrow(/cannot read/);
+    const fromFile = (rules: string) =>
+      names(resolveLrpRules(cnn, { ...lrpRuleDefaults, rules }, undefined, 'lrp', nodeFileReader).linear);
+    expect(fromFile(file).conv2).toBe('alpha-beta(1, 0)');
+    expect(() => fromFile('/nonexistent/rules.json')).toThrow(/rule map file: cannot read .*no such file/);
+    expect(() => resolve(cnn, 'epsilon-plus', { rules: file })).toThrow(/reading files needs a FileSource/);
+    // validate has no files: a rule map file is left to attribute, which reads it before any model pass.
+    expect(resolveLrpRules(cnn, deferRuleFile({ ...lrpRuleDefaults, rules: file })).linear).toBeDefined();
     expect(() => resolve(cnn, 'epsilon-plus', { rules: '{not json' })).toThrow(/not valid JSON/);
   });
 

@@ -1,8 +1,7 @@
-import { createRng, type Tensor } from '@xlens/core';
+import { createRng, type Model, makeBaseline, memoryFiles, serializeNpy } from '@xlens/core';
 import { avgPoolCnn, referenceModel, type ToySpec, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { at, expectClose, randomInput, sums } from '../test/fixtures.js';
-import { referenceBatch } from './baselines.js';
 import { deeplift } from './deeplift.js';
 
 /** `input [4, 1, 1]` → flatten → `fc1` 4→3 (ReLU, bias) → `fc2` 3→2 (bias). */
@@ -73,7 +72,7 @@ describe('deeplift', () => {
     const fx = await model.forward(x);
     for (const baseline of ['zero', 'black', 'white', 'mean', 'blur'] as const) {
       const a = await deeplift.explain(model, x, 2, { baseline, blurSigma: 1.5, batchSize: 2 });
-      const ref = referenceBatch(model, x, baseline, { blurSigma: 1.5 });
+      const ref = makeBaseline(baseline, model, x, { blurSigma: 1.5 });
       const fr = await model.forward(ref);
       const s = sums(a.map);
       for (let n = 0; n < 3; n++) expect(s[n], baseline).toBeCloseTo(at(fx, n, 2) - at(fr, n, 2), 4);
@@ -94,27 +93,35 @@ describe('deeplift', () => {
     expect((a.extras.completenessGap as number[])[1]).toBeCloseTo(s[1] - (at(fx, 1, 0) - at(f0, 1, 0)), 4);
   });
 
-  it('builds baselines: per-channel mean, blur keeps the mean and smooths', () => {
-    const model = referenceModel(avgPoolCnn(), {
-      layout: 'NHWC',
-      inputRange: [
-        [0, 1],
-        [0, 2],
-        [0, 3],
-      ],
-    });
-    const x = randomInput(model, 1, 6, 0, 1);
-    const white = referenceBatch(model, x, 'white', { blurSigma: 1 });
-    expect(Array.from(white.data.subarray(0, 6))).toEqual([1, 2, 3, 1, 2, 3]);
-    const mean = referenceBatch(model, x, 'mean', { blurSigma: 1 });
-    const m0 = x.data.filter((_, j) => j % 3 === 0).reduce((a, b) => a + b, 0) / 64;
-    expect(mean.data[3]).toBeCloseTo(m0, 5);
-    const blurred = referenceBatch(model, x, 'blur', { blurSigma: 2 });
-    const variance = (t: Tensor) => {
-      const mu = t.data.reduce((a, b) => a + b, 0) / t.data.length;
-      return t.data.reduce((a, b) => a + (b - mu) ** 2, 0);
+  it('takes core baselines: a number, a tensor, a .npy file through the files run option', async () => {
+    const model = referenceModel(avgPoolCnn(), { inputRange: [0, 1] });
+    const x = randomInput(model, 2, 6, 0, 1);
+    const half = await deeplift.explain(model, x, 1, { baseline: 0.5 });
+    const item = { data: new Float32Array(x.data.length / 2).fill(0.5), shape: x.shape.slice(1) };
+    const viaTensor = await deeplift.explain(model, x, 1, { baseline: item });
+    const files = memoryFiles({ 'half.npy': serializeNpy(item) });
+    const viaFile = await deeplift.explain(model, x, 1, { baseline: 'half.npy', files });
+    expectClose(half.map.data, viaTensor.map.data, 0);
+    expectClose(half.map.data, viaFile.map.data, 0);
+    let passes = 0;
+    const counting: Model = {
+      ...model,
+      forward: (input) => {
+        passes++;
+        return model.forward(input);
+      },
+      backward: (request) => {
+        passes++;
+        return model.backward!(request);
+      },
     };
-    expect(variance(blurred)).toBeLessThan(variance(x) / 4);
+    await expect(deeplift.explain(counting, x, 1, { baseline: 'half.npy' })).rejects.toThrow(
+      /baseline file "half\.npy" is a path, and reading files needs a FileSource/,
+    );
+    await expect(deeplift.explain(counting, x, 1, { baseline: 'gone.npy', files })).rejects.toMatchObject({
+      code: 'invalid-file',
+    });
+    expect(passes).toBe(0);
   });
 
   it('refuses bad references and black without an input range before compute', async () => {
@@ -125,6 +132,9 @@ describe('deeplift', () => {
     });
     await expect(
       deeplift.explain(model, x, 0, { reference: { data: new Float32Array(5), shape: [5] } }),
-    ).rejects.toMatchObject({ code: 'invalid-option' });
+    ).rejects.toMatchObject({ code: 'invalid-shape' });
+    await expect(deeplift.explain(model, x, 0, { baseline: 'grey' })).rejects.toThrow(
+      /baseline = "grey" is invalid; expected one of zero, black, white, blur, uniform, mean/,
+    );
   });
 });

@@ -1,13 +1,16 @@
 import {
   type BackwardRules,
-  chunkRanges,
-  concatBatch,
+  type BaselineSpec,
+  baselineNames,
+  batchStream,
+  checkBaseline,
   defineExplainer,
+  isBaselinePath,
+  makeBaseline,
   type OptionSpecs,
-  sliceBatch,
+  sizeOf,
   type Tensor,
 } from '@xlens/core';
-import { type BaselineKind, baselineKinds, referenceBatch } from './baselines.js';
 import { checkRules } from './check-rules.js';
 import { itemSums } from './relevance-run.js';
 
@@ -18,8 +21,14 @@ function rescaleRules(reference: Tensor, maxPool: 'winner' | 'proportional'): Ba
 
 /** Options of `deeplift`. */
 export interface DeepLiftOptions {
-  /** Reference input when `reference` is not given. */
-  readonly baseline: BaselineKind;
+  /**
+   * Reference input when `reference` is not given, built by core's `makeBaseline`: `zero`;
+   * `black` / `white` (the low / high end of `model.info.inputRange`); `mean` (each item's
+   * per-channel mean); `blur` (the input blurred with `blurSigma`); `uniform` (random in
+   * `inputRange`, one draw from the seed shared by every item); a number; a path to a `.npy` file,
+   * read through the run option `files`; or a tensor.
+   */
+  readonly baseline: BaselineSpec;
   /** An explicit reference input in the input layout: one item (broadcast) or the whole batch. */
   readonly reference: Tensor | null;
   /** Standard deviation in pixels of the `blur` baseline. */
@@ -50,9 +59,8 @@ export const deeplift = defineExplainer<DeepLiftOptions>({
   defaults: { baseline: 'zero', reference: null, blurSigma: 5, maxPool: 'winner' },
   options: {
     baseline: {
-      type: 'enum',
-      doc: 'reference input: zeros, inputRange low/high, per-channel mean or a Gaussian blur of the input',
-      values: baselineKinds,
+      type: 'json',
+      doc: `reference input: ${baselineNames.join(', ')} (black/white/uniform from model.info.inputRange), a number, a .npy path (read through the files run option) or a tensor`,
     },
     reference: {
       type: 'json',
@@ -66,29 +74,33 @@ export const deeplift = defineExplainer<DeepLiftOptions>({
     },
   } satisfies OptionSpecs<DeepLiftOptions>,
   validate(options, model, input) {
-    const reference = referenceBatch(model, input, options.baseline, options);
-    checkRules(model, rescaleRules(reference, options.maxPool), input, 'deeplift');
+    const spec = options.reference ?? options.baseline;
+    // validate has no run options, so a .npy path is read and checked by makeBaseline at the top of
+    // attribute, through ctx.files, before the first model pass.
+    if (!isBaselinePath(spec)) checkBaseline(spec, model, input);
+    // The reference has the input's shape once checkBaseline passes; the input stands in for it
+    // here, since checkRules only looks at its shape (and building a blur twice would be waste).
+    checkRules(model, rescaleRules(input, options.maxPool), input, 'deeplift');
   },
   async attribute(ctx) {
     const { input } = ctx;
-    const n = input.shape[0];
-    const ref = referenceBatch(ctx.model, input, ctx.options.baseline, ctx.options);
-    const grads: Tensor[] = [];
-    const outputs: Tensor[] = [];
-    // One chunk per gradient call so that each chunk gets its own slice of the reference batch.
-    for (const [s, e] of chunkRanges(n, ctx.batchSize)) {
-      const items = Array.from({ length: e - s }, (_, i) => s + i);
-      const rules = rescaleRules(sliceBatch(ref, s, e), ctx.options.maxPool);
-      const r = await ctx.gradient({ input: sliceBatch(input, s, e), items, rules });
-      grads.push(r.inputGradient!);
-      outputs.push(r.output);
-      ctx.progress(e, n);
-    }
-    const grad = concatBatch(grads);
+    const ref = makeBaseline(ctx.options.reference ?? ctx.options.baseline, ctx.model, input, {
+      blurSigma: ctx.options.blurSigma,
+      rng: ctx.sampleRng(1, 0), // stream 1, sample 0: the uniform baseline's one draw
+      files: ctx.files,
+    });
+    const per = sizeOf(input.shape.slice(1));
     const map = new Float32Array(input.data.length);
-    for (let i = 0; i < map.length; i++) map[i] = (input.data[i] - ref.data[i]) * grad.data[i];
+    const scores = new Float32Array(input.shape[0]);
+    // Core hands every chunk of rows the references of its items, and reports progress.
+    const stream = { ...batchStream(input), rules: rescaleRules(ref, ctx.options.maxPool) };
+    await ctx.streamGradient(stream, (chunk) => {
+      const grad = chunk.inputGradient!.data;
+      for (let i = 0, j = chunk.start * per; i < grad.length; i++, j++)
+        map[j] = (input.data[j] - ref.data[j]) * grad[i];
+      scores.set(ctx.scores(chunk.output, chunk.items), chunk.start);
+    });
     const attribution = { data: map, shape: [...input.shape] };
-    const scores = ctx.scores(concatBatch(outputs));
     const refScores = ctx.scores(await ctx.forward(ref));
     const total = itemSums(attribution);
     return {

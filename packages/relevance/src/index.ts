@@ -4,7 +4,6 @@
  * the backends compile; this package owns the vocabulary and which rule goes where.
  */
 
-export { type BaselineKind, baselineKinds, referenceBatch } from './baselines.js';
 export { checkRules } from './check-rules.js';
 export { type ClrpOptions, clrp } from './clrp.js';
 export * from './composites.js';
@@ -14,9 +13,14 @@ export { type DeepLiftOptions, deeplift } from './deeplift.js';
 export { isInputFed, type LinearLayer, linearKinds, linearLayers } from './graph.js';
 export { type LrpOptions, lrp } from './lrp.js';
 export { type LrpMethodOptions, lrpOptionSpecs } from './lrp-options.js';
-export { decodeNpy, decodeNpz, encodeNpy, encodeNpz } from './npy.js';
 export { type PatternAttributionOptions, patternAttribution } from './pattern-attribution.js';
-export { loadPatterns, patternsFromJson, patternsToJson, savePatterns } from './pattern-file.js';
+export {
+  loadPatterns,
+  patternsFromBytes,
+  patternsFromJson,
+  patternsToJson,
+  patternsToNpz,
+} from './pattern-file.js';
 export {
   type FitPatternsOptions,
   fitPatterns,
@@ -29,6 +33,7 @@ export { type PatternNetOptions, patternnet } from './patternnet.js';
 export { readWeights } from './read-weights.js';
 export {
   type BoundOption,
+  deferRuleFile,
   inputBounds,
   type LrpRuleOptions,
   loadRuleMap,

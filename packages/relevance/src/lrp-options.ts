@@ -24,7 +24,7 @@ export const lrpOptionSpecs: { readonly [K in keyof LrpMethodOptions]-?: OptionS
   },
   rules: {
     type: 'json',
-    doc: 'rules by layer name overriding the composite: an object, JSON text or a JSON file path',
+    doc: 'rules by layer name overriding the composite: an object, JSON text or a JSON file path (read through the files run option)',
   },
   maxPool: {
     type: 'enum',

@@ -1,7 +1,7 @@
 import { defineExplainer } from '@xlens/core';
 import { type LrpMethodOptions, lrpOptionSpecs } from './lrp-options.js';
 import { conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
-import { lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
+import { deferRuleFile, lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
 
 /** Options of `lrp`. */
 export type LrpOptions = LrpMethodOptions;
@@ -29,10 +29,10 @@ export const lrp = defineExplainer<LrpOptions>({
   defaults: { ...lrpRuleDefaults, composite: 'epsilon-plus' },
   options: lrpOptionSpecs,
   validate(options, model, input) {
-    resolveLrpRules(model, options, input, 'lrp');
+    resolveLrpRules(model, deferRuleFile(options), input, 'lrp');
   },
   async attribute(ctx) {
-    const rules = resolveLrpRules(ctx.model, ctx.options, ctx.input, ctx.method);
+    const rules = resolveLrpRules(ctx.model, ctx.options, ctx.input, ctx.method, ctx.files);
     const run = await relevanceRun(ctx, rules);
     return { map: run.map, extras: conservationExtras(run), warnings: scoreWarnings(ctx) };
   },

@@ -1,9 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { memoryFiles, parseNpz, serializeNpz } from '@xlens/core';
 import { describe, expect, it } from 'vitest';
-import { decodeNpy, decodeNpz, encodeNpy, encodeNpz } from './npy.js';
-import { loadPatterns, patternsFromJson, patternsToJson, savePatterns } from './pattern-file.js';
+import {
+  loadPatterns,
+  patternsFromBytes,
+  patternsFromJson,
+  patternsToJson,
+  patternsToNpz,
+} from './pattern-file.js';
 import type { Patterns } from './pattern-fit.js';
 
 const patterns: Patterns = {
@@ -18,48 +21,39 @@ const patterns: Patterns = {
 };
 
 describe('pattern files', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xlens-patterns-'));
+  const encoder = new TextEncoder();
+  const files = memoryFiles({
+    'p.json': encoder.encode(patternsToJson(patterns)),
+    'p.npz': patternsToNpz(patterns),
+    'bad.json': encoder.encode('{"layers": {"fc": {"shape": [2], "data": [1]}}}'),
+    'broken.json': encoder.encode('{not json'),
+  });
 
-  it('round-trip through JSON and .npz', () => {
+  it('round-trip through JSON and .npz, read through a FileSource', async () => {
     for (const file of ['p.json', 'p.npz']) {
-      const path = join(dir, file);
-      savePatterns(patterns, path);
-      const back = loadPatterns(path);
+      const back = await loadPatterns(file, files);
       for (const name of ['conv1', 'fc']) {
-        expect(back.layers[name].pattern.shape).toEqual(patterns.layers[name].pattern.shape);
-        expect(Array.from(back.layers[name].pattern.data)).toEqual(
-          Array.from(patterns.layers[name].pattern.data),
-        );
+        expect(back.layers[name].pattern, file).toEqual(patterns.layers[name].pattern);
       }
     }
     expect(patternsFromJson(JSON.parse(patternsToJson(patterns))).layers.conv1.estimator).toBe('positive');
   });
 
-  it('write .npy headers numpy reads: magic, version 1.0, 64-byte aligned, C-order float32', () => {
-    const bytes = encodeNpy({ data: Float32Array.from([1, 2, 3]), shape: [3] });
-    expect(Array.from(bytes.subarray(0, 8))).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-    const headerLength = bytes[8] + 256 * bytes[9];
-    expect((10 + headerLength) % 64).toBe(0);
-    const header = new TextDecoder().decode(bytes.subarray(10, 10 + headerLength));
-    expect(header).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(3,\), \} *\n$/);
-    expect(decodeNpy(bytes)).toEqual({ data: Float32Array.from([1, 2, 3]), shape: [3] });
+  it('write .npz that holds one float32 array per layer (what numpy.load reads)', async () => {
+    const arrays = await parseNpz(patternsToNpz(patterns));
+    expect(Object.keys(arrays)).toEqual(['conv1', 'fc']);
+    expect(arrays.fc).toEqual(patterns.layers.fc.pattern);
+    const fromNumpyStyle = await patternsFromBytes(serializeNpz({ fc: patterns.layers.fc.pattern }), 'x.NPZ');
+    expect(fromNumpyStyle.layers.fc.pattern).toEqual(patterns.layers.fc.pattern);
   });
 
-  it('read float64 arrays and refuse what is not npz/npy', () => {
-    const header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }";
-    const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
-    const bytes = new Uint8Array(10 + padded.length + 16);
-    bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, padded.length & 255, padded.length >> 8]);
-    bytes.set(new TextEncoder().encode(padded), 10);
-    new DataView(bytes.buffer).setFloat64(10 + padded.length, 0.5, true);
-    new DataView(bytes.buffer).setFloat64(10 + padded.length + 8, -2, true);
-    expect(Array.from(decodeNpy(bytes).data)).toEqual([0.5, -2]);
-    expect(() => decodeNpz(new Uint8Array(40))).toThrow(/not a .npz/);
-    expect(Object.keys(decodeNpz(encodeNpz({ a: { data: new Float32Array(1), shape: [1] } })))).toEqual([
-      'a',
-    ]);
-    const bad = join(dir, 'bad.json');
-    writeFileSync(bad, '{"layers": {"fc": {"shape": [2], "data": [1]}}}');
-    expect(() => loadPatterns(bad)).toThrow(/matching size/);
+  it('refuse malformed files, and ask for a FileSource when there is none', async () => {
+    await expect(loadPatterns('bad.json', files)).rejects.toThrow(/matching size/);
+    await expect(loadPatterns('broken.json', files)).rejects.toThrow(/not valid JSON/);
+    await expect(loadPatterns('gone.npz', files)).rejects.toMatchObject({ code: 'invalid-file' });
+    await expect(patternsFromBytes(new Uint8Array(40), 'z.npz')).rejects.toThrow(/z\.npz: not a zip archive/);
+    await expect(loadPatterns('p.npz', undefined)).rejects.toThrow(
+      /patterns file "p\.npz" is a path, and reading files needs a FileSource/,
+    );
   });
 });

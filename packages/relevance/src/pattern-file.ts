@@ -1,6 +1,12 @@
-import { OptionError, sizeOf, type Tensor } from '@xlens/core';
-import { nodeFs, nodeInflateRaw } from './node-fs.js';
-import { decodeNpz, encodeNpz } from './npy.js';
+import {
+  type FileSource,
+  OptionError,
+  parseNpz,
+  readFileBytes,
+  serializeNpz,
+  sizeOf,
+  type Tensor,
+} from '@xlens/core';
 import type { LayerPattern, PatternEstimator, Patterns } from './pattern-fit.js';
 
 /** Patterns as plain JSON: `{ format, version, model, layers: { name: { estimator, shape, data } } }`. */
@@ -45,44 +51,40 @@ export function patternsFromJson(value: unknown, where = 'patterns'): Patterns {
 }
 
 /**
- * Save patterns to `path`: `.npz` (one float32 `.npy` per layer, readable by `numpy.load`) or JSON
- * otherwise. Node.js only.
+ * Patterns as `.npz` bytes: one float32 `.npy` per layer, named after it, readable by
+ * `numpy.load` (core's `serializeNpz`). The estimator is not recorded; the backward pass does not
+ * need it. On Node.js: `writeFileSync('patterns.npz', patternsToNpz(p))`.
  */
-export function savePatterns(patterns: Patterns, path: string): void {
-  const fs = nodeFs('savePatterns');
-  if (path.endsWith('.npz')) {
-    fs.writeFileSync(
-      path,
-      encodeNpz(Object.fromEntries(Object.entries(patterns.layers).map(([n, p]) => [n, p.pattern]))),
-    );
-  } else fs.writeFileSync(path, patternsToJson(patterns));
+export function patternsToNpz(patterns: Patterns): Uint8Array {
+  return serializeNpz(Object.fromEntries(Object.entries(patterns.layers).map(([n, p]) => [n, p.pattern])));
 }
 
-/** Load patterns saved by `savePatterns` (`.npz` or JSON). Node.js only. */
-export function loadPatterns(path: string): Patterns {
-  const fs = nodeFs(`patterns = ${JSON.stringify(path)}`);
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(path);
-  } catch (err) {
-    throw new OptionError(
-      'invalid-option',
-      `patterns = ${JSON.stringify(path)}: cannot read the file (${(err as Error).message})`,
-    );
-  }
-  if (path.endsWith('.npz')) {
-    const arrays = decodeNpz(bytes, nodeInflateRaw());
-    // An .npz holds arrays only: the estimator is not recorded, and the backward pass does not need it.
+/**
+ * Patterns from the bytes of a file written by `patternsToNpz` (or `np.savez`, one array per
+ * layer) when `source` ends in `.npz`, else by `patternsToJson`. `source` names the file in messages.
+ */
+export async function patternsFromBytes(bytes: Uint8Array, source: string): Promise<Patterns> {
+  if (source.toLowerCase().endsWith('.npz')) {
+    const arrays = await parseNpz(bytes, source);
     const layers = Object.fromEntries(Object.entries(arrays).map(([n, t]) => [n, { pattern: t }]));
     return { model: 'unknown', layers };
   }
+  let parsed: unknown;
   try {
-    return patternsFromJson(JSON.parse(new TextDecoder().decode(bytes)), `patterns file ${path}`);
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {
-    if (err instanceof OptionError) throw err;
     throw new OptionError(
       'invalid-option',
-      `patterns = ${JSON.stringify(path)}: not valid JSON (${(err as Error).message})`,
+      `patterns = ${JSON.stringify(source)}: not valid JSON (${(err as Error).message})`,
     );
   }
+  return patternsFromJson(parsed, `patterns file ${source}`);
+}
+
+/**
+ * Load patterns from a `.npz` or JSON file through `files` (on Node.js `nodeFileReader` from
+ * `@xlens/core/node`); without one, an error says how to pass one.
+ */
+export async function loadPatterns(path: string, files: FileSource | undefined): Promise<Patterns> {
+  return patternsFromBytes(readFileBytes(files, path, 'patterns file'), path);
 }

@@ -144,6 +144,32 @@ describe('fitPatterns', () => {
     expect(g1).toMatchObject({ strideH: 1, padTop: 1, padLeft: 1, dilationW: 1 });
   });
 
+  it('streams the inputs through core: any batchSize gives the same patterns, with progress and abort', async () => {
+    const model = referenceModel(tinyCnn());
+    const x = randomInput(model, 5, 8);
+    const done: Array<[number, number]> = [];
+    const chunked = await fitPatterns(model, x, {
+      batchSize: 2,
+      onProgress: (d, t) => done.push([d, t]),
+    });
+    expect(done).toEqual([
+      [2, 5],
+      [4, 5],
+      [5, 5],
+    ]);
+    const whole = await fitPatterns(model, x);
+    for (const name of Object.keys(whole.layers))
+      expect(Array.from(chunked.layers[name].pattern.data)).toEqual(
+        Array.from(whole.layers[name].pattern.data),
+      );
+    const controller = new AbortController();
+    controller.abort();
+    await expect(fitPatterns(model, x, { signal: controller.signal })).rejects.toMatchObject({
+      code: 'aborted',
+    });
+    await expect(fitPatterns(model, x, { batchSize: 0 })).rejects.toMatchObject({ code: 'invalid-option' });
+  });
+
   it('refuses unknown layers and a linear estimator behind a fused ReLU', async () => {
     const model = referenceModel(tinyCnn());
     const x = randomInput(model, 2);

@@ -1,12 +1,15 @@
 import {
+  batchStream,
   type Capability,
   CapabilityError,
-  chunkRanges,
+  type ExplainContext,
+  type ExplainerSpec,
+  explain,
+  item,
   type LayerInfo,
   type Model,
   OptionError,
   sizeOf,
-  sliceBatch,
   type Tensor,
   UnsupportedError,
 } from '@xlens/core';
@@ -40,12 +43,14 @@ export interface Patterns {
 export interface FitPatternsOptions {
   /** `auto`: positive before ReLUs (fused or next layer), linear elsewhere. Default `auto`. */
   readonly estimator?: 'auto' | PatternEstimator;
-  /** Items per capture pass. Default 16. */
+  /** Items per capture pass. Default: core's `defaultBatchSize`. */
   readonly batchSize?: number;
   /** Fit only these layers (default: every conv and dense layer). */
   readonly layers?: readonly string[];
-  /** Called after each chunk. */
+  /** Called after each chunk with the number of items done and the total. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Aborts fitting between chunks (an `XlensError` with code `aborted`). */
+  readonly signal?: AbortSignal;
 }
 
 /** Running sums of one layer: per output unit, Σm, Σm·y, Σm·y², Σm·x, Σm·x·y (m the regime mask). */
@@ -179,23 +184,20 @@ function accumulate(plan: Plan, x: Tensor, y: Tensor): void {
   }
 }
 
-/**
- * Fit PatternNet / PatternAttribution signal estimators (Kindermans et al., 2018,
- * arXiv:1705.05598) from a set of inputs: for each conv/dense layer and output unit,
- * `a = (E[xy] − E[x]E[y]) / (wᵀE[xy] − wᵀE[x]E[y])`, over all samples (`linear`) or those where
- * the unit is active (`positive`, the two-component estimator's ReLU half). A layer's input is the
- * output of the layer it lists in `inputs` (or the model input); convolutions are fitted over
- * every output position of their receptive-field patches. Streams `inputs` in chunks.
- */
-export async function fitPatterns(
-  model: Model,
-  inputs: Tensor,
-  options: FitPatternsOptions = {},
-): Promise<Patterns> {
+/** The capabilities fitting needs besides the conv probe's, checked before any compute. */
+function checkFitCapabilities(model: Model): void {
   for (const cap of ['layers', 'capture', 'derive'] as const) {
     if (!model.capabilities.has(cap))
       throw new CapabilityError(`fitting patterns needs ${cap}, which ${model.info.name} does not offer`);
   }
+}
+
+/** Validate the options against the model, read the weights and measure the conv geometry. */
+async function planFit(
+  model: Model,
+  sample: Tensor,
+  options: FitOptions,
+): Promise<{ plans: Plan[]; captured: string[] }> {
   const all = layersOf(model, 'fitPatterns');
   const byName = new Map(all.map((l) => [l.name, l]));
   const wanted = options.layers ? new Set(options.layers) : null;
@@ -238,31 +240,43 @@ export async function fitPatterns(
       `fitting conv patterns measures the conv geometry with a backward probe, which needs ${probeNeeds.join(', ') || 'gradients'}; ${model.info.name} does not offer it`,
     );
   }
-  const sample = sliceBatch(inputs, 0, 1);
-  for (const p of plans)
-    if (p.layer.kind === 'conv')
-      p.geometry = await probeConvGeometry(model, p.layer, p.source, p.weightShape, sample);
-  const names = [
+  for (const p of convs)
+    p.geometry = await probeConvGeometry(model, p.layer, p.source, p.weightShape, sample);
+  const captured = [
     ...new Set(plans.flatMap((p) => (p.source.layer ? [p.layer.name, p.source.layer] : [p.layer.name]))),
   ];
-  const total = inputs.shape[0];
-  for (const [s, e] of chunkRanges(total, options.batchSize ?? 16)) {
-    const chunk = sliceBatch(inputs, s, e);
-    const { activations } = await model.capture!(chunk, names);
-    // A dense layer reads the input in its own flattening order; a conv reads it channels-first.
-    const channelsFirst = plans.some((p) => p.source.layer === null && p.layer.kind === 'conv')
-      ? inputChannelsFirst(model, chunk)
-      : chunk;
+  return { plans, captured };
+}
+
+/** What fitting inside a run takes: the fitting half of `FitPatternsOptions`. */
+export type FitOptions = Pick<FitPatternsOptions, 'estimator' | 'layers'>;
+
+/**
+ * `fitPatterns` inside a run: `inputs` stream through `ctx.streamCapture`, so they are captured
+ * `ctx.batchSize` rows at a time, with the run's progress and abort. PatternNet and
+ * PatternAttribution use it to fit on the explained batch.
+ */
+export async function fitPatternsInRun(
+  ctx: ExplainContext<unknown>,
+  inputs: Tensor,
+  options: FitOptions = {},
+): Promise<Patterns> {
+  const model = ctx.model;
+  checkFitCapabilities(model);
+  const { plans, captured } = await planFit(model, item(inputs, 0), options);
+  // A dense layer reads the input in its own flattening order; a conv reads it channels-first.
+  const convOnInput = plans.some((p) => p.source.layer === null && p.layer.kind === 'conv');
+  await ctx.streamCapture({ ...batchStream(inputs), layers: captured }, ({ input, activations }) => {
+    const channelsFirst = convOnInput ? inputChannelsFirst(model, input) : input;
     for (const p of plans) {
       const x = p.source.layer
         ? activations[p.source.layer]
         : p.layer.kind === 'conv'
           ? channelsFirst
-          : chunk;
+          : input;
       accumulate(p, x, activations[p.layer.name]);
     }
-    options.onProgress?.(e, total);
-  }
+  });
   const layers: Record<string, LayerPattern> = {};
   for (const p of plans) {
     layers[p.layer.name] = {
@@ -271,4 +285,47 @@ export async function fitPatterns(
     };
   }
   return { model: model.info.name, layers };
+}
+
+/**
+ * Fit PatternNet / PatternAttribution signal estimators (Kindermans et al., 2018,
+ * arXiv:1705.05598) from a set of inputs: for each conv/dense layer and output unit,
+ * `a = (E[xy] − E[x]E[y]) / (wᵀE[xy] − wᵀE[x]E[y])`, over all samples (`linear`) or those where
+ * the unit is active (`positive`, the two-component estimator's ReLU half). A layer's input is the
+ * output of the layer it lists in `inputs` (or the model input); convolutions are fitted over
+ * every output position of their receptive-field patches. `inputs` are validated like an explained
+ * batch and streamed through core's run machinery, `batchSize` rows at a time.
+ */
+export async function fitPatterns(
+  model: Model,
+  inputs: Tensor,
+  options: FitPatternsOptions = {},
+): Promise<Patterns> {
+  checkFitCapabilities(model);
+  let patterns: Patterns | undefined;
+  // Fitting is not an attribution, but it streams like one: a one-off explainer gives it a run
+  // context (chunking, validation, progress, abort) and hands the patterns out through `patterns`.
+  const fitter: ExplainerSpec<Record<never, never>> = {
+    id: 'fit-patterns',
+    family: 'relevance',
+    title: 'Pattern fitting',
+    citation: 'Kindermans et al., 2018, ICLR, arXiv:1705.05598',
+    description: 'Fits the signal patterns of PatternNet and PatternAttribution; not a method.',
+    requires: [],
+    mapKind: 'input',
+    defaults: {},
+    options: {},
+    async attribute(ctx) {
+      patterns = await fitPatternsInRun(ctx, ctx.input, options);
+      return { map: { data: new Float32Array(0), shape: [0] } };
+    },
+  };
+  const onProgress = options.onProgress;
+  // Target 0 is never read; any class index spares the prediction pass `top1` would run.
+  await explain(fitter, model, inputs, 0, {
+    batchSize: options.batchSize,
+    signal: options.signal,
+    onProgress: onProgress && ((p) => onProgress(p.done, p.total)),
+  });
+  return patterns!;
 }

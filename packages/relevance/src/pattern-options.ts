@@ -10,12 +10,15 @@ import {
 import { checkRules } from './check-rules.js';
 import { layersOf, linearLayers } from './graph.js';
 import { loadPatterns, patternsFromJson } from './pattern-file.js';
-import { fitPatterns, type PatternEstimator, type Patterns } from './pattern-fit.js';
+import { fitPatternsInRun, type PatternEstimator, type Patterns } from './pattern-fit.js';
 import { readWeights } from './read-weights.js';
 
 /** Options shared by `patternnet` and `pattern-attribution`. */
 export interface PatternOptions {
-  /** Fitted patterns (`fitPatterns`), or a path to a file saved by `savePatterns`; null: fit on the batch. */
+  /**
+   * Fitted patterns (`fitPatterns`), or a path to a `.npz` (`patternsToNpz`) or JSON
+   * (`patternsToJson`) file, read through the run option `files`; null: fit on the batch.
+   */
   readonly patterns: Patterns | string | null;
   /** Estimator when fitting on the explained batch. */
   readonly estimator: 'auto' | PatternEstimator;
@@ -28,7 +31,7 @@ export const patternDefaults: PatternOptions = { patterns: null, estimator: 'aut
 export const patternOptionSpecs: { readonly [K in keyof PatternOptions]-?: OptionSpec } = {
   patterns: {
     type: 'json',
-    doc: 'fitted patterns (fitPatterns) or a .json/.npz file from savePatterns; default: fit on the explained batch',
+    doc: 'fitted patterns (fitPatterns) or a .json/.npz file (patternsToJson/patternsToNpz, read through the files run option); default: fit on the explained batch',
   },
   estimator: {
     type: 'enum',
@@ -37,12 +40,11 @@ export const patternOptionSpecs: { readonly [K in keyof PatternOptions]-?: Optio
   },
 };
 
-/** The given patterns, loaded and validated, or null when they are to be fitted. */
+/** The given in-memory patterns, validated; null when they are to be fitted or read from a file. */
 export function givenPatterns(options: PatternOptions): Patterns | null {
-  if (options.patterns === null || options.patterns === undefined) return null;
-  return typeof options.patterns === 'string'
-    ? loadPatterns(options.patterns)
-    : patternsFromJson(options.patterns);
+  if (options.patterns === null || options.patterns === undefined || typeof options.patterns === 'string')
+    return null;
+  return patternsFromJson(options.patterns);
 }
 
 /** Pattern rules for the layers that have patterns; `weights` turns them into w ⊙ a (PatternAttribution). */
@@ -60,6 +62,9 @@ export function patternRules(patterns: Patterns, weights?: ReadonlyMap<string, T
 
 /** Validation before compute: given patterns fit the model; otherwise the model can fit them. */
 export function validatePatterns(model: Model, options: PatternOptions, input: Tensor, method: string): void {
+  // validate has no run options, so a patterns file is read and checked in resolvePatterns, through
+  // ctx.files, before the first model pass.
+  if (typeof options.patterns === 'string') return;
   const given = givenPatterns(options);
   if (given) {
     checkRules(model, patternRules(given), input, method);
@@ -81,11 +86,12 @@ export async function resolvePatterns(
 ): Promise<{ patterns: Patterns; warnings: string[] }> {
   const warnings: string[] = [];
   let patterns = givenPatterns(ctx.options);
+  if (typeof ctx.options.patterns === 'string') {
+    patterns = await loadPatterns(ctx.options.patterns, ctx.files);
+    checkRules(ctx.model, patternRules(patterns), ctx.input, ctx.method);
+  }
   if (!patterns) {
-    patterns = await fitPatterns(ctx.model, ctx.input, {
-      estimator: ctx.options.estimator,
-      batchSize: ctx.batchSize,
-    });
+    patterns = await fitPatternsInRun(ctx, ctx.input, { estimator: ctx.options.estimator });
     warnings.push(
       `patterns were fitted on the ${ctx.input.shape[0]} explained item(s); fit them on a data set with fitPatterns and pass them as patterns`,
     );

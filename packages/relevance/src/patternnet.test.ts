@@ -1,8 +1,9 @@
-import { createRng, type Model, type Tensor } from '@xlens/core';
+import { createRng, type Model, memoryFiles, type Tensor } from '@xlens/core';
 import { referenceModel, type ToySpec, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { expectClose, randomInput } from '../test/fixtures.js';
 import { patternAttribution } from './pattern-attribution.js';
+import { patternsToNpz } from './pattern-file.js';
 import { fitPatterns, type Patterns } from './pattern-fit.js';
 import { patternnet } from './patternnet.js';
 import { readWeights } from './read-weights.js';
@@ -102,8 +103,29 @@ describe('patternnet', () => {
     await expect(patternnet.explain(model, x, 0, { patterns: bad })).rejects.toMatchObject({
       code: 'unsupported-rule',
     });
-    await expect(
-      patternnet.explain(model, x, 0, { patterns: '/nonexistent/patterns.json' }),
-    ).rejects.toMatchObject({ code: 'invalid-option' });
+    await expect(patternnet.explain(model, x, 0, { patterns: '/nonexistent/patterns.json' })).rejects.toThrow(
+      /reading files needs a FileSource/,
+    );
+    // A file is read through the files run option and checked before the first model pass.
+    let passes = 0;
+    const counting: Model = {
+      ...model,
+      forward: (input) => {
+        passes++;
+        return model.forward(input);
+      },
+      backward: (request) => {
+        passes++;
+        return model.backward!(request);
+      },
+    };
+    const files = memoryFiles({ 'bad.npz': patternsToNpz(bad) });
+    await expect(patternnet.explain(counting, x, 0, { patterns: 'bad.npz', files })).rejects.toMatchObject({
+      code: 'unsupported-rule',
+    });
+    await expect(patternnet.explain(counting, x, 0, { patterns: 'gone.json', files })).rejects.toMatchObject({
+      code: 'invalid-file',
+    });
+    expect(passes).toBe(0);
   });
 });

@@ -1,16 +1,17 @@
 import {
   type BackwardRules,
+  type FileSource,
   findLayer,
   type LinearRule,
   type Model,
   OptionError,
+  readFileBytes,
   sizeOf,
   type Tensor,
 } from '@xlens/core';
 import { checkRules } from './check-rules.js';
 import { type Composite, type CompositeParams, getComposite } from './composites.js';
 import { layersOf, linearLayers } from './graph.js';
-import { nodeFs } from './node-fs.js';
 import { parseRule } from './rules.js';
 
 /** A per-channel or global bound given as an option. */
@@ -28,7 +29,10 @@ export interface LrpRuleOptions {
   readonly low: BoundOption;
   /** Upper input bound for the box rule; null: `info.inputRange`. */
   readonly high: BoundOption;
-  /** Rules by layer name overriding the composite: a map, its JSON text, or a path to a JSON file. */
+  /**
+   * Rules by layer name overriding the composite: a map, its JSON text, or a path to a JSON file
+   * (read through the run option `files`).
+   */
   readonly rules: Readonly<Record<string, unknown>> | string | null;
   /** Max-pooling: winner takes all, or proportional to the window's inputs. */
   readonly maxPool: 'winner' | 'proportional';
@@ -101,24 +105,32 @@ export function inputBounds(
   return { low: pick(low, 0, 'low'), high: pick(high, 1, 'high') };
 }
 
-function readText(path: string): string {
-  const fs = nodeFs(`rules = ${JSON.stringify(path)}: reading a rule map file`);
-  try {
-    return fs.readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new OptionError(
-      'invalid-option',
-      `rules = ${JSON.stringify(path)}: cannot read the rule map file (${(err as Error).message})`,
-    );
-  }
+/** Whether a `rules` option is a path to a rule map file rather than a map or its JSON text. */
+function isRuleFile(spec: unknown): spec is string {
+  return typeof spec === 'string' && !spec.trim().startsWith('{');
 }
 
-/** A rule map from an object, its JSON text or a JSON file path: `{ "layerName": "epsilon:0.25", ... }`. */
+/**
+ * `options` with a rule map *file* left out, for `validate`, which has no run options and so no
+ * `FileSource`: the file is read in `attribute` (through `ctx.files`) and its rules checked there,
+ * before the first model pass.
+ */
+export function deferRuleFile<O extends LrpRuleOptions>(options: O): O {
+  return isRuleFile(options.rules) ? { ...options, rules: null } : options;
+}
+
+/**
+ * A rule map from an object, its JSON text or a JSON file path (read through `files`):
+ * `{ "layerName": "epsilon:0.25", ... }`.
+ */
 export function loadRuleMap(
   spec: Readonly<Record<string, unknown>> | string,
+  files?: FileSource,
 ): Readonly<Record<string, unknown>> {
   if (typeof spec !== 'string') return spec;
-  const text = spec.trim().startsWith('{') ? spec : readText(spec);
+  const text = isRuleFile(spec)
+    ? new TextDecoder().decode(readFileBytes(files, spec, 'rules: the rule map file'))
+    : spec;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -139,14 +151,15 @@ export function loadRuleMap(
 
 /**
  * Backward rules for LRP: the composite's rule on each conv/dense layer, overridden by the user's
- * rule map by layer name, plus the max-pool and BatchNorm-folding choices; then the compatibility
- * check (`checkRules`). Throws before any compute.
+ * rule map by layer name (a file is read through `files`), plus the max-pool and BatchNorm-folding
+ * choices; then the compatibility check (`checkRules`). Throws before any compute.
  */
 export function resolveLrpRules(
   model: Model,
   options: LrpRuleOptions,
   input?: Tensor,
   method = 'lrp',
+  files?: FileSource,
 ): BackwardRules {
   const composite =
     typeof options.composite === 'string' ? getComposite(options.composite) : options.composite;
@@ -161,7 +174,7 @@ export function resolveLrpRules(
     if (rule) linear[layer.layer.name] = rule;
   }
   if (options.rules !== null && options.rules !== undefined) {
-    for (const [name, spec] of Object.entries(loadRuleMap(options.rules))) {
+    for (const [name, spec] of Object.entries(loadRuleMap(options.rules, files))) {
       findLayer(model, name);
       linear[name] = parseRule(spec, params, `rules[${JSON.stringify(name)}]`);
     }

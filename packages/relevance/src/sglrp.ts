@@ -2,7 +2,7 @@ import { defineExplainer, type OptionSpecs } from '@xlens/core';
 import { classTargets, difference } from './clrp.js';
 import { type LrpMethodOptions, lrpOptionSpecs } from './lrp-options.js';
 import { cotangentForRelevance, relevanceRun } from './relevance-run.js';
-import { lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
+import { deferRuleFile, lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
 
 /** Options of `sglrp`. */
 export interface SglrpOptions extends LrpMethodOptions {
@@ -34,11 +34,11 @@ export const sglrp = defineExplainer<SglrpOptions>({
     clamp: { type: 'boolean', doc: 'keep only positive relevance' },
   } satisfies OptionSpecs<SglrpOptions>,
   validate(options, model, input) {
-    resolveLrpRules(model, options, input, 'sglrp');
+    resolveLrpRules(model, deferRuleFile(options), input, 'sglrp');
   },
   async attribute(ctx) {
     const classes = classTargets(ctx);
-    const rules = resolveLrpRules(ctx.model, ctx.options, ctx.input, ctx.method);
+    const rules = resolveLrpRules(ctx.model, ctx.options, ctx.input, ctx.method, ctx.files);
     const output = await ctx.forward(ctx.input);
     const [n, k] = output.shape;
     const seed = new Float32Array(n * k);

@@ -89,6 +89,16 @@ describe('buildReport', () => {
     expect(html).toContain('></i>square</span><span><i');
   });
 
+  it('lists a failed method with its error instead of a time', () => {
+    const s = spec();
+    const html = buildReport({
+      ...s,
+      methods: [...s.methods, { id: 'lrp', title: 'LRP', family: 'relevance', error: 'unsupported-rule: <Conv> x' }],
+    }).html;
+    const row = /<tr data-method="lrp" class="failed">.*?<\/tr>/s.exec(html)?.[0] ?? '';
+    expect(row).toContain('failed');
+    expect(row).toContain('unsupported-rule: &lt;Conv&gt; x');
+  });
   it('escapes text from the outside world', () => {
     const { html } = buildReport(spec());
     expect(html).toContain('circle &lt;b&gt;');

@@ -58,6 +58,8 @@ export interface ReportMethod {
   readonly milliseconds?: number;
   /** That time ÷ one forward pass of the same batch. */
   readonly ratio?: number;
+  /** Set when the method failed: its one-line error, shown in place of its maps. */
+  readonly error?: string;
 }
 
 /** Everything a report shows. */
@@ -147,7 +149,7 @@ section.item{background:var(--card);border:1px solid var(--line);border-radius:8
 .input{flex:0 0 220px}.input img{width:200px;height:200px}img.px{image-rendering:pixelated;object-fit:contain;background:#000}
 .pred{display:grid;grid-template-columns:1fr 48px;gap:2px 8px;margin-top:8px;font-size:13px}.bar{height:6px;background:var(--accent);border-radius:3px}
 .pred .target{font-weight:600}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:12px;flex:1}
-.card{border:1px solid var(--line);border-radius:6px;padding:10px}.pair{display:flex;gap:6px}.pair figure{margin:0;flex:1}.pair img{width:100%;aspect-ratio:1}
+.error{color:#b3261e;font-weight:600}.card{border:1px solid var(--line);border-radius:6px;padding:10px}.pair{display:flex;gap:6px}.pair figure{margin:0;flex:1}.pair img{width:100%;aspect-ratio:1}
 figcaption{font-size:11px;color:var(--muted);text-align:center}.cbar img{width:100%;height:10px;display:block;margin-top:6px;image-rendering:auto}
 .cbar .ticks{display:flex;justify-content:space-between;font-size:11px;color:var(--muted)}.legend{display:flex;flex-wrap:wrap;gap:4px 10px;margin-top:6px;font-size:12px}
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-2px;margin-right:4px;border:1px solid #0003}
@@ -245,6 +247,8 @@ ${warnings}<details><summary>options</summary><table>${opts || '<tr><td class="m
   const summary = spec.methods
     .map((m) => {
       const cite = m.citation ? `<div class="small muted">${escapeHtml(m.citation)}</div>` : '';
+      if (m.error !== undefined)
+        return `<tr data-method="${escapeHtml(m.id)}" class="failed"><td>${escapeHtml(m.title)}<div class="small muted">${escapeHtml(m.id)}</div></td><td>${escapeHtml(m.family)}</td><td class="num" colspan="2">failed</td><td><div class="error">${escapeHtml(m.error)}</div>${cite}</td></tr>`;
       return `<tr data-method="${escapeHtml(m.id)}"><td>${escapeHtml(m.title)}<div class="small muted">${escapeHtml(m.id)}</div></td><td>${escapeHtml(m.family)}</td><td class="num">${m.milliseconds !== undefined ? formatMs(m.milliseconds) : '–'}</td><td class="num">${m.ratio !== undefined ? `${m.ratio.toFixed(1)}×` : '–'}</td><td>${cite}${m.description ? `<div class="small">${escapeHtml(m.description)}</div>` : ''}</td></tr>`;
     })
     .join('\n');

@@ -108,9 +108,12 @@ export class Emitter {
     return this.b.tensor(floatTensor(`xlens/${prefix}`, values, dims));
   }
 
-  /** A float constant tensor of the graph being written (an initializer, old or new), if `name` is one. */
+  /**
+   * A float constant tensor of the graph being written, if `name` is one: a forward constant
+   * (folded through `Identity`, `Reshape`, … as `GraphInfo.constant` does) or a new initializer.
+   */
   constant(name: string): OnnxTensor | undefined {
-    const t = this.info.constants.get(name) ?? this.b.graph.initializer.find((i) => i.name === name);
+    const t = this.info.constant(name) ?? this.b.graph.initializer.find((i) => i.name === name);
     return t && t.dataType === DataType.FLOAT ? t : undefined;
   }
 

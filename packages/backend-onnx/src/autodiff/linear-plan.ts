@@ -47,7 +47,7 @@ const linearOpKinds: Record<string, LinearLayer['kind']> = {
 
 function constantHost(info: GraphInfo, name: string | undefined): HostTensor | undefined {
   if (!name) return undefined;
-  const t = info.constants.get(name);
+  const t = info.constant(name);
   return t ? { values: tensorFloat32(t), dims: t.dims } : undefined;
 }
 
@@ -58,34 +58,49 @@ function perUnit(b: HostTensor, units: number, scale = 1): Float32Array | undefi
   return Float32Array.from({ length: units }, (_, i) => scale * b.values[n === 1 ? 0 : i]);
 }
 
+/** A constant operand's values, or why it is not one (a phrase for messages). */
+function operand(info: GraphInfo, role: string, name: string): HostTensor | string {
+  const t = constantHost(info, name);
+  return t ?? `its ${role} input ${name} ${info.whyNotConstant(name)}`;
+}
+
+/** The linear layer of one node, or why linear rules cannot treat it as one. */
 function describe(
   info: GraphInfo,
   nodeIndex: number,
   layer: string,
   z: string,
   biasAddIndex?: number,
-): LinearLayer | undefined {
+): LinearLayer | string {
   const node = info.nodes[nodeIndex];
   const kind = linearOpKinds[node.opType];
-  if (!kind) return undefined;
-  const weight = constantHost(info, node.input[1]);
-  if (!weight || info.constants.has(node.input[0])) return undefined;
-  if (kind === 'gemm' && attrInt(node, 'transA', 0)) return undefined;
-  if (kind === 'matmul' && weight.dims.length !== 2) return undefined;
+  if (!kind) return `it is a ${node.opType} node, not a Conv, ConvTranspose, Gemm or MatMul`;
+  const weight = operand(info, 'weight', node.input[1]);
+  if (typeof weight === 'string') return weight;
+  if (info.constant(node.input[0])) return `its data input ${node.input[0]} is a constant`;
+  if (kind === 'gemm' && attrInt(node, 'transA', 0)) return 'it is a Gemm with transA = 1';
+  if (kind === 'matmul' && weight.dims.length !== 2)
+    return `its weight has dims [${weight.dims.join(', ')}]; linear rules take 2-D MatMul weights`;
   // Grouped ConvTranspose weights [I, O/g, k…] mix groups along the output axis; not supported.
-  if (kind === 'conv-transpose' && attrInt(node, 'group', 1) !== 1) return undefined;
+  if (kind === 'conv-transpose' && attrInt(node, 'group', 1) !== 1) return 'it is a grouped ConvTranspose';
   const outAxis = kind === 'conv' || (kind === 'gemm' && attrInt(node, 'transB', 0)) ? 0 : 1;
   const units = weight.dims[outAxis];
+  const notPerUnit = (b: HostTensor, name: string) =>
+    `its bias ${name} has dims [${b.dims.join(', ')}], not one value per output unit (${units})`;
   let bias: Float32Array | undefined;
-  const own = constantHost(info, node.input[2]);
-  if (own) bias = perUnit(own, units, kind === 'gemm' ? attrFloat(node, 'beta', 1) : 1);
-  if (node.input[2] && !bias) return undefined;
+  if (node.input[2]) {
+    const own = operand(info, 'bias', node.input[2]);
+    if (typeof own === 'string') return own;
+    bias = perUnit(own, units, kind === 'gemm' ? attrFloat(node, 'beta', 1) : 1);
+    if (!bias) return notPerUnit(own, node.input[2]);
+  }
   if (biasAddIndex !== undefined) {
     const add = info.nodes[biasAddIndex];
     const other = add.input[0] === node.output[0] ? add.input[1] : add.input[0];
-    const extra = constantHost(info, other);
-    const vec = extra && perUnit(extra, units);
-    if (!vec) return undefined;
+    const extra = operand(info, 'bias', other);
+    if (typeof extra === 'string') return extra;
+    const vec = perUnit(extra, units);
+    if (!vec) return notPerUnit(extra, other);
     bias = bias ? bias.map((v, i) => v + vec[i]) : vec;
   }
   return { layer, nodeIndex, node, kind, x: node.input[0], z, weight, outAxis, bias, biasAddIndex };
@@ -93,41 +108,46 @@ function describe(
 
 /**
  * The linear layer a rule named `name` applies to: the node producing that tensor, looking
- * through a ReLU fused after it (a Keras-style `activation`) and a constant bias `Add`.
+ * through a ReLU fused after it (a Keras-style `activation`) and a constant bias `Add`. When
+ * there is none, the reason (a phrase for messages) instead.
  */
-export function findLinearLayer(info: GraphInfo, name: string): LinearLayer | undefined {
+export function findLinearLayer(info: GraphInfo, name: string): LinearLayer | string {
   let t = name;
   let p = info.producer.get(t);
-  if (p === undefined) return undefined;
+  if (p === undefined) return `no node produces ${name}`;
   const single = (tensor: string) => (info.consumers.get(tensor)?.length ?? 0) === 1;
   if (info.nodes[p].opType === 'Relu' && single(info.nodes[p].input[0])) {
     t = info.nodes[p].input[0];
     p = info.producer.get(t);
-    if (p === undefined) return undefined;
+    if (p === undefined) return `it is a Relu of ${t}, which no node produces`;
   }
   const direct = describe(info, p, name, t);
-  if (direct) return direct;
   const node = info.nodes[p];
-  if (node.opType !== 'Add') return undefined;
-  for (const operand of node.input) {
-    const q = info.producer.get(operand);
-    if (
-      q !== undefined &&
-      single(operand) &&
-      linearOpKinds[info.nodes[q].opType] &&
-      !info.nodes[q].input[2]
-    ) {
+  if (typeof direct !== 'string' || linearOpKinds[node.opType]) return direct;
+  if (node.opType === 'Add') {
+    let reason: string | undefined;
+    for (const operand of node.input) {
+      const q = info.producer.get(operand);
+      if (
+        q === undefined ||
+        !single(operand) ||
+        !linearOpKinds[info.nodes[q].opType] ||
+        info.nodes[q].input[2]
+      )
+        continue;
       const found = describe(info, q, name, t, p);
-      if (found) return found;
+      if (typeof found !== 'string') return found;
+      reason ??= found;
     }
+    if (reason) return reason;
   }
-  return undefined;
+  return 'it is not the output of a Conv, ConvTranspose, Gemm or MatMul node (nor of a bias Add or a ReLU after one)';
 }
 
-/** Names of the layers linear rules can apply to (for messages). */
+/** Names of the layers linear rules can apply to (for messages): exactly those `findLinearLayer` accepts. */
 export function linearLayerNames(info: GraphInfo): string[] {
   return info.nodes
-    .filter((n) => linearOpKinds[n.opType] && info.constants.has(n.input[1]))
+    .filter((n) => linearOpKinds[n.opType] && typeof findLinearLayer(info, n.output[0]) !== 'string')
     .map((n) => n.output[0]);
 }
 
@@ -170,11 +190,12 @@ export function resolveLinearRule(
     );
   }
   const layer = findLinearLayer(info, name);
-  if (!layer) {
+  if (typeof layer === 'string') {
     const op = info.producerOf(name)?.opType;
+    const others = linearLayerNames(info);
     throw new UnsupportedError(
       'unsupported-rule',
-      `linear rule on layer ${name}, a ${op} node; linear rules apply to Conv, ConvTranspose, Gemm and MatMul layers with constant weights: ${linearLayerNames(info).join(', ')}`,
+      `linear rule on layer ${name}, a ${op} node, cannot apply: ${layer}. Linear rules apply to Conv, ConvTranspose, Gemm and MatMul layers with constant weights; ${others.length > 0 ? `this model's: ${others.join(', ')}` : 'this model has none'}`,
     );
   }
   const kind = rule?.kind;

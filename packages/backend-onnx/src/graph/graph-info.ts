@@ -6,6 +6,7 @@ import {
   type OnnxNode,
   type OnnxTensor,
 } from '../proto/types.js';
+import { foldableOps, foldNode } from './constant-fold.js';
 
 /** Shapes and element types of a graph's tensors, measured by a probe run at batch 1 and 2. */
 export interface TensorFacts {
@@ -51,7 +52,8 @@ export function attrString(node: OnnxNode, name: string, fallback: string): stri
 
 /**
  * An index over a graph: who produces and consumes each tensor, the constant tensors
- * (initializers and `Constant` nodes) and, after a probe, every tensor's shape and type.
+ * (initializers, `Constant` nodes and what folds from them, see `constant`) and, after a probe,
+ * every tensor's shape and type.
  */
 export class GraphInfo {
   readonly model: OnnxModel;
@@ -59,12 +61,19 @@ export class GraphInfo {
   readonly producer = new Map<string, number>();
   /** Node indices reading each tensor. */
   readonly consumers = new Map<string, number[]>();
-  /** Initializers and `Constant` node values by tensor name. */
+  /**
+   * Initializers and `Constant` node values by tensor name: the stored constants only. Code that
+   * reads a value (weights, biases, axes) asks `constant(name)`, which also folds input-independent
+   * chains such as the `Identity` nodes PyTorch puts between a shared initializer and its users.
+   */
   readonly constants = new Map<string, OnnxTensor>();
   /** Probe facts by tensor name. */
   readonly facts: Map<string, TensorFacts>;
   /** Default-domain opset version. */
   readonly opset: number;
+  /** Folded values by tensor name (null: not constant). */
+  private readonly folded = new Map<string, OnnxTensor | null>();
+  private runtime?: Set<string>;
 
   /** `facts` may be shared with the index of another version of the same graph (same tensor names). */
   constructor(model: OnnxModel, facts: Map<string, TensorFacts> = new Map()) {
@@ -92,6 +101,13 @@ export class GraphInfo {
         const f = attr(n, 'value_float')?.f;
         if (f !== undefined && n.output[0])
           this.constants.set(n.output[0], { dataType: DataType.FLOAT, dims: [], floatData: [f] });
+        const floats = attr(n, 'value_floats')?.floats;
+        if (floats && n.output[0])
+          this.constants.set(n.output[0], {
+            dataType: DataType.FLOAT,
+            dims: [floats.length],
+            floatData: floats,
+          });
       }
     });
   }
@@ -111,10 +127,69 @@ export class GraphInfo {
     return (this.consumers.get(name) ?? []).map((i) => this.model.graph.node[i]);
   }
 
+  /**
+   * Tensors whose values change with what is fed to the graph: its inputs that are not
+   * initializers (the model input), and every node output reading one of them.
+   */
+  get inputDependent(): ReadonlySet<string> {
+    if (!this.runtime) {
+      const inits = new Set(this.model.graph.initializer.map((t) => t.name));
+      const set = new Set(this.model.graph.input.map((v) => v.name).filter((x) => !inits.has(x)));
+      for (const n of this.nodes)
+        if (n.input.some((x) => x && set.has(x))) for (const y of n.output) if (y) set.add(y);
+      this.runtime = set;
+    }
+    return this.runtime;
+  }
+
+  /**
+   * The value of a tensor that does not depend on the model input: an initializer, a `Constant`
+   * node's value, or the output of a chain of `foldableOps` over such tensors (folded on the host
+   * once, then cached; `Identity` hands over the very tensor it reads). Undefined otherwise.
+   */
+  constant(name: string): OnnxTensor | undefined {
+    if (!name) return undefined;
+    const stored = this.constants.get(name);
+    if (stored) return stored;
+    const known = this.folded.get(name);
+    if (known !== undefined) return known ?? undefined;
+    const node = this.producerOf(name);
+    let value: OnnxTensor | undefined;
+    if (
+      node &&
+      node.output[0] === name &&
+      !this.inputDependent.has(name) &&
+      foldableOps.includes(node.opType)
+    ) {
+      const inputs = node.input.map((x) => (x ? this.constant(x) : undefined));
+      if (node.input.every((x, i) => !x || inputs[i])) value = foldNode(node, inputs);
+    }
+    this.folded.set(name, value ?? null);
+    return value;
+  }
+
+  /** Why `constant(name)` is undefined, as a phrase after the tensor's name (for messages). */
+  whyNotConstant(name: string): string {
+    const node = this.producerOf(name);
+    if (!node) {
+      return this.inputDependent.has(name)
+        ? 'is a graph input'
+        : 'is neither an initializer nor produced by any node';
+    }
+    const label = `node ${node.name || node.output[0]} (op ${node.opType})`;
+    if (this.inputDependent.has(name)) return `comes from ${label}, which depends on the model input`;
+    if (!foldableOps.includes(node.opType) || node.output[0] !== name) {
+      return `comes from ${label}, which xlens does not evaluate ahead of time (it folds ${foldableOps.join(', ')})`;
+    }
+    const open = node.input.find((x) => x && !this.constant(x));
+    if (open) return `comes from ${label}, whose input ${open} ${this.whyNotConstant(open)}`;
+    return `comes from ${label}, whose element types or attributes xlens cannot fold`;
+  }
+
   /** Values of a tensor known without running the model: a constant, or a batch-independent probe value. */
   constantValues(name: string): number[] | undefined {
     if (!name) return undefined;
-    const c = this.constants.get(name);
+    const c = this.constant(name);
     if (c) return Array.from(tensorNumbers(c));
     return this.facts.get(name)?.values as number[] | undefined;
   }
@@ -123,7 +198,7 @@ export class GraphInfo {
   dtype(name: string): number | undefined {
     const f = this.facts.get(name);
     if (f) return f.dtype;
-    const c = this.constants.get(name);
+    const c = this.constant(name);
     if (c) return c.dataType;
     const v = this.model.graph.input.find((i) => i.name === name);
     return v?.type?.tensorType?.elemType;
@@ -131,7 +206,7 @@ export class GraphInfo {
 
   /** Dims of a tensor at batch 2, from the probe or the constant's dims. */
   shape(name: string): readonly number[] | undefined {
-    return this.facts.get(name)?.shape2 ?? this.constants.get(name)?.dims;
+    return this.facts.get(name)?.shape2 ?? this.constant(name)?.dims;
   }
 
   /** Rank of a tensor. */

@@ -6,17 +6,29 @@ export interface ChannelJob {
   readonly k: number;
 }
 
+/** The (item, channel) jobs of one layer, ready to be the rows of a core stream. */
+export interface LayerJobs {
+  /** Index of the layer in the `activations` given to `runChannelJobs`. */
+  readonly layer: number;
+  /** Row r of the stream is job r. */
+  readonly jobs: readonly ChannelJob[];
+  /** The item of each row (`jobs[r].b`), for `RowStream.items`. */
+  readonly items: Int32Array;
+  /** For `RowStream.progress`: folds this layer's rows into one total over all layers. */
+  readonly progress: (rowsDone: number) => void;
+}
+
 /**
  * The per-(item, channel) passes of gradient-free CAMs (Ablation-CAM, Score-CAM): for each layer's
- * `N×C×h×w` activations, the channels `keep` accepts (all layers are listed first, so progress has
- * its total), then `run` on chunks of at most `ctx.batchSize` jobs of one layer at a time, with
- * `ctx.progress(jobsDone, jobsTotal)` after each chunk.
+ * `N×C×h×w` activations, the channels `keep` accepts (every layer is listed first, so progress has
+ * its total), then `run` once per layer, which streams the jobs as rows (`ctx.streamForward`,
+ * `ctx.streamScaled`: core chunks them by `batchSize`, checks abort and calls `progress`).
  */
 export async function runChannelJobs(
   ctx: ExplainContext<unknown>,
   activations: readonly Tensor[],
   keep: (a: Tensor, b: number, k: number) => boolean,
-  run: (layerIndex: number, chunk: readonly ChannelJob[]) => Promise<void>,
+  run: (jobs: LayerJobs) => Promise<void>,
 ): Promise<void> {
   const jobsByLayer = activations.map((a) => {
     const [n, c] = a.shape;
@@ -25,14 +37,15 @@ export async function runChannelJobs(
     return jobs;
   });
   const total = jobsByLayer.reduce((s, j) => s + j.length, 0);
-  let done = 0;
-  for (const [li, jobs] of jobsByLayer.entries()) {
-    for (let s = 0; s < jobs.length; s += ctx.batchSize) {
-      ctx.checkAborted();
-      const chunk = jobs.slice(s, s + ctx.batchSize);
-      await run(li, chunk);
-      done += chunk.length;
-      ctx.progress(done, total);
-    }
+  let offset = 0;
+  for (const [layer, jobs] of jobsByLayer.entries()) {
+    const before = offset;
+    await run({
+      layer,
+      jobs,
+      items: Int32Array.from(jobs, (j) => j.b),
+      progress: (rowsDone) => ctx.progress(before + rowsDone, total),
+    });
+    offset += jobs.length;
   }
 }

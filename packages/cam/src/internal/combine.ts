@@ -1,5 +1,6 @@
 import {
   imageDims,
+  type LayerInfo,
   type MethodResult,
   type Model,
   maxAbsPerItem,
@@ -106,6 +107,7 @@ export function inputSize(model: Model, input: Tensor): { height: number; width:
  */
 export function finishCam(
   coarseMaps: readonly Tensor[],
+  layers: readonly LayerInfo[],
   options: Pick<CamLayerOptions, 'upsample' | 'relu'>,
   size: { height: number; width: number },
   extras?: MethodResult['extras'],
@@ -123,5 +125,14 @@ export function finishCam(
   }
   const coarse = fuseMaps(maps, gridH, gridW);
   const map = options.upsample ? fuseMaps(maps, size.height, size.width) : coarse;
-  return extras ? { map, coarse, extras } : { map, coarse };
+  const resolvedOptions = layerOptions(layers);
+  return extras ? { map, coarse, extras, resolvedOptions } : { map, coarse, resolvedOptions };
+}
+
+/**
+ * The layers a CAM actually used, for `Attribution.options`: `layer` for one layer (also when it
+ * was picked automatically), `layers` as a comma list for fused ones.
+ */
+export function layerOptions(layers: readonly LayerInfo[]): Record<string, string> {
+  return layers.length === 1 ? { layer: layers[0].name } : { layers: layers.map((l) => l.name).join(',') };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from './random.js';
+import { createRng, createSampleRng } from './random.js';
 
 const draw = (seed: number, stream = 0): number[] => {
   const r = createRng(seed, stream);
@@ -29,5 +29,30 @@ describe('createRng', () => {
     expect(Math.sqrt(v)).toBeCloseTo(3, 1);
     const u = createRng(5).fillUniform(new Float32Array(100), -2, -1);
     expect(u.every((y) => y >= -2 && y < -1)).toBe(true);
+  });
+});
+
+describe('createSampleRng', () => {
+  const first = (seed: number, stream: number, sample: number): number[] => {
+    const r = createSampleRng(seed, stream, sample);
+    return Array.from({ length: 4 }, () => r.normal());
+  };
+  it('depends on (seed, stream, sample) only, and each of them changes the draws', () => {
+    expect(first(7, 1, 3)).toEqual(first(7, 1, 3));
+    expect(first(7, 1, 3)).not.toEqual(first(8, 1, 3));
+    expect(first(7, 1, 3)).not.toEqual(first(7, 2, 3));
+    expect(first(7, 1, 3)).not.toEqual(first(7, 1, 4));
+  });
+  it('gives uncorrelated first draws across consecutive samples', () => {
+    const xs = Array.from({ length: 2000 }, (_, s) => createSampleRng(0, 0, s).uniform());
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    let lag = 0;
+    let v = 0;
+    for (let i = 0; i < xs.length; i++) {
+      v += (xs[i] - mean) ** 2;
+      if (i > 0) lag += (xs[i] - mean) * (xs[i - 1] - mean);
+    }
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.03);
+    expect(Math.abs(lag / v)).toBeLessThan(0.08);
   });
 });

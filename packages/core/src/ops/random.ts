@@ -18,7 +18,34 @@ export interface Rng {
  */
 export function createRng(seed: number, stream = 0): Rng {
   // Mix seed and stream so that nearby seeds give unrelated sequences.
-  let state = (Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35)) >>> 0;
+  return rngFromState(
+    (Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35)) >>> 0,
+  );
+}
+
+/** murmur3's 32-bit finaliser: every input bit moves about half of the output bits. */
+function mix32(h: number): number {
+  let x = h >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * The RNG of sample `sample` of stream `stream` under `seed`: its draws depend on these three
+ * numbers only, so sample-based methods give each item the same noise whether it is explained
+ * alone or inside a batch, at any position (ADR 0003).
+ */
+export function createSampleRng(seed: number, stream: number, sample: number): Rng {
+  const h = mix32(
+    mix32(mix32((seed | 0) ^ 0x9e3779b9) ^ Math.imul(stream + 1, 0x27d4eb2f)) ^
+      Math.imul(sample + 1, 0x165667b1),
+  );
+  return rngFromState(h);
+}
+
+function rngFromState(initial: number): Rng {
+  let state = initial >>> 0;
   let spare: number | null = null;
   const uniform = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;

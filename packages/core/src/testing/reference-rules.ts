@@ -11,12 +11,12 @@ import {
   type LinearRule,
   linearRuleKinds,
   type ReluRule,
+  reluRuleKinds,
 } from '../rules.js';
 import { firstNonFinite, type Tensor } from '../tensor.js';
 import { isInputFed, type Network } from './network.js';
 import { permuteLayout } from './ops.js';
 
-const reluRules: readonly ReluRule[] = ['gradient', 'guided', 'deconvnet', 'rescale'];
 const maxPoolRules = ['winner', 'proportional'] as const;
 
 /** Rules resolved to float64 data; the reference input is still to be run forward. */
@@ -102,10 +102,10 @@ export function resolveRules(
 ): ResolvedRules {
   const r = rules ?? {};
   const relu = r.relu ?? 'gradient';
-  if (!reluRules.includes(relu)) {
+  if (!reluRuleKinds.includes(relu)) {
     throw new UnsupportedError(
       'unsupported-rule',
-      `relu rule ${JSON.stringify(relu)} is not one of ${reluRules.join(', ')}`,
+      `relu rule ${JSON.stringify(relu)} is not one of ${reluRuleKinds.join(', ')}`,
     );
   }
   const maxPool = r.maxPool ?? 'winner';

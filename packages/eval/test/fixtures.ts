@@ -1,0 +1,116 @@
+import {
+  createRng,
+  defineExplainer,
+  type Explainer,
+  type Layout,
+  type Model,
+  reduceChannels,
+  type Tensor,
+} from '@xlens/core';
+import { referenceModel } from '@xlens/core/testing';
+
+/** A linear model f_k(x) = w_k · x (no bias) with seeded weights, and its weights. */
+export function linearModel(
+  options: { c?: number; h?: number; w?: number; classes?: number; seed?: number; layout?: Layout } = {},
+): { model: Model; weights: Float32Array; c: number; h: number; w: number } {
+  const { c = 3, h = 6, w = 6, classes = 3, seed = 1, layout = 'NCHW' } = options;
+  const size = c * h * w;
+  const weights = createRng(seed, 5).fillNormal(new Float32Array(classes * size), 0, 1);
+  const model = referenceModel(
+    {
+      name: 'linear',
+      inputShape: [c, h, w],
+      numClasses: classes,
+      layers: [
+        { type: 'flatten', name: 'flatten' },
+        {
+          type: 'dense',
+          name: 'fc',
+          inFeatures: size,
+          outFeatures: classes,
+          weight: Array.from(weights),
+          bias: Array(classes).fill(0),
+        },
+      ],
+    },
+    { layout, inputRange: [0, 1] },
+  );
+  return { model, weights, c, h, w };
+}
+
+/** A seeded batch of `n` items in the model's input shape, values in [low, high). */
+export function batch(model: Model, n: number, seed: number, low = 0, high = 1): Tensor {
+  const shape = [n, ...model.info.inputShape];
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  createRng(seed, 9).fillUniform(data, low, high);
+  return { data, shape };
+}
+
+/** Seeded maps `N×H×W`. */
+export function randomMaps(n: number, h: number, w: number, seed: number, low = -1, high = 1): Tensor {
+  const data = new Float32Array(n * h * w);
+  createRng(seed, 11).fillUniform(data, low, high);
+  return { data, shape: [n, h, w] };
+}
+
+/**
+ * The exact contribution of each pixel of a linear model's target to its logit against a zero
+ * fill: Σ over channels of w ⊙ x (Gradient ⊙ Input, summed over channels), `N×H×W`.
+ */
+export function trueMaps(
+  model: Model,
+  weights: Float32Array,
+  input: Tensor,
+  targets: readonly number[],
+): Tensor {
+  const per = input.data.length / input.shape[0];
+  const layout = model.info.layout;
+  const [c, h, w] =
+    layout === 'NCHW'
+      ? model.info.inputShape
+      : [model.info.inputShape[2], model.info.inputShape[0], model.info.inputShape[1]];
+  const gi = new Float32Array(input.data.length);
+  for (let i = 0; i < input.shape[0]; i++)
+    for (let k = 0; k < c; k++)
+      for (let p = 0; p < h * w; p++) {
+        const e = layout === 'NCHW' ? k * h * w + p : p * c + k;
+        // The reference model's dense weights index the channels-first flattening.
+        gi[i * per + e] = input.data[i * per + e] * weights[targets[i] * per + k * h * w + p];
+      }
+  return reduceChannels({ data: gi, shape: input.shape }, layout, 'sum');
+}
+
+/** Gradient ⊙ Input as a test explainer (input-shaped map). */
+export const gradientTimesInput: Explainer<Record<string, never>> = defineExplainer<Record<string, never>>({
+  id: 'test-gradient-x-input',
+  family: 'gradients',
+  title: 'Gradient ⊙ Input (test)',
+  citation: 'test',
+  description: 'test',
+  requires: ['gradients'],
+  mapKind: 'input',
+  defaults: {},
+  options: {},
+  async attribute(ctx) {
+    const g = await ctx.gradient({ input: ctx.input });
+    const grad = g.inputGradient as Tensor;
+    return { map: { data: grad.data.map((v, e) => v * ctx.input.data[e]), shape: grad.shape } };
+  },
+});
+
+/** The raw input gradient as a test explainer. */
+export const plainGradient: Explainer<Record<string, never>> = defineExplainer<Record<string, never>>({
+  id: 'test-gradient',
+  family: 'gradients',
+  title: 'Gradient (test)',
+  citation: 'test',
+  description: 'test',
+  requires: ['gradients'],
+  mapKind: 'input',
+  defaults: {},
+  options: {},
+  async attribute(ctx) {
+    const g = await ctx.gradient({ input: ctx.input });
+    return { map: g.inputGradient as Tensor };
+  },
+});

@@ -1,0 +1,72 @@
+// Small black-box models with closed-form answers for the tests, all through core's `fromFunction`.
+import { fromFunction, type Layout, type Model, type Tensor } from '@xlens/core';
+
+/**
+ * A model linear in the pixels: class k scores b_k + Σ_e w[k][e]·x[e] over the item's flat values
+ * (in the model's layout), computed in float64 and returned as float32 logits.
+ */
+export function linearModel(
+  shape: readonly [number, number, number],
+  weights: readonly Float64Array[],
+  bias: readonly number[] = weights.map(() => 0),
+  layout: Layout = 'NCHW',
+): Model {
+  const per = shape[0] * shape[1] * shape[2];
+  const k = weights.length;
+  return fromFunction(
+    (x: Tensor) => {
+      const n = x.shape[0];
+      const out = new Float32Array(n * k);
+      for (let i = 0; i < n; i++)
+        for (let c = 0; c < k; c++) {
+          let s = bias[c];
+          for (let e = 0; e < per; e++) s += weights[c][e] * x.data[i * per + e];
+          out[i * k + c] = s;
+        }
+      return out;
+    },
+    { name: 'linear', inputShape: [...shape], layout, numClasses: k, inputRange: [0, 1] },
+  );
+}
+
+/**
+ * A nonlinear model: class k scores Σ_e w[k][e]·x[e]² + x[0]·x[per−1]·k + tanh(Σ x)·(k+1), so
+ * drops of overlapping windows do not add up.
+ */
+export function curvyModel(shape: readonly [number, number, number], weights: readonly Float64Array[]): Model {
+  const per = shape[0] * shape[1] * shape[2];
+  const k = weights.length;
+  return fromFunction(
+    (x: Tensor) => {
+      const n = x.shape[0];
+      const out = new Float32Array(n * k);
+      for (let i = 0; i < n; i++) {
+        const v = x.data.subarray(i * per, (i + 1) * per);
+        const total = v.reduce((a, b) => a + b, 0);
+        for (let c = 0; c < k; c++) {
+          let s = v[0] * v[per - 1] * c + Math.tanh(total) * (c + 1);
+          for (let e = 0; e < per; e++) s += weights[c][e] * v[e] * v[e];
+          out[i * k + c] = s;
+        }
+      }
+      return out;
+    },
+    { name: 'curvy', inputShape: [...shape], layout: 'NCHW', numClasses: k, inputRange: [0, 1] },
+  );
+}
+
+/** Seeded weights in [−1, 1). */
+export function randomWeights(count: number, size: number, seed: number): Float64Array[] {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  return Array.from({ length: count }, () => Float64Array.from({ length: size }, () => 2 * next() - 1));
+}
+
+/** Item `i` of a batch tensor as a one-item batch. */
+export function itemOf(t: Tensor, i: number): Tensor {
+  const per = t.data.length / t.shape[0];
+  return { data: t.data.slice(i * per, (i + 1) * per), shape: [1, ...t.shape.slice(1)] };
+}
