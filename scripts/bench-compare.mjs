@@ -74,7 +74,8 @@ async function child(root) {
 }
 
 function main([before, after, rounds = '2']) {
-  if (!before || !after) throw new Error('usage: node scripts/bench-compare.mjs <before-root> <after-root> [rounds]');
+  if (!before || !after)
+    throw new Error('usage: node scripts/bench-compare.mjs <before-root> <after-root> [rounds]');
   const runs = { before: [], after: [] };
   for (let r = 0; r < Number(rounds); r++) {
     for (const [name, root] of [

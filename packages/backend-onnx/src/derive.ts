@@ -1,5 +1,5 @@
 import { InputError, type LayerInfo, type WeightParam, type WeightTransform } from '@xlens/core';
-import { attrInt, type GraphInfo } from './graph/graph-info.js';
+import { attrFloat, attrInt, type GraphInfo } from './graph/graph-info.js';
 import { shallowCopy } from './graph/prepare.js';
 import { floatTensor, tensorFloat32 } from './proto/tensor-data.js';
 import { DataType, type OnnxModel, type OnnxNode } from './proto/types.js';
@@ -50,6 +50,66 @@ function paramsOf(
   }
 }
 
+/** BatchNorm facts of parameter `index` of a node (ADR 0006): which statistic, and ε. */
+function batchNormFacts(node: OnnxNode, index: number): Pick<WeightParam, 'statistic' | 'epsilon'> {
+  if (node.opType !== 'BatchNormalization') return {};
+  // ONNX stores ε as a float32 attribute (default 1e-5).
+  const epsilon = Math.fround(attrFloat(node, 'epsilon', 1e-5));
+  return index === 3
+    ? { statistic: 'mean', epsilon }
+    : index === 4
+      ? { statistic: 'variance', epsilon }
+      : { epsilon };
+}
+
+/** Every parameter of every layer node, in the canonical layout, in node order. */
+function walkParams(
+  info: GraphInfo,
+  layerOf: (tensor: string) => string,
+  layers: readonly LayerInfo[],
+  visit: (
+    param: WeightParam,
+    at: { nodeIndex: number; index: number; name: string; dims: readonly number[]; flip: boolean },
+  ) => void,
+): void {
+  info.nodes.forEach((node, nodeIndex) => {
+    const layer = layerOf(node.output[0]);
+    const layerIndex = layers.findIndex((l) => l.name === layer);
+    if (layerIndex < 0) return;
+    for (const p of paramsOf(node, info)) {
+      const name = node.input[p.index];
+      const t = name ? info.constant(name) : undefined;
+      if (!t || t.dataType !== DataType.FLOAT) continue;
+      const stored = tensorFloat32(t);
+      const [rows, cols] = t.dims;
+      const flip = p.transposed && t.dims.length === 2;
+      const values = flip ? transpose2d(stored, rows, cols) : stored.slice();
+      const shape = flip ? [cols, rows] : [...t.dims];
+      visit(
+        { layer, layerIndex, role: p.role, shape, values, ...batchNormFacts(node, p.index) },
+        { nodeIndex, index: p.index, name, dims: t.dims, flip },
+      );
+    }
+  });
+}
+
+/**
+ * Read-only copies of the parameters of the named layers (all when `names` is absent), exactly as
+ * `deriveModel` hands them to a transform: the `weights` capability (ADR 0006).
+ */
+export function readWeights(
+  info: GraphInfo,
+  layerOf: (tensor: string) => string,
+  layers: readonly LayerInfo[],
+  names?: ReadonlySet<string>,
+): WeightParam[] {
+  const params: WeightParam[] = [];
+  walkParams(info, layerOf, layers, (param) => {
+    if (!names || names.has(param.layer)) params.push(param);
+  });
+  return params;
+}
+
 /**
  * A copy of the model whose layer parameters went through `transform`, handed over in the
  * canonical layout of `WeightParam` (Conv O×I×kH×kW as stored; Gemm/MatMul weights as out×in,
@@ -79,41 +139,28 @@ export function deriveModel(
     used.add(name);
     return name;
   };
-  info.nodes.forEach((node, nodeIndex) => {
-    const layer = layerOf(node.output[0]);
-    const layerIndex = layers.findIndex((l) => l.name === layer);
-    if (layerIndex < 0) return;
-    for (const p of paramsOf(node, info)) {
-      const name = node.input[p.index];
-      const t = name ? info.constant(name) : undefined;
-      if (!t || t.dataType !== DataType.FLOAT) continue;
-      const stored = tensorFloat32(t);
-      const [rows, cols] = t.dims;
-      const flip = p.transposed && t.dims.length === 2;
-      const values = flip ? transpose2d(stored, rows, cols) : stored;
-      const shape = flip ? [cols, rows] : [...t.dims];
-      const out = transform({ layer, layerIndex, role: p.role, shape, values });
-      if (out === undefined) continue;
-      if (out.length !== values.length) {
-        throw new InputError(
-          'invalid-shape',
-          `weight transform returned ${out.length} values for ${layer} (${name}); expected ${values.length}`,
-        );
-      }
-      const data = flip ? transpose2d(out, cols, rows) : out;
-      const at = index.get(name);
-      if (at !== undefined && info.consumers.get(name)?.length === 1) {
-        next.graph.initializer[at] = floatTensor(name, data, t.dims);
-        continue;
-      }
-      const own = fresh(name);
-      next.graph.initializer.push(floatTensor(own, data, t.dims));
-      const current = next.graph.node[nodeIndex];
-      next.graph.node[nodeIndex] = {
-        ...current,
-        input: current.input.map((x, i) => (i === p.index ? own : x)),
-      };
+  walkParams(info, layerOf, layers, (param, { nodeIndex, index: at, name, dims, flip }) => {
+    const out = transform(param);
+    if (out === undefined) return;
+    if (out.length !== param.values.length) {
+      throw new InputError(
+        'invalid-shape',
+        `weight transform returned ${out.length} values for ${param.layer} (${name}); expected ${param.values.length}`,
+      );
     }
+    const data = flip ? transpose2d(out, dims[1], dims[0]) : out;
+    const slot = index.get(name);
+    if (slot !== undefined && info.consumers.get(name)?.length === 1) {
+      next.graph.initializer[slot] = floatTensor(name, data, dims);
+      return;
+    }
+    const own = fresh(name);
+    next.graph.initializer.push(floatTensor(own, data, dims));
+    const current = next.graph.node[nodeIndex];
+    next.graph.node[nodeIndex] = {
+      ...current,
+      input: current.input.map((x, i) => (i === at ? own : x)),
+    };
   });
   return next;
 }

@@ -18,11 +18,12 @@ import {
   type Tensor,
   toChannelsFirst,
   validateInput,
+  type WeightParam,
   type WeightTransform,
   XlensError,
 } from '@xlens/core';
 import { type BackwardPlanInput, BackwardRunner } from './backward-runner.js';
-import { deriveModel } from './derive.js';
+import { deriveModel, readWeights } from './derive.js';
 import { GraphInfo } from './graph/graph-info.js';
 import { type PreparedModel, prepareModel, shallowCopy } from './graph/prepare.js';
 import { probeGraph } from './graph/probe.js';
@@ -233,9 +234,12 @@ class OnnxRuntimeModel implements Model {
   async capture(input: Tensor, names: readonly string[]): Promise<CaptureResult> {
     this.alive();
     validateInput(this, input);
-    for (const name of names) this.resolve(name);
+    // Keys stay as asked (a module path like `layer4`); the tensors are the resolved ones.
+    const tensorOf = new Map(names.map((name) => [name, this.resolve(name)]));
     const wanted = [
-      ...new Set(names.filter((n) => n !== this.prepared.inputName && n !== this.prepared.outputName)),
+      ...new Set(
+        [...tensorOf.values()].filter((t) => t !== this.prepared.inputName && t !== this.prepared.outputName),
+      ),
     ].sort();
     const session = await this.session(
       `capture:${JSON.stringify(wanted)}`,
@@ -247,10 +251,11 @@ class OnnxRuntimeModel implements Model {
     const n = input.shape[0];
     const activations: Record<string, Tensor> = {};
     for (const name of names) {
+      const t = tensorOf.get(name)!;
       activations[name] =
-        name === this.prepared.inputName
+        t === this.prepared.inputName
           ? this.inputChannelsFirst(input)
-          : { data: result[name].data, shape: [n, ...this.itemShapeOf(name)] };
+          : { data: result[t].data, shape: [n, ...this.itemShapeOf(t)] };
     }
     return { output: { data: result[outputName].data, shape: [n, this.info.numClasses] }, activations };
   }
@@ -313,6 +318,17 @@ class OnnxRuntimeModel implements Model {
       this.options,
     );
     return copy;
+  }
+
+  async weights(names?: readonly string[]): Promise<readonly WeightParam[]> {
+    this.alive();
+    for (const name of names ?? []) findLayer(this, name);
+    return readWeights(
+      this.graph,
+      (t) => this.aliases.get(t) ?? t,
+      this.layerList,
+      names ? new Set(names) : undefined,
+    );
   }
 
   async dispose(): Promise<void> {

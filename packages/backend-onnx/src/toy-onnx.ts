@@ -103,6 +103,10 @@ export function toyOnnxModel(spec: ToySpec, options: { opset?: number } = {}): O
         );
         break;
       }
+      case 'add':
+        // Every layer's output tensor carries its name, so the second addend is `from` itself.
+        x = b.node('Add', [x, layer.from], {}, { name: layer.name, outputs: [layer.name] });
+        break;
     }
   }
   b.output(x, ['N', spec.numClasses]);

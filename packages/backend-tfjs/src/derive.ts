@@ -30,6 +30,82 @@ function layoutOf(
   return null;
 }
 
+/** A BatchNorm statistic's name, and the layer's ε on each of its parameters (ADR 0006). */
+function batchNormFacts(
+  step: Program['steps'][number],
+  variableName: string,
+): Pick<WeightParam, 'statistic' | 'epsilon'> {
+  if (step.className !== 'BatchNormalization') return {};
+  const leaf = variableName.split('/').pop()!.replace(/_\d+$/, '');
+  // tfjs keeps ε on the BatchNormalization layer object (default 1e-3, as in Keras).
+  const epsilon = (step.layer as { readonly epsilon?: number }).epsilon ?? 1e-3;
+  if (leaf === 'moving_mean') return { statistic: 'mean', epsilon };
+  if (leaf === 'moving_variance') return { statistic: 'variance', epsilon };
+  return { epsilon };
+}
+
+/**
+ * Read-only copies of the parameters of the named layers (all when `names` is absent), as
+ * `deriveLayersModel` hands them to a transform: the `weights` capability (ADR 0006).
+ * @internal
+ */
+export async function readLayersModelWeights(
+  program: Program,
+  layers: readonly LayerInfo[],
+  names?: ReadonlySet<string>,
+): Promise<WeightParam[]> {
+  const params: WeightParam[] = [];
+  await walkParams(program, layers, names, async (param) => {
+    params.push(param);
+  });
+  return params;
+}
+
+/** Every parameter of every weighted step, in the canonical layout, in program order. */
+async function walkParams(
+  program: Program,
+  layers: readonly LayerInfo[],
+  names: ReadonlySet<string> | undefined,
+  visit: (
+    param: WeightParam,
+    step: Program['steps'][number],
+    original: tf.Tensor,
+    layout: ReturnType<typeof layoutOf>,
+    flattened: ReturnType<typeof denseFlattenedFrom> | null,
+  ) => Promise<void>,
+): Promise<void> {
+  const indexOf = new Map(layers.map((l, i) => [l.name, i]));
+  const seen = new Set<unknown>();
+  for (const step of program.steps) {
+    if (step.alias || seen.has(step.layer) || step.layer.weights.length === 0) continue;
+    seen.add(step.layer);
+    if (names && !names.has(step.name)) continue;
+    for (const v of step.layer.weights) {
+      const original = v.read();
+      const layout = layoutOf(step.className, v.originalName, original.rank);
+      // A Dense after a Flatten hands out `in` in the (C, H, W) order its captured input has.
+      const flattened = layout === 'dense' ? denseFlattenedFrom(program, step) : null;
+      const canonical = layout ? toCanonical(layout, original, flattened) : original;
+      const host = (await canonical.data()) as Float32Array;
+      if (canonical !== original) canonical.dispose();
+      await visit(
+        {
+          layer: step.name,
+          layerIndex: indexOf.get(step.name)!,
+          role: roleOf(v.originalName),
+          shape: [...canonical.shape],
+          values: Float32Array.from(host),
+          ...batchNormFacts(step, v.originalName),
+        },
+        step,
+        original,
+        layout,
+        flattened,
+      );
+    }
+  }
+}
+
 /**
  * A copy of `model` (same topology, fresh variables) whose weights are `transform`ed in the
  * canonical layout of `WeightParam`. The original model is not touched.
@@ -46,46 +122,31 @@ export async function deriveLayersModel(
   });
   try {
     const cloneProgram = buildProgram(clone);
-    const indexOf = new Map(layers.map((l, i) => [l.name, i]));
-    const seen = new Set<unknown>();
-    for (const step of program.steps) {
-      if (step.alias || seen.has(step.layer) || step.layer.weights.length === 0) continue;
-      seen.add(step.layer);
-      const target = cloneProgram.byName.get(step.name)!;
-      const values: tf.Tensor[] = [];
-      for (const v of step.layer.weights) {
-        const original = v.read();
-        const layout = layoutOf(step.className, v.originalName, original.rank);
-        // A Dense after a Flatten hands out `in` in the (C, H, W) order its captured input has.
-        const flattened = layout === 'dense' ? denseFlattenedFrom(program, step) : null;
-        const canonical = layout ? toCanonical(layout, original, flattened) : original;
-        const host = (await canonical.data()) as Float32Array;
-        const param: WeightParam = {
-          layer: step.name,
-          layerIndex: indexOf.get(step.name)!,
-          role: roleOf(v.originalName),
-          shape: [...canonical.shape],
-          values: Float32Array.from(host),
-        };
-        if (canonical !== original) canonical.dispose();
-        const next = transform(param);
-        if (next === undefined) {
-          values.push(original.clone());
-          continue;
-        }
-        if (!(next instanceof Float32Array) || next.length !== host.length) {
+    const pending = new Map<string, tf.Tensor[]>();
+    await walkParams(program, layers, undefined, async (param, step, original, layout, flattened) => {
+      const values = pending.get(step.name) ?? [];
+      pending.set(step.name, values);
+      const next = transform(param);
+      if (next === undefined) values.push(original.clone());
+      else {
+        if (!(next instanceof Float32Array) || next.length !== param.values.length) {
+          for (const t of values) t.dispose();
           throw new InputError(
             'invalid-input',
-            `weight transform returned ${next instanceof Float32Array ? next.length : typeof next} values for ${step.name} ${v.originalName}; expected a Float32Array of ${host.length}`,
+            `weight transform returned ${next instanceof Float32Array ? next.length : typeof next} values for ${step.name} ${step.layer.weights[values.length].originalName}; expected a Float32Array of ${param.values.length}`,
           );
         }
         const t = tf.tensor(next, param.shape as number[], 'float32');
         values.push(layout ? fromCanonical(layout, t, original.shape, flattened) : t);
         if (layout) t.dispose();
       }
-      for (let i = 0; i < values.length; i++) target.layer.weights[i].write(values[i]);
-      for (const t of values) t.dispose();
-    }
+      if (values.length === step.layer.weights.length) {
+        const target = cloneProgram.byName.get(step.name)!;
+        for (let i = 0; i < values.length; i++) target.layer.weights[i].write(values[i]);
+        for (const t of values) t.dispose();
+        pending.delete(step.name);
+      }
+    });
     return clone;
   } catch (e) {
     clone.dispose();

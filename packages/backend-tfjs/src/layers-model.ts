@@ -14,12 +14,13 @@ import {
   sameShape,
   type Tensor,
   UnsupportedError,
+  type WeightParam,
 } from '@xlens/core';
 import { hostAndDispose, SubBatchingAdapter } from './adapter.js';
 import { checkBackwardRequest } from './check-request.js';
 import { flattenedFrom, fromContract, toContract } from './contract.js';
 import { checkInput, gradientsOf, toHost, toTf } from './convert.js';
-import { deriveLayersModel } from './derive.js';
+import { deriveLayersModel, readLayersModelWeights } from './derive.js';
 import { buildProgram, channelsFirstShape, layerInfos, type Program, type Step } from './graph.js';
 import { isSoftmaxLayer, outputShapes, type RunOptions, runProgram } from './interpreter.js';
 import { compileLinearRule, type RelevanceStash } from './linear-rules.js';
@@ -307,6 +308,12 @@ class LayersModelAdapter extends SubBatchingAdapter {
     this.live();
     const clone = await deriveLayersModel(this.model, this.program, this.layers(), transform);
     return fromLayersModel(clone, { ...this.options, name: this.info.name, disposeModel: true });
+  }
+
+  async weights(names?: readonly string[]): Promise<readonly WeightParam[]> {
+    this.live();
+    for (const name of names ?? []) this.step(name);
+    return readLayersModelWeights(this.program, this.layers(), names ? new Set(names) : undefined);
   }
 
   protected release(): void {

@@ -37,6 +37,69 @@ function stabilised(r: tf.Tensor, d: tf.Tensor, epsilon: number): tf.Tensor {
   return tf.divNoNan(r, tf.add(d, tf.where(tf.greaterEqual(d, 0), tf.scalar(epsilon), tf.scalar(-epsilon))));
 }
 
+type Forward = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null) => tf.Tensor;
+type Vjp = (s: tf.Tensor, w: tf.Tensor, x: tf.Tensor) => tf.Tensor;
+
+/**
+ * α·(positive contributions) − β·(negative contributions), zennit's `AlphaBeta` (`ZPlus` for
+ * α = 1, β = 0, whose negative side is skipped): x ≥ 0 contributes positively through W⁺, x < 0
+ * through W⁻, and the other way round for the negative side; biases on their sign's side.
+ */
+function alphaBeta(
+  alpha: number,
+  beta: number,
+  p: LinearSaved,
+  r: tf.Tensor,
+  fwd: Forward,
+  vjp: Vjp,
+): tf.Tensor {
+  const [xp, xn, wp, wn] = [pos(p.x), neg(p.x), pos(p.w), neg(p.w)];
+  const sPos = tf.divNoNan(r, tf.add(fwd(xp, wp, p.b ? pos(p.b) : null), fwd(xn, wn, null)));
+  let onPos = tf.mul(alpha, vjp(sPos, wp, p.x));
+  let onNeg = tf.mul(alpha, vjp(sPos, wn, p.x));
+  if (beta !== 0) {
+    const sNeg = tf.divNoNan(r, tf.add(fwd(xp, wn, p.b ? neg(p.b) : null), fwd(xn, wp, null)));
+    onPos = tf.sub(onPos, tf.mul(beta, vjp(sNeg, wn, p.x)));
+    onNeg = tf.sub(onNeg, tf.mul(beta, vjp(sNeg, wp, p.x)));
+  }
+  return tf.where(tf.greaterEqual(p.x, 0), onPos, onNeg);
+}
+
+/**
+ * The generalised γ rule (core's `rules.ts`; zennit's `Gamma` since 0.5): outputs z > 0 share
+ * their relevance with the positive contributions boosted (`W↑ = W + γW⁺` on x ≥ 0,
+ * `W↓ = W + γW⁻` on x < 0, bias `b + γb⁺`), outputs z < 0 with the negative ones boosted (the
+ * weights swapped, bias `b + γb⁻`), so no denominator crosses 0.
+ */
+function generalisedGamma(
+  gamma: number,
+  epsilon: number,
+  p: LinearSaved,
+  r: tf.Tensor,
+  fwd: Forward,
+  vjp: Vjp,
+): tf.Tensor {
+  const [xp, xn] = [pos(p.x), neg(p.x)];
+  const up = tf.add(p.w, tf.mul(gamma, pos(p.w)));
+  const down = tf.add(p.w, tf.mul(gamma, neg(p.w)));
+  const bUp = p.b ? tf.add(p.b, tf.mul(gamma, pos(p.b))) : null;
+  const bDown = p.b ? tf.add(p.b, tf.mul(gamma, neg(p.b))) : null;
+  const zero = tf.zerosLike(r);
+  const sUp = stabilised(
+    tf.where(tf.greater(p.z, 0), r, zero),
+    tf.add(fwd(xp, up, bUp), fwd(xn, down, null)),
+    epsilon,
+  );
+  const sDown = stabilised(
+    tf.where(tf.less(p.z, 0), r, zero),
+    tf.add(fwd(xp, down, bDown), fwd(xn, up, null)),
+    epsilon,
+  );
+  const onPos = tf.add(vjp(sUp, up, p.x), vjp(sDown, down, p.x));
+  const onNeg = tf.add(vjp(sUp, down, p.x), vjp(sDown, up, p.x));
+  return tf.where(tf.greaterEqual(p.x, 0), onPos, onNeg);
+}
+
 /**
  * Canonical weight layout (`O×I×kH×kW`, depthwise `C·M×1×kH×kW`, dense `out×in`) → tfjs layout.
  * `flattened` (`[H, W, C]`) marks a Dense fed by a Flatten: its canonical `in` axis is in
@@ -149,8 +212,8 @@ export function compileLinearRule(
 ): CompiledLinear {
   const g = linearGeometry(step)!;
   const owned: tf.Tensor[] = [];
-  const fwd = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor => linearForward(g, x, w, b);
-  const vjp = (s: tf.Tensor, w: tf.Tensor, x: tf.Tensor): tf.Tensor => linearVjp(g, s, w, x.shape);
+  const fwd: Forward = (x, w, b) => linearForward(g, x, w, b);
+  const vjp: Vjp = (s, w, x) => linearVjp(g, s, w, x.shape);
   const outRelevance = (p: LinearSaved, dy: tf.Tensor): tf.Tensor => tf.mul(p.z, dy);
   /** Input-only rules: the gradient `R ⊘ x`, and the rest of R (where x = 0) into the stash. */
   const inputOnly = (x: tf.Tensor, relevance: tf.Tensor): tf.Tensor => {
@@ -184,6 +247,12 @@ export function compileLinearRule(
     case 'gamma':
       return {
         owned,
+        backward: (p, dy) =>
+          generalisedGamma(rule.gamma, rule.epsilon ?? gammaEpsilon, p, outRelevance(p, dy), fwd, vjp),
+      };
+    case 'gamma-classic':
+      return {
+        owned,
         backward: (p, dy) => {
           const w2 = tf.add(p.w, tf.mul(rule.gamma, pos(p.w)));
           const b2 = p.b ? tf.add(p.b, tf.mul(rule.gamma, pos(p.b))) : null;
@@ -195,28 +264,11 @@ export function compileLinearRule(
         },
       };
     case 'z-plus':
-      return {
-        owned,
-        backward: (p, dy) => {
-          const wp = pos(p.w);
-          return vjp(tf.divNoNan(outRelevance(p, dy), fwd(p.x, wp, p.b ? pos(p.b) : null)), wp, p.x);
-        },
-      };
+      return { owned, backward: (p, dy) => alphaBeta(1, 0, p, outRelevance(p, dy), fwd, vjp) };
     case 'alpha-beta':
       return {
         owned,
-        backward: (p, dy) => {
-          const r = outRelevance(p, dy);
-          const [xp, xn, wp, wn] = [pos(p.x), neg(p.x), pos(p.w), neg(p.w)];
-          const zPos = tf.add(fwd(xp, wp, p.b ? pos(p.b) : null), fwd(xn, wn, null));
-          const zNeg = tf.add(fwd(xp, wn, p.b ? neg(p.b) : null), fwd(xn, wp, null));
-          const sPos = tf.divNoNan(r, zPos);
-          const sNeg = tf.divNoNan(r, zNeg);
-          // x ≥ 0: positive parts through W⁺, negative through W⁻; x < 0 the other way round.
-          const onPos = tf.sub(tf.mul(rule.alpha, vjp(sPos, wp, p.x)), tf.mul(rule.beta, vjp(sNeg, wn, p.x)));
-          const onNeg = tf.sub(tf.mul(rule.alpha, vjp(sPos, wn, p.x)), tf.mul(rule.beta, vjp(sNeg, wp, p.x)));
-          return tf.where(tf.greaterEqual(p.x, 0), onPos, onNeg);
-        },
+        backward: (p, dy) => alphaBeta(rule.alpha, rule.beta, p, outRelevance(p, dy), fwd, vjp),
       };
     case 'z-box': {
       const low = bound(rule.low, 'low', step, inputShape);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -66,4 +66,42 @@ describe('loadTfjsModel (Node file system, no tfjs-node)', () => {
   it('names the file when it cannot be read', async () => {
     await expect(loadTfjsModel(join(dir, 'missing.json'))).rejects.toThrow(/missing\.json/);
   });
+
+  it('never reads outside the model folder, special files, or shards shorter than the manifest', async () => {
+    const path = await writeModel('hostile', await artifactsOf(buildSmallCnn()));
+    const json = JSON.parse(await readFile(path, 'utf8'));
+    const outside = await mkdtemp(join(tmpdir(), 'xlens-secret-'));
+    await writeFile(join(outside, 'secret.bin'), new Uint8Array(64));
+    await symlink(join(outside, 'secret.bin'), join(dir, 'link.bin'));
+    await symlink('/dev/zero', join(dir, 'zero.bin'));
+    await writeFile(join(dir, 'short.bin'), new Uint8Array(16));
+    const cases: readonly [string, RegExp][] = [
+      ['../secret.bin', /outside the model folder/],
+      ['%2e%2e/secret.bin', /outside the model folder/],
+      ['link.bin', /outside the model folder/],
+      ['zero.bin', /outside the model folder/],
+      ['short.bin', /hold 16 bytes but its manifest declares \d+/],
+    ];
+    for (const [shard, message] of cases) {
+      json.weightsManifest[0].paths = [shard];
+      const bad = join(dir, 'hostile-variant.json');
+      await writeFile(bad, JSON.stringify(json));
+      await expect(loadTfjsModel(bad), shard).rejects.toThrow(message);
+    }
+    await expect(loadTfjsModel('/dev/zero')).rejects.toThrow(/it is a character device/);
+    await rm(outside, { recursive: true, force: true });
+  });
 });
+
+/** A model's artifacts as `save` would write them. */
+async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  model.dispose();
+  return saved!;
+}

@@ -10,28 +10,45 @@ function isGraphJson(json: tf.io.ModelJSON): boolean {
   return json.format === 'graph-model' || Array.isArray(topology?.node);
 }
 
+/** Bytes of one weight entry of a manifest, from its dtype and shape. */
+function weightBytes(w: tf.io.WeightsManifestEntry): number {
+  const size = w.shape.reduce((a, b) => a * b, 1);
+  // Quantized weights take one byte (uint8) or two (uint16, float16) per value; strings vary.
+  if (w.quantization) return size * (w.quantization.dtype === 'uint8' ? 1 : 2);
+  return w.dtype === 'string' ? Number.NaN : size * 4;
+}
+
 /**
  * A tfjs `IOHandler` that reads a `model.json` and its weight shards from the local file system
  * (Node only). tfjs's own `file://` handler lives in `@tensorflow/tfjs-node`, which this package
- * does not require.
+ * does not require. Safe against hostile manifests: only regular files are read (no `/dev/zero`),
+ * shards must lie inside the model's folder once links, `..` and percent-escapes are resolved, and
+ * their total size must match the weights the manifest declares before anything is assembled.
  */
 export function tfjsFileHandler(path: string): tf.io.IOHandler {
   return {
     async load() {
-      const fs = await import('node:fs/promises');
       const p = await import('node:path');
+      const { readFileChecked, realPathInside } = await import('@xlens/core/node');
       const file = path.startsWith('file://') ? new URL(path).pathname : path;
-      const json = JSON.parse(await fs.readFile(file, 'utf8')) as tf.io.ModelJSON;
+      const json = JSON.parse(new TextDecoder().decode(readFileChecked(file))) as tf.io.ModelJSON;
       const dir = p.dirname(file);
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
         const specs: tf.io.WeightsManifestEntry[] = [];
         const buffers: Uint8Array[] = [];
         for (const group of manifest) {
           for (const shard of group.paths)
-            buffers.push(await fs.readFile(p.join(dir, decodeURIComponent(shard))));
+            buffers.push(readFileChecked(realPathInside(dir, shard, 'weight shard')));
           specs.push(...group.weights);
         }
         const total = buffers.reduce((a, b) => a + b.byteLength, 0);
+        const declared = specs.reduce((a, w) => a + weightBytes(w), 0);
+        if (Number.isFinite(declared) && total < declared) {
+          throw new InputError(
+            'invalid-file',
+            `the weight shards of ${file} hold ${total} bytes but its manifest declares ${declared}`,
+          );
+        }
         const data = new Uint8Array(total);
         let offset = 0;
         for (const b of buffers) {
@@ -64,10 +81,10 @@ export async function loadTfjsModel(pathOrUrl: string, options: FromTfjsOptions 
     json = (await response.json()) as tf.io.ModelJSON;
     handler = pathOrUrl;
   } else {
-    const fs = await import('node:fs/promises');
+    const { readFileChecked } = await import('@xlens/core/node');
     const file = pathOrUrl.startsWith('file://') ? new URL(pathOrUrl).pathname : pathOrUrl;
     try {
-      json = JSON.parse(await fs.readFile(file, 'utf8')) as tf.io.ModelJSON;
+      json = JSON.parse(new TextDecoder().decode(readFileChecked(file))) as tf.io.ModelJSON;
     } catch (cause) {
       throw new UnsupportedError(
         'invalid-model',

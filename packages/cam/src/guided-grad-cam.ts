@@ -62,7 +62,12 @@ export const guidedGradCam = defineExplainer<GuidedGradCamOptions>({
     const n = ctx.input.shape[0];
     // Two streams over the items (Grad-CAM, then Guided Backprop) report one total of 2N.
     const maps = await camCoarseMaps(ctx, layers, gradCamWeighting, (done) => ctx.progress(done, 2 * n));
-    const gradCam = finishCam(maps, layers, { ...ctx.options, upsample: true }, inputSize(ctx.model, ctx.input));
+    const gradCam = finishCam(
+      maps,
+      layers,
+      { ...ctx.options, upsample: true },
+      inputSize(ctx.model, ctx.input),
+    );
     const map = new Float32Array(ctx.input.data.length);
     const per = map.length / n;
     await ctx.streamGradient(
@@ -76,6 +81,10 @@ export const guidedGradCam = defineExplainer<GuidedGradCamOptions>({
         map.set(multiplyByPixelMap(c.inputGradient!, rows, ctx.model.info.layout).data, c.start * per);
       },
     );
-    return { map: { data: map, shape: [...ctx.input.shape] }, coarse: gradCam.coarse, resolvedOptions: gradCam.resolvedOptions };
+    return {
+      map: { data: map, shape: [...ctx.input.shape] },
+      coarse: gradCam.coarse,
+      resolvedOptions: gradCam.resolvedOptions,
+    };
   },
 });

@@ -24,7 +24,12 @@ const defaults: SmoothGradCamPlusPlusOptions = { ...camDefaults(true), samples: 
 
 const options: OptionSpecs<SmoothGradCamPlusPlusOptions> = {
   ...camCommonOptionSpecs,
-  samples: { type: 'integer', doc: 'noisy copies per input whose derivatives are averaged', min: 1, max: 10_000 },
+  samples: {
+    type: 'integer',
+    doc: 'noisy copies per input whose derivatives are averaged',
+    min: 1,
+    max: 10_000,
+  },
   sigma: {
     type: 'number',
     doc: 'noise standard deviation as a fraction of each item’s max − min',

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import {
   type Attribution,
-  XlensError,
   checkCapabilities,
   checkScoreKind,
   defaultBatchSize,
@@ -9,6 +8,7 @@ import {
   mergeOptions,
   resolveTarget,
   type ScoreKind,
+  XlensError,
 } from '@xlens/core';
 import { nodeFileReader } from '@xlens/core/node';
 import { getColormap, normalizeModes } from '@xlens/viz';
@@ -21,8 +21,8 @@ import { buildReportSpec, type MethodFailure, type MethodRun } from './report-sp
 import { resultsJson } from './results-json.js';
 import { openSession, type Session } from './session.js';
 import { formatMs, printable, textTable } from './table.js';
-import { versions } from './versions.js';
 import { parseTarget } from './targets.js';
+import { versions } from './versions.js';
 
 /** Where a command writes. */
 export interface Io {

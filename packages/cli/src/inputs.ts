@@ -152,7 +152,8 @@ export async function loadImages(
   for (let i = 0; i < n; i++) {
     let bytes: Buffer;
     try {
-      const pipeline = sharp(paths[i], { failOn: 'error' })
+      // Through core's checked reader, so a device or FIFO given as an image is refused, not read forever.
+      const pipeline = sharp(nodeFileReader.readBytes(paths[i]), { failOn: 'error' })
         .rotate()
         .flatten({ background: '#ffffff' })
         .resize(width, height, { fit: 'cover' });

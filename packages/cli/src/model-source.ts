@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { InputError, type Model, type ModelInfo, XlensError } from '@xlens/core';
+import { nodeFileReader } from '@xlens/core/node';
 import { isZooModel, ZOO_MODEL_NAMES, type ZooModelName, zooModel } from '@xlens/zoo';
 import { UsageError } from './args.js';
 
@@ -46,9 +47,12 @@ const exists = async (path: string): Promise<boolean> => {
 export async function readLabels(path: string): Promise<string[]> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new InputError('invalid-input', `labels file ${path} not found or unreadable`);
+    text = new TextDecoder().decode(nodeFileReader.readBytes(path));
+  } catch (e) {
+    throw new InputError(
+      'invalid-input',
+      `labels file ${path} not found or unreadable (${(e as Error).message})`,
+    );
   }
   if (extname(path).toLowerCase() === '.json') {
     let parsed: unknown;

@@ -143,6 +143,32 @@ describe('xlens explain', () => {
     expect((await readdir(a)).sort()).toEqual(['.xlens-output', 'integrated-gradients.npy', 'results.json']);
   });
 
+  it('reads file-valued options through core’s node file reader (an IG baseline .npy)', async () => {
+    const out = join(f.dir, 'baseline-file');
+    const r = await runCli(
+      [
+        'explain',
+        '--model',
+        f.model,
+        '--input',
+        f.nhwc,
+        '--method',
+        `integrated-gradients:steps=2,baseline=${f.nhwc}`,
+        '--format',
+        'npy',
+        '--quiet',
+        '--out',
+        out,
+      ],
+      f.dir,
+    );
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    // The baseline is the input itself, so every attribution is exactly x − x̄ = 0 times a gradient.
+    const map = parseNpy(await readFile(join(out, 'integrated-gradients.npy')));
+    expect(map.shape).toEqual([2, SIZE, SIZE, 3]);
+    expect(map.data.every((v) => v === 0)).toBe(true);
+  });
+
   it('accepts a label as target and --layer for CAM methods; html alone embeds its images', async () => {
     const out = join(f.dir, 'embedded');
     const r = await runCli(

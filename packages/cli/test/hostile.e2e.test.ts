@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { encodeOnnxModel, OnnxGraphBuilder } from '@xlens/backend-onnx';
@@ -142,6 +142,32 @@ describe('extreme but finite input', () => {
   });
 });
 
+describe('special files are refused, never read without end', () => {
+  const cases: readonly (readonly [string, () => Promise<string[]>])[] = [
+    ['--input /dev/zero', async () => ['--model', f.model, '--input', '/dev/zero']],
+    ['--image /dev/zero', async () => ['--model', f.model, '--image', '/dev/zero']],
+    ['--labels /dev/zero', async () => ['--model', f.model, '--image', f.images[0], '--labels', '/dev/zero']],
+    [
+      '--model linking to /dev/zero',
+      async () => {
+        const link = join(f.dir, 'zero-model.onnx');
+        await symlink('/dev/zero', link);
+        return ['--model', link, '--image', f.images[0]];
+      },
+    ],
+  ];
+  for (const [name, args] of cases) {
+    it(name, async () => {
+      const r = await runCli(
+        ['explain', '--method', 'saliency', '--out', join(f.dir, 'zero'), ...(await args())],
+        f.dir,
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/it is a character device; expected a regular file/);
+    });
+  }
+});
+
 describe('option values without bounds', () => {
   for (const spec of ['integrated-gradients:steps=1e9', 'smoothgrad:samples=1e9', 'noisegrad:models=1e9']) {
     it(`${spec} is refused before any compute`, async () => {
@@ -175,7 +201,7 @@ describe('a model declaring a huge input', () => {
     const r = await runCli(['predict', '--model', path, '--image', f.images[0]], f.dir);
     expect(r.stderr).not.toMatch(/Invalid typed array length/);
     expect(r.stderr).toMatch(
-      /\[invalid-shape\]: model input x has an item of shape \[3, 1099511627776, 8\] .*at most 268435456 values per item/
+      /\[invalid-shape\]: model input x has an item of shape \[3, 1099511627776, 8\] .*at most 268435456 values per item/,
     );
     expect(r.code).toBe(1);
   });

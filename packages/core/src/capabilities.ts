@@ -13,6 +13,7 @@ export const capabilityMembers: Readonly<Record<Capability, keyof Model>> = {
   'linear-rules': 'backward',
   derive: 'derive',
   'forward-scaled': 'forwardScaled',
+  weights: 'weights',
 };
 
 /** Every capability a model may offer, in the order of the `Capability` type. */

@@ -188,11 +188,11 @@ function resolveRequest(spec: MetricSpec<object>, request: EvaluateRequest): Res
     throw new InputError('invalid-input', `${id} needs ${missing.map((m) => needText[m]).join(' and ')}`);
   let layout: Layout | null = request.layout ?? null;
   let dims: { n: number; height: number; width: number } | null = null;
-  if (needs.has('model')) {
-    const model = request.model as Model;
-    validateInput(model, request.input as Tensor);
-    layout = model.info.layout;
-    const d = imageDims((request.input as Tensor).shape, layout);
+  // A model and input fix the layout and sizes even for metrics that only read maps.
+  if (request.model) layout = request.model.info.layout;
+  if (request.model && request.input) {
+    validateInput(request.model, request.input);
+    const d = imageDims(request.input.shape, request.model.info.layout);
     dims = { n: d.n, height: d.h, width: d.w };
   }
   const out: Partial<Resolved> = {};

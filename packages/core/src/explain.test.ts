@@ -110,7 +110,7 @@ describe('explain validates before compute', () => {
       'unknown layer',
       () => scaledGradient.explain(model, input, 0, { layer: 'conv7' }),
       'unknown-layer',
-      /no layer "conv7"; layers: input, conv1, pool1/,
+      /no layer "conv7"; did you mean conv1, conv2, /,
     ],
     [
       'target out of range',

@@ -16,7 +16,6 @@ import type {
 import type { BackwardResult, BackwardSeed, CaptureResult, Model } from './model.js';
 import { createRng, createSampleRng } from './ops/random.js';
 import { mergeOptions, runOptionKeys } from './options.js';
-import { checkScoreKind, resolveTarget, scoreCotangent, scoreOf, targetNeedsForward } from './targets.js';
 import {
   batchStream,
   type Chunk,
@@ -29,6 +28,7 @@ import {
   type ScaledStream,
   scalingOf,
 } from './stream.js';
+import { checkScoreKind, resolveTarget, scoreCotangent, scoreOf, targetNeedsForward } from './targets.js';
 import { concatBatch, firstNonFinite, sizeOf, sliceBatch, type Tensor } from './tensor.js';
 
 /** Default number of items per model pass for methods that expand their input. */

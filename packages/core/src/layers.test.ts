@@ -46,7 +46,9 @@ describe('layer lookup', () => {
       '/avgpool/GlobalAveragePool_output_0',
     ];
     const torchy = { ...m, layers: () => names.map((name) => ({ ...m.layers!()[1], name })) };
-    expect(torchScope('layer4.1.conv2')).toBe('/layer4/layer4.1/layer4.1.conv2/');
+    expect(torchScope('layer4.1.conv2')).toBe('/layer4/layer4.1/conv2/');
+    expect(torchScope('layer4.0.downsample.0')).toBe('/layer4/layer4.0/downsample/downsample.0/');
+    expect(findLayer(torchy, 'layer4.1.conv2').name).toBe('/layer4/layer4.1/conv2/Conv_output_0');
     expect(findLayer(torchy, 'layer4').name).toBe('/layer4/layer4.1/relu_1/Relu_output_0');
     expect(findLayer(torchy, 'features.7').name).toBe('/features/features.7/Relu_output_0');
     // A full tensor name still wins, and a path of no scope is an unknown layer.

@@ -15,14 +15,20 @@ export function isSpatial(layer: LayerInfo): boolean {
 }
 
 /**
- * The export scope of a PyTorch module path: `layer4.1.conv2` → `/layer4/layer4.1/layer4.1.conv2/`,
- * the prefix `torch.onnx.export` gives every tensor the module produces. Null for names that are
+ * The export scope of a PyTorch module path, the prefix `torch.onnx.export` gives every tensor the
+ * module produces: one segment per module, named by its attribute, except that a numbered child
+ * of a container is named after the container (`layer4.1.conv2` → `/layer4/layer4.1/conv2/`,
+ * `layer4.0.downsample.0` → `/layer4/layer4.0/downsample/downsample.0/`). Null for names that are
  * not dotted identifiers.
  */
 export function torchScope(path: string): string | null {
   if (!/^[A-Za-z_]\w*(\.\w+)*$/.test(path)) return null;
-  const parts = path.split('.');
-  return `/${parts.map((_, k) => parts.slice(0, k + 1).join('.')).join('/')}/`;
+  const segments: string[] = [];
+  for (const part of path.split('.'))
+    segments.push(
+      /^\d+$/.test(part) && segments.length > 0 ? `${segments[segments.length - 1]}.${part}` : part,
+    );
+  return `/${segments.join('/')}/`;
 }
 
 /** Levenshtein distance, for "did you mean". */

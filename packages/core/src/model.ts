@@ -41,7 +41,8 @@ export type Capability =
   | 'relu-rules'
   | 'linear-rules'
   | 'derive'
-  | 'forward-scaled';
+  | 'forward-scaled'
+  | 'weights';
 
 /** Broad kind of a layer, backend-neutral. */
 export type LayerKind =
@@ -158,6 +159,10 @@ export interface WeightParam {
   readonly role: 'weight' | 'bias' | 'other';
   readonly shape: readonly number[];
   readonly values: Float32Array;
+  /** Which BatchNorm statistic an `other` parameter is (ADR 0006); absent elsewhere. */
+  readonly statistic?: 'mean' | 'variance';
+  /** The BatchNorm's ε, on each of its parameters (ADR 0006); absent elsewhere. */
+  readonly epsilon?: number;
 }
 
 /**
@@ -188,6 +193,11 @@ export interface Model {
   forwardScaled?(input: Tensor, scaling: ChannelScaling): Promise<Tensor>;
   /** A new model with transformed weights; this one is unchanged. Capability `derive`. */
   derive?(transform: WeightTransform): Promise<Model>;
+  /**
+   * Read-only copies of the parameters, exactly as `derive` hands them to a transform (canonical
+   * layout, same order), of the named layers or of every layer. Capability `weights` (ADR 0006).
+   */
+  weights?(layers?: readonly string[]): Promise<readonly WeightParam[]>;
   /** Release native resources. Further calls throw a `disposed` error. */
   dispose(): void | Promise<void>;
 }

@@ -37,15 +37,32 @@ export const reluRuleKinds = [
  * `R = z ⊙ g` the relevance of the layer's outputs, the rule returns the cotangent at `x` such that
  * `x ⊙ g_in` is the rule's input relevance (Bach et al., 2015; Montavon et al., 2019):
  * - `epsilon`: `R_in = x ⊙ Wᵀ(R ⊘ (z + ε·sign(z)))`, with sign(0) = +1; ε = 0 is LRP-0.
- * - `gamma`: with `W' = W + γW⁺`, `b' = b + γb⁺`, `z' = W'x + b'`:
- *   `R_in = x ⊙ W'ᵀ(R ⊘ (z' + ε·sign(z')))`; `epsilon` defaults to 1e-6.
+ * - `gamma`: the generalised γ rule (Montavon et al., 2019; Andéol et al., 2021, as zennit ≥ 0.5
+ *   implements it), which boosts the contributions that share the sign of the output. With
+ *   `W↑ = W + γW⁺`, `W↓ = W + γW⁻`, `x⁺ = max(x, 0)`, `x⁻ = min(x, 0)`:
+ *   `z↑ = W↑x⁺ + W↓x⁻ + b + γb⁺` (positive contributions boosted) and
+ *   `z↓ = W↓x⁺ + W↑x⁻ + b + γb⁻` (negative ones boosted); `s↑ = [z > 0]·R ⊘ (z↑ + ε·sign(z↑))`,
+ *   `s↓ = [z < 0]·R ⊘ (z↓ + ε·sign(z↓))`; the cotangent is `W↑ᵀs↑ + W↓ᵀs↓` where `x ≥ 0` and
+ *   `W↓ᵀs↑ + W↑ᵀs↓` where `x < 0`. `z↑ ≥ z` where `z > 0` and `z↓ ≤ z` where `z < 0`, so the
+ *   denominators never cross 0: the rule stays stable on inputs and outputs of both signs
+ *   (BatchNorm folded into a conv, a residual branch that is negative under a positive sum).
+ *   On non-negative inputs and positive outputs it equals `gamma-classic`. `epsilon` defaults to
+ *   1e-6 (zennit's stabiliser).
+ * - `gamma-classic`: the original γ rule (Montavon et al., 2019), meant for non-negative inputs
+ *   and positive outputs: with `W' = W + γW⁺`, `b' = b + γb⁺`, `z' = W'x + b'`:
+ *   `R_in = x ⊙ W'ᵀ(R ⊘ (z' + ε·sign(z')))`; `epsilon` defaults to 1e-6. Elsewhere `z'` can
+ *   vanish or change sign where `z` does not, and relevance explodes. Meaning of `gamma` before
+ *   0.2 (ADR 0005).
  * - `alpha-beta`: `α·(positive contributions) − β·(negative contributions)`, α − β = 1, each
  *   normalised by its own sum with the bias counted on its sign's side (`Σ(x w)⁺ + b⁺`,
  *   `Σ(x w)⁻ + b⁻`). Positive contributions of an input `x ≥ 0` come through `W⁺`, of `x < 0`
  *   through `W⁻`, so the cotangent is `α·W⁺ᵀs⁺ − β·W⁻ᵀs⁻` where `x ≥ 0` and `α·W⁻ᵀs⁺ − β·W⁺ᵀs⁻`
- *   where `x < 0` (`s± = R ⊘ z±`).
- * - `z-plus`: `R_in = x ⊙ W⁺ᵀ(R ⊘ (W⁺x + b⁺))` whatever the sign of x (so it equals alpha-beta
- *   with α=1, β=0 on non-negative inputs).
+ *   where `x < 0` (`s± = R ⊘ z±`). This is zennit's `AlphaBeta` without its 1e-6 stabiliser.
+ * - `z-plus`: alpha-beta with α = 1, β = 0: `R_in = x⁺ ⊙ W⁺ᵀs + x⁻ ⊙ W⁻ᵀs` with
+ *   `s = R ⊘ (W⁺x⁺ + W⁻x⁻ + b⁺)`, zennit's `ZPlus`. On non-negative inputs (after a ReLU) it is
+ *   Deep Taylor's z⁺ rule `x ⊙ W⁺ᵀ(R ⊘ (W⁺x + b⁺))`; on negative inputs it keeps their positive
+ *   contributions (through `W⁻`) instead of their negative ones (before 0.2 it used `W⁺`
+ *   whatever the sign of x; ADR 0005).
  * - `z-box`, `w-square`, `flat`: rules whose relevance is not `x ⊙ something`; only allowed on
  *   layers fed directly by the model input (reshapes in between are fine), and reported in
  *   `BackwardResult.inputRelevance` (`inputGradient` is then backend-defined; compare relevance).
@@ -63,6 +80,7 @@ export type LinearRule =
   | { readonly kind: 'gradient' }
   | { readonly kind: 'epsilon'; readonly epsilon: number }
   | { readonly kind: 'gamma'; readonly gamma: number; readonly epsilon?: number }
+  | { readonly kind: 'gamma-classic'; readonly gamma: number; readonly epsilon?: number }
   | { readonly kind: 'alpha-beta'; readonly alpha: number; readonly beta: number }
   | { readonly kind: 'z-plus' }
   | { readonly kind: 'z-box'; readonly low: number | Tensor; readonly high: number | Tensor }
@@ -75,6 +93,7 @@ export const linearRuleKinds = [
   'gradient',
   'epsilon',
   'gamma',
+  'gamma-classic',
   'alpha-beta',
   'z-plus',
   'z-box',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineExplainer } from './explain.js';
-import { fromFunction } from './function-model.js';
 import type { ExplainContext } from './explainer.js';
+import { fromFunction } from './function-model.js';
 import type { BackwardRequest, Model } from './model.js';
 import type { GradientChunk } from './stream.js';
 import { concatBatch, sizeOf, sliceBatch, type Tensor } from './tensor.js';

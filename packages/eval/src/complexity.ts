@@ -2,7 +2,7 @@ import { defineMetric, type Metric } from '@xlens/core';
 import { plane } from './internal/stats.js';
 
 /** Options of `complexity` (none). */
-export type ComplexityOptions = Record<string, never>;
+export type ComplexityOptions = Record<never, never>;
 
 /**
  * Bhatt, Weller & Moura, 2020, "Evaluating and Aggregating Feature-based Model Explanations",

@@ -118,7 +118,9 @@ export const continuity: Metric<ContinuityOptions> = defineMetric<ContinuityOpti
     const scores = ratios.map((r, i) => {
       const finite = r.filter(Number.isFinite);
       if (finite.length < r.length)
-        warnings.push(`item ${i}: some translations leave the input unchanged; those steps are skipped`);
+        warnings.push(
+          `item ${i}: some consecutive positions give the same input (shifted out of the image); those steps are skipped`,
+        );
       return finite.length > 0 ? Math.max(...finite) : Number.NaN;
     });
     const x = Array.from({ length: options.steps }, (_, t) => (t + 1) * options.stepPixels);

@@ -3,7 +3,7 @@ import { plane } from './internal/stats.js';
 import { massInside, modeValues } from './internal/values.js';
 
 /** Options of `energyPointingGame` (none). */
-export type EnergyPointingGameOptions = Record<string, never>;
+export type EnergyPointingGameOptions = Record<never, never>;
 
 /**
  * Wang, Wang, Du, Yang, Zhang, Ding, Mardziel & Hu, 2020, "Score-CAM: Score-Weighted Visual

@@ -3,7 +3,7 @@ import { comparePairs } from './internal/pairs.js';
 import { pearson as correlation } from './internal/stats.js';
 
 /** Options of `pearson` (none). */
-export type PearsonOptions = Record<string, never>;
+export type PearsonOptions = Record<never, never>;
 
 /**
  * Pearson, 1895, "Notes on regression and inheritance in the case of two parents", Proc. R. Soc.

@@ -2,7 +2,7 @@ import { defineMetric, type Metric } from '@xlens/core';
 import { plane } from './internal/stats.js';
 
 /** Options of `sparseness` (none). */
-export type SparsenessOptions = Record<string, never>;
+export type SparsenessOptions = Record<never, never>;
 
 /**
  * Chalasani, Chen, Chowdhury, Wu & Jha, 2020, "Concise Explanations of Neural Networks using

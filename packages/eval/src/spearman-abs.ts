@@ -3,7 +3,7 @@ import { comparePairs } from './internal/pairs.js';
 import { spearman } from './internal/stats.js';
 
 /** Options of `spearmanAbs` (none). */
-export type SpearmanAbsOptions = Record<string, never>;
+export type SpearmanAbsOptions = Record<never, never>;
 
 /**
  * Adebayo, Gilmer, Muelly, Goodfellow, Hardt & Kim, 2018, "Sanity Checks for Saliency Maps",

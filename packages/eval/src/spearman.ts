@@ -3,7 +3,7 @@ import { comparePairs } from './internal/pairs.js';
 import { spearman as rankCorrelation } from './internal/stats.js';
 
 /** Options of `spearman` (none). */
-export type SpearmanOptions = Record<string, never>;
+export type SpearmanOptions = Record<never, never>;
 
 /**
  * Adebayo, Gilmer, Muelly, Goodfellow, Hardt & Kim, 2018, "Sanity Checks for Saliency Maps",

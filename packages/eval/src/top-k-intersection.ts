@@ -4,8 +4,8 @@ import { argsort } from './internal/stats.js';
 
 /** Options of `topKIntersection`. */
 export interface TopKIntersectionOptions {
-  /** Pixels in each top set (capped at the number of pixels). */
-  readonly k: number;
+  /** Share of the pixels in each top set (at least one pixel). */
+  readonly fraction: number;
   /** Rank pixels by magnitude rather than by signed value. */
   readonly absolute: boolean;
 }
@@ -13,8 +13,8 @@ export interface TopKIntersectionOptions {
 /**
  * Ghorbani, Abid & Zou, 2019, "Interpretation of Neural Networks Is Fragile", AAAI,
  * arXiv:1710.10547. The share of a map's k most important pixels that are also among the
- * reference map's k most important (the paper's k = 1000 on 299×299 images); ranks by magnitude
- * by default, as the paper's saliency is.
+ * reference map's k most important, k a `fraction` of the pixels (the paper's k = 1000 of 299×299,
+ * 1.1%, the default); ranks by magnitude by default, as the paper's saliency is.
  */
 export const topKIntersection: Metric<TopKIntersectionOptions> = defineMetric<TopKIntersectionOptions>({
   id: 'top-k-intersection',
@@ -27,14 +27,19 @@ export const topKIntersection: Metric<TopKIntersectionOptions> = defineMetric<To
   requires: [],
   direction: 'neutral',
   range: [0, 1],
-  defaults: { k: 1000, absolute: true },
+  defaults: { fraction: 0.011, absolute: true },
   options: {
-    k: { type: 'integer', doc: 'pixels in each top set (capped at the number of pixels)', min: 1 },
+    fraction: {
+      type: 'number',
+      doc: 'share of the pixels in each top set (at least one pixel)',
+      min: 0,
+      max: 1,
+    },
     absolute: { type: 'boolean', doc: 'rank by magnitude instead of signed value' },
   },
   async compute(ctx) {
-    const { k: wanted, absolute } = ctx.options;
-    const k = Math.min(wanted, ctx.height * ctx.width);
+    const { fraction, absolute } = ctx.options;
+    const k = Math.max(1, Math.round(fraction * ctx.height * ctx.width));
     const top = (m: Float32Array): Int32Array => argsort(absolute ? m.map(Math.abs) : m, true).subarray(0, k);
     return comparePairs(ctx, (a, b) => {
       const inB = new Set(top(b));

@@ -81,7 +81,7 @@ export function trueMaps(
 }
 
 /** Gradient ⊙ Input as a test explainer (input-shaped map). */
-export const gradientTimesInput: Explainer<Record<string, never>> = defineExplainer<Record<string, never>>({
+export const gradientTimesInput: Explainer<Record<never, never>> = defineExplainer<Record<never, never>>({
   id: 'test-gradient-x-input',
   family: 'gradients',
   title: 'Gradient ⊙ Input (test)',
@@ -99,7 +99,7 @@ export const gradientTimesInput: Explainer<Record<string, never>> = defineExplai
 });
 
 /** The raw input gradient as a test explainer. */
-export const plainGradient: Explainer<Record<string, never>> = defineExplainer<Record<string, never>>({
+export const plainGradient: Explainer<Record<never, never>> = defineExplainer<Record<never, never>>({
   id: 'test-gradient',
   family: 'gradients',
   title: 'Gradient (test)',
@@ -114,3 +114,65 @@ export const plainGradient: Explainer<Record<string, never>> = defineExplainer<R
     return { map: g.inputGradient as Tensor };
   },
 });
+
+/**
+ * A seeded stochastic explainer for tests: the mean input gradient over `samples` noisy copies,
+ * with sample s's noise drawn from (seed, s) only, as ADR 0003 asks (pixel map: channel sums).
+ */
+export const noisyGradient: Explainer<{ samples: number; sigma: number }> = defineExplainer<{
+  samples: number;
+  sigma: number;
+}>({
+  id: 'test-noisy-gradient',
+  family: 'gradients',
+  title: 'Noisy gradient (test)',
+  citation: 'test',
+  description: 'test',
+  requires: ['gradients'],
+  mapKind: 'input',
+  stochastic: true,
+  defaults: { samples: 2, sigma: 0.3 },
+  options: {
+    samples: { type: 'integer', doc: 'samples', min: 1 },
+    sigma: { type: 'number', doc: 'noise', min: 0 },
+  },
+  async attribute(ctx) {
+    const per = ctx.input.data.length / ctx.input.shape[0];
+    const sum = new Float32Array(ctx.input.data.length);
+    for (let s = 0; s < ctx.options.samples; s++) {
+      const z = ctx.sampleRng(1, s).fillNormal(new Float32Array(per), 0, ctx.options.sigma);
+      const x = ctx.input.data.map((v, e) => v + z[e % per]);
+      const g = await ctx.gradient({ input: { data: x, shape: ctx.input.shape } });
+      const grad = (g.inputGradient as Tensor).data;
+      for (let e = 0; e < sum.length; e++) sum[e] += grad[e] / ctx.options.samples;
+    }
+    return { map: { data: sum, shape: ctx.input.shape } };
+  },
+});
+
+/** An explainer whose map ignores the input (a constant ramp), for robustness tests. */
+export const constantExplainer: Explainer<Record<never, never>> = defineExplainer<Record<never, never>>({
+  id: 'test-constant',
+  family: 'other',
+  title: 'Constant (test)',
+  citation: 'test',
+  description: 'test',
+  requires: [],
+  mapKind: 'pixel',
+  defaults: {},
+  options: {},
+  async attribute(ctx) {
+    const [n, ...rest] = ctx.input.shape;
+    const layout = ctx.model.info.layout;
+    const [h, w] = layout === 'NCHW' ? [rest[1], rest[2]] : [rest[0], rest[1]];
+    return {
+      map: { data: Float32Array.from({ length: n * h * w }, (_, e) => e % (h * w)), shape: [n, h, w] },
+    };
+  },
+});
+
+/** Items `[start, end)` of a batch (copied). */
+export function slice(t: Tensor, start: number, end: number): Tensor {
+  const per = t.data.length / t.shape[0];
+  return { data: t.data.slice(start * per, end * per), shape: [end - start, ...t.shape.slice(1)] };
+}

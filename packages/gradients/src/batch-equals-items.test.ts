@@ -13,6 +13,7 @@ const small: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   vargrad: { samples: 3 },
   noisegrad: { models: 2 },
   fusiongrad: { models: 2, samples: 2 },
+  xrai: { steps: 3, segmentationSize: 0, minSize: 4, minPixels: 2 },
 };
 
 /** Further cases: the uniform baseline, and wrappers over bases that run per sample (`ctx.run`). */

@@ -9,9 +9,6 @@ const derivatives: Record<string, (y: number) => number> = {
   tanh: (y) => 1 - y * y,
 };
 
-/** Fused activations with act(0) = 0, so zeroing a layer's parameters zeroes its output. */
-const zeroPreserving = new Set(['linear', 'relu', 'relu6', 'tanh']);
-
 /** Whether the derivative of a layer's fused activation can be recovered from its output. */
 export function hasKnownActivation(layer: LayerInfo): boolean {
   return layer.activation === undefined || layer.activation in derivatives;
@@ -40,36 +37,15 @@ export function preActivationGradient(
   return { data: out, shape: gradient.shape };
 }
 
-/** Why a BatchNorm's effective bias cannot be read, or null when it can. */
-export function batchNormProblem(bn: LayerInfo, byName: ReadonlyMap<string, LayerInfo>): string | null {
-  const feed = byName.get(bn.inputs[0] ?? '');
-  if (
-    bn.inputs.length !== 1 ||
-    !feed ||
-    (feed.kind !== 'conv' && feed.kind !== 'dense') ||
-    !feed.hasWeights
-  ) {
-    return `batchnorm ${bn.name} does not directly follow a conv or dense layer`;
-  }
-  if (!zeroPreserving.has(feed.activation ?? 'linear'))
-    return `batchnorm ${bn.name} follows ${feed.name}, whose activation ${feed.activation} is not 0 at 0`;
-  return null;
-}
-
 const cache = new WeakMap<Model, Map<string, Promise<Map<string, Float32Array>>>>();
 
 /**
- * The bias of each layer, per output channel. The contract has no weight reader, so the values
- * come from `derive`: its transform sees every parameter (we record the `bias` ones). A BatchNorm's
- * effective bias β − μγ/√(σ²+ε) is not a single parameter; it is read exactly as the BN's output
- * in a derived model whose feeding conv/dense layer has all-zero parameters (BN(0) = that bias).
- * Cached per model: models are immutable under the contract.
+ * The bias of each layer, per output channel, read through the `weights` capability (ADR 0006):
+ * a conv/dense layer's `bias` parameter, and a BatchNorm's effective bias β − μγ/√(σ²+ε) from its
+ * γ, β, statistics and ε (a missing γ counts as 1, a missing β as 0, as in Keras without
+ * `scale`/`center`). Cached per model: models are immutable under the contract.
  */
-export function readBiases(
-  model: Model,
-  layers: readonly LayerInfo[],
-  itemShape: readonly number[],
-): Promise<Map<string, Float32Array>> {
+export function readBiases(model: Model, layers: readonly LayerInfo[]): Promise<Map<string, Float32Array>> {
   const key = layers.map((l) => l.name).join('\u0000');
   let perModel = cache.get(model);
   if (!perModel) {
@@ -78,53 +54,44 @@ export function readBiases(
   }
   let found = perModel.get(key);
   if (!found) {
-    found = read(model, layers, itemShape);
+    found = read(model, layers);
     perModel.set(key, found);
     found.catch(() => perModel!.delete(key));
   }
   return found;
 }
 
-async function read(
-  model: Model,
-  layers: readonly LayerInfo[],
-  itemShape: readonly number[],
-): Promise<Map<string, Float32Array>> {
-  const linear = new Set(layers.filter((l) => l.kind !== 'batchnorm').map((l) => l.name));
-  const norms = layers.filter((l) => l.kind === 'batchnorm');
-  const feeding = new Set(norms.map((l) => l.inputs[0]));
+async function read(model: Model, layers: readonly LayerInfo[]): Promise<Map<string, Float32Array>> {
+  const params = await model.weights!(layers.map((l) => l.name));
   const table = new Map<string, Float32Array>();
-  const derived = await model.derive!((p) => {
-    if (p.role === 'bias' && linear.has(p.layer)) table.set(p.layer, p.values.slice());
-    return feeding.has(p.layer) && p.role !== 'other' ? new Float32Array(p.values.length) : undefined;
-  });
-  try {
-    if (norms.length > 0) {
-      const size = itemShape.reduce((a, b) => a * b, 1);
-      const input = { data: new Float32Array(size), shape: [1, ...itemShape] };
-      const captured = await derived.capture!(
-        input,
-        norms.map((l) => l.name),
-      );
-      for (const l of norms) {
-        const a = captured.activations[l.name];
-        const channels = a.shape[1];
-        const plane = a.data.length / channels;
-        table.set(
-          l.name,
-          Float32Array.from({ length: channels }, (_, c) => a.data[c * plane]),
+  for (const l of layers) {
+    const own = params.filter((p) => p.layer === l.name);
+    const bias = own.find((p) => p.role === 'bias')?.values;
+    if (l.kind !== 'batchnorm') {
+      if (!bias)
+        throw new UnsupportedError(
+          'unsupported',
+          `fullgrad: layer ${l.name} reports a bias but model.weights() has no bias parameter for it`,
         );
-      }
+      table.set(l.name, bias.slice());
+      continue;
     }
-  } finally {
-    await derived.dispose();
-  }
-  for (const name of linear) {
-    if (!table.has(name))
+    const mean = own.find((p) => p.statistic === 'mean')?.values;
+    const variance = own.find((p) => p.statistic === 'variance')?.values;
+    const epsilon = own.find((p) => p.epsilon !== undefined)?.epsilon;
+    if (!mean || !variance || epsilon === undefined)
       throw new UnsupportedError(
         'unsupported',
-        `fullgrad: layer ${name} reports a bias but model.derive() did not expose a bias parameter for it`,
+        `fullgrad: batchnorm ${l.name}: model.weights() does not name its moving mean, variance and epsilon`,
       );
+    const gamma = own.find((p) => p.role === 'weight')?.values;
+    table.set(
+      l.name,
+      Float32Array.from(
+        mean,
+        (m, c) => (bias?.[c] ?? 0) - (m * (gamma?.[c] ?? 1)) / Math.sqrt(variance[c] + epsilon),
+      ),
+    );
   }
   return table;
 }

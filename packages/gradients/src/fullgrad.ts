@@ -14,23 +14,19 @@ import {
   UnsupportedError,
   zipWith,
 } from '@xlens/core';
-import { batchNormProblem, hasKnownActivation, preActivationGradient, readBiases } from './fullgrad-bias.js';
+import { hasKnownActivation, preActivationGradient, readBiases } from './fullgrad-bias.js';
 
 /** Options of `fullgrad` (none). */
 export type FullGradOptions = Record<never, never>;
 
 /** Layers carrying a bias (BatchNorm always has an effective one), split into usable and skipped. */
 function biasLayers(model: Model): { used: LayerInfo[]; skipped: string[] } {
-  const layers = model.layers!();
-  const byName = new Map(layers.map((l) => [l.name, l]));
   const used: LayerInfo[] = [];
   const skipped: string[] = [];
-  for (const l of layers) {
-    if (l.kind === 'batchnorm') {
-      const problem = batchNormProblem(l, byName);
-      if (problem) skipped.push(`${problem}: its effective bias cannot be read through the Model contract`);
-      else used.push(l);
-    } else if (l.hasBias) {
+  for (const l of model.layers!()) {
+    // A BatchNorm's effective bias is read from its parameters wherever it sits (ADR 0006).
+    if (l.kind === 'batchnorm') used.push(l);
+    else if (l.hasBias) {
       if (hasKnownActivation(l)) used.push(l);
       else if (l.outputShape.length === 3) {
         throw new UnsupportedError(
@@ -69,7 +65,7 @@ export const fullgrad: Explainer<FullGradOptions> = defineExplainer<FullGradOpti
     'Srinivas & Fleuret, 2019, Full-Gradient Representation for Neural Network Visualization, NeurIPS, arXiv:1905.00780',
   description:
     'Input-gradient ⊙ input plus the bias-gradients of every convolutional layer, each made positive, normalised and upsampled.',
-  requires: ['layers', 'gradients', 'layer-gradients', 'capture', 'derive'],
+  requires: ['layers', 'gradients', 'layer-gradients', 'capture', 'weights'],
   mapKind: 'pixel',
   defaults: {},
   options: {},
@@ -87,7 +83,7 @@ export const fullgrad: Explainer<FullGradOptions> = defineExplainer<FullGradOpti
     const layout = model.info.layout;
     const { n, h, w } = imageDims(input.shape, layout);
     const { used, skipped } = biasLayers(model);
-    const biases = await readBiases(model, used, input.shape.slice(1));
+    const biases = await readBiases(model, used);
     const fused = used.filter((l) => (l.activation ?? 'linear') !== 'linear').map((l) => l.name);
     const map = new Float32Array(n * h * w);
     const gap = new Array<number>(n);

@@ -58,6 +58,7 @@ describe('gradientMethods', () => {
       'guided-backprop',
       'deconvnet',
       'fullgrad',
+      'xrai',
     ]);
     for (const m of gradientMethods) expect(m.citation).toMatch(/(19|20)\d\d.*(arXiv:\d{4}\.\d{4,5}|doi)/i);
   });

@@ -16,6 +16,7 @@ import { noisegrad } from './noisegrad.js';
 import { saliency } from './saliency.js';
 import { smoothgrad } from './smoothgrad.js';
 import { vargrad } from './vargrad.js';
+import { xrai } from './xrai.js';
 
 export { type DeconvnetOptions, deconvnet } from './deconvnet.js';
 export { type FullGradOptions, fullgrad } from './fullgrad.js';
@@ -30,6 +31,7 @@ export { type IntegrationScheme, integrationSchemes, type Quadrature, quadrature
 export { type SaliencyOptions, type SaliencyReduction, saliency } from './saliency.js';
 export { type SmoothGradOptions, smoothgrad } from './smoothgrad.js';
 export { type VarGradOptions, vargrad } from './vargrad.js';
+export { type XraiOptions, xrai } from './xrai.js';
 
 /** Every method of this package, to register: `new Registry([...gradientMethods])`. */
 export const gradientMethods: readonly AnyExplainer[] = [
@@ -44,4 +46,5 @@ export const gradientMethods: readonly AnyExplainer[] = [
   guidedBackprop,
   deconvnet,
   fullgrad,
+  xrai,
 ];

@@ -34,7 +34,8 @@ function gaussLegendre(n: number): Quadrature {
   const cached = gaussLegendreCache.get(n);
   if (cached) return cached;
   const rule = computeGaussLegendre(n);
-  if (gaussLegendreCache.size >= 8) gaussLegendreCache.delete(gaussLegendreCache.keys().next().value as number);
+  if (gaussLegendreCache.size >= 8)
+    gaussLegendreCache.delete(gaussLegendreCache.keys().next().value as number);
   gaussLegendreCache.set(n, rule);
   return rule;
 }

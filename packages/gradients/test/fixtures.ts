@@ -92,10 +92,16 @@ export function itemOf(t: Tensor, i: number): Tensor {
   return { data: t.data.slice(i * per, (i + 1) * per), shape: [1, ...t.shape.slice(1)] };
 }
 
-/** A model wrapper that counts `derive` and `dispose` of the derived models. */
-export function countingModel(model: Model): { model: Model; derived: () => number; disposed: () => number } {
+/** A model wrapper that counts `derive`, `dispose` of the derived models, and `weights` reads. */
+export function countingModel(model: Model): {
+  model: Model;
+  derived: () => number;
+  disposed: () => number;
+  weightReads: () => number;
+} {
   let derived = 0;
   let disposed = 0;
+  let weightReads = 0;
   const wrapped: Model = {
     info: model.info,
     capabilities: model.capabilities,
@@ -118,9 +124,13 @@ export function countingModel(model: Model): { model: Model; derived: () => numb
         },
       };
     },
+    weights(names) {
+      weightReads++;
+      return model.weights!(names);
+    },
     dispose: () => model.dispose(),
   };
-  return { model: wrapped, derived: () => derived, disposed: () => disposed };
+  return { model: wrapped, derived: () => derived, disposed: () => disposed, weightReads: () => weightReads };
 }
 
 /** Bytes of a .npy file (format version 1 or 2) with the given header fields and raw data. */

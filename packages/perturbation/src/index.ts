@@ -20,4 +20,10 @@ export { type PredictionDifferenceOptions, predictionDifference } from './predic
 export { type RiseOptions, rise } from './rise.js';
 
 /** Every method of this package, to register: `new Registry([...perturbationMethods])`. */
-export const perturbationMethods: readonly AnyExplainer[] = [occlusion, rise, lime, kernelShap, predictionDifference];
+export const perturbationMethods: readonly AnyExplainer[] = [
+  occlusion,
+  rise,
+  lime,
+  kernelShap,
+  predictionDifference,
+];

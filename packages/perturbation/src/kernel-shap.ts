@@ -1,4 +1,4 @@
-import { defineExplainer, type Explainer, type ExplainContext } from '@xlens/core';
+import { defineExplainer, type ExplainContext, type Explainer } from '@xlens/core';
 import { blurSigmaSpec } from './internal/fill.js';
 import { contextGeometry } from './internal/image.js';
 import { solveSpd } from './internal/linear.js';
@@ -59,7 +59,10 @@ function coalitions(ctx: ExplainContext<unknown>, m: number, budget: number): De
   };
   const sizes = Math.ceil((m - 1) / 2);
   const paired = Math.floor((m - 1) / 2);
-  const kernel = Array.from({ length: sizes }, (_, k) => ((m - 1) / ((k + 1) * (m - k - 1))) * (k < paired ? 2 : 1));
+  const kernel = Array.from(
+    { length: sizes },
+    (_, k) => ((m - 1) / ((k + 1) * (m - k - 1))) * (k < paired ? 2 : 1),
+  );
   const total = kernel.reduce((a, b) => a + b, 0);
   for (let k = 0; k < sizes; k++) kernel[k] /= total;
   let left = budget;
@@ -70,7 +73,8 @@ function coalitions(ctx: ExplainContext<unknown>, m: number, budget: number): De
     if ((left * remaining[k - 1]) / count < 1 - 1e-8) break;
     full++;
     left -= count;
-    if (remaining[k - 1] < 1) for (let j = 0; j < sizes; j++) remaining[j] /= 1 - remaining[k - 1];
+    const rest = 1 - remaining[k - 1];
+    if (rest > 0) for (let j = 0; j < sizes; j++) remaining[j] /= rest;
     const weight = kernel[k - 1] / binomial(m, k) / (k <= paired ? 2 : 1);
     // Every subset of size k, in lexicographic order.
     const pick = Array.from({ length: k }, (_, j) => j);

@@ -51,7 +51,8 @@ export const lime: Explainer<LimeOptions> = defineExplainer<LimeOptions>({
   title: 'LIME',
   citation:
     'Ribeiro, Singh & Guestrin, 2016, "Why Should I Trust You?": Explaining the Predictions of Any Classifier, KDD, arXiv:1602.04938',
-  description: 'Coefficients of a locally weighted linear model of the score on superpixels switched on and off.',
+  description:
+    'Coefficients of a locally weighted linear model of the score on superpixels switched on and off.',
   requires: [],
   mapKind: 'pixel',
   stochastic: true,

@@ -24,9 +24,11 @@ async function handDropMap(
   for (const top of tops)
     for (const left of lefts) {
       const occluded = x.data.slice();
-      const inside = (y: number, xx: number) => y >= top && y < top + size[0] && xx >= left && xx < left + size[1];
+      const inside = (y: number, xx: number) =>
+        y >= top && y < top + size[0] && xx >= left && xx < left + size[1];
       for (let ch = 0; ch < c; ch++)
-        for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) if (inside(y, xx)) occluded[(ch * h + y) * w + xx] = 0;
+        for (let y = 0; y < h; y++)
+          for (let xx = 0; xx < w; xx++) if (inside(y, xx)) occluded[(ch * h + y) * w + xx] = 0;
       const drop = full - (await score({ data: occluded, shape: x.shape }));
       for (let y = 0; y < h; y++)
         for (let xx = 0; xx < w; xx++)
@@ -68,7 +70,8 @@ describe('occlusion', () => {
       ]) {
         const occluded = input.data.slice(i * per, (i + 1) * per);
         for (let ch = 0; ch < 3; ch++)
-          for (let y = top; y < top + 4; y++) for (let xx = left; xx < left + 4; xx++) occluded[ch * 64 + y * 8 + xx] = 0;
+          for (let y = top; y < top + 4; y++)
+            for (let xx = left; xx < left + 4; xx++) occluded[ch * 64 + y * 8 + xx] = 0;
         const out = await net.forward({ data: occluded, shape: [1, 3, 8, 8] });
         const target = [1, 4][i];
         const drop = Math.fround(base.data[i * 5 + target] - out.data[target]);
@@ -116,22 +119,31 @@ describe('occlusion', () => {
 
   it('reports progress per chunk and stops when aborted', async () => {
     const seen: number[] = [];
-    await occlusion.explain(model, x, 0, { window: 3, stride: 3, batchSize: 2, onProgress: (p) => seen.push(p.done) });
+    await occlusion.explain(model, x, 0, {
+      window: 3,
+      stride: 3,
+      batchSize: 2,
+      onProgress: (p) => seen.push(p.done),
+    });
     expect(seen).toEqual([2, 4, 6]);
     const controller = new AbortController();
     controller.abort();
-    await expect(occlusion.explain(model, x, 0, { signal: controller.signal, window: 3, stride: 3 })).rejects.toThrow(
-      /aborted/,
-    );
+    await expect(
+      occlusion.explain(model, x, 0, { signal: controller.signal, window: 3, stride: 3 }),
+    ).rejects.toThrow(/aborted/);
   });
 
   it('validates before compute, naming the bad value', async () => {
-    await expect(occlusion.explain(model, x, 0, { window: 3, stride: 4 })).rejects.toThrow(/stride \[4, 4\].*window \[3, 3\]/);
+    await expect(occlusion.explain(model, x, 0, { window: 3, stride: 4 })).rejects.toThrow(
+      /stride \[4, 4\].*window \[3, 3\]/,
+    );
     await expect(occlusion.explain(model, x, 0, { window: 7 })).rejects.toThrow(/window \[7, 7\].*6×7/);
     await expect(occlusion.explain(model, x, 0, { window: 0 })).rejects.toThrow(/window = 0/);
     await expect(occlusion.explain(model, x, 0, { window: 3, fill: 'grey' })).rejects.toThrow(/"grey"/);
     const flat = linearModel([1, 1, 4], randomWeights(2, 4, 1));
     const vector = { ...flat, info: { ...flat.info, inputShape: [4] } };
-    await expect(occlusion.explain(vector, { data: new Float32Array(4), shape: [1, 4] }, 0)).rejects.toThrow(/rank 4/);
+    await expect(occlusion.explain(vector, { data: new Float32Array(4), shape: [1, 4] }, 0)).rejects.toThrow(
+      /rank 4/,
+    );
   });
 });

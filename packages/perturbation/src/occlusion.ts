@@ -83,7 +83,14 @@ export const occlusion: Explainer<OcclusionOptions> = defineExplainer<OcclusionO
           const out = new Float32Array((end - start) * g.per);
           for (let r = start; r < end; r++) {
             const i = r % n;
-            fillRect(g, itemData(input, g, i), itemData(fill, g, i), windows[Math.floor(r / n)], out, (r - start) * g.per);
+            fillRect(
+              g,
+              itemData(input, g, i),
+              itemData(fill, g, i),
+              windows[Math.floor(r / n)],
+              out,
+              (r - start) * g.per,
+            );
           }
           return { data: out, shape: [end - start, ...input.shape.slice(1)] };
         },
@@ -101,7 +108,8 @@ export const occlusion: Explainer<OcclusionOptions> = defineExplainer<OcclusionO
     );
     const covered = new Float64Array(h * w);
     for (const win of windows)
-      for (let y = win.top; y < win.bottom; y++) for (let x = win.left; x < win.right; x++) covered[y * w + x]++;
+      for (let y = win.top; y < win.bottom; y++)
+        for (let x = win.left; x < win.right; x++) covered[y * w + x]++;
     const map = new Float32Array(n * h * w);
     for (let e = 0; e < map.length; e++) map[e] = sums[e] / covered[e % (h * w)];
     return { map: { data: map, shape: [n, h, w] }, extras: { windows: windows.length } };

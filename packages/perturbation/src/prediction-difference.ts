@@ -11,7 +11,14 @@ import {
 import { contextGeometry, type Geometry, geometry, itemData } from './internal/image.js';
 import { conditionalSampler, elementIndex, fitPatchGaussian } from './internal/patch-sampler.js';
 import { rowScores } from './internal/scores.js';
-import { checkWindows, type PixelSize, pixelPair, pixelSizeSpec, slidingWindows, stridePair } from './internal/windows.js';
+import {
+  checkWindows,
+  type PixelSize,
+  pixelPair,
+  pixelSizeSpec,
+  slidingWindows,
+  stridePair,
+} from './internal/windows.js';
 
 /** RNG streams: window k's sample s draws from `sampleRng(pdStream, k·samples + s)`; the fit from `rng(pdFitStream)`. */
 const pdStream = 14;
@@ -46,9 +53,19 @@ function dataTensor(spec: unknown, g: Geometry, shape: readonly number[], method
   if (spec === null || spec === undefined) return null;
   const t = spec as Tensor;
   if (!(t.data instanceof Float32Array) || !Array.isArray(t.shape))
-    throw new OptionError('invalid-option', `${method}: option data must be a tensor M×[${shape.join(', ')}], a .npy path or null`);
-  if (t.shape.length !== 4 || t.shape.slice(1).some((d, i) => d !== shape[i]) || t.data.length !== t.shape[0] * g.per)
-    throw new InputError('invalid-shape', `${method}: data has shape [${t.shape.join(', ')}]; expected [M, ${shape.join(', ')}] (the input's layout)`);
+    throw new OptionError(
+      'invalid-option',
+      `${method}: option data must be a tensor M×[${shape.join(', ')}], a .npy path or null`,
+    );
+  if (
+    t.shape.length !== 4 ||
+    t.shape.slice(1).some((d, i) => d !== shape[i]) ||
+    t.data.length !== t.shape[0] * g.per
+  )
+    throw new InputError(
+      'invalid-shape',
+      `${method}: data has shape [${t.shape.join(', ')}]; expected [M, ${shape.join(', ')}] (the input's layout)`,
+    );
   return t;
 }
 
@@ -65,110 +82,162 @@ const logOdds = (p: number) => {
  * evidence, log₂ odds(p(c|x)) − log₂ odds(mean_s p(c|x̃_s)) — is averaged over the windows that
  * cover a pixel. A pixel whose covering windows the model ignores gets exactly 0. Rows (windows × samples × items) are streamed in chunks of `batchSize`.
  */
-export const predictionDifference: Explainer<PredictionDifferenceOptions> = defineExplainer<PredictionDifferenceOptions>({
-  id: 'prediction-difference',
-  family: 'perturbation',
-  title: 'Prediction difference analysis',
-  citation:
-    'Zintgraf, Cohen, Adel & Welling, 2017, Visualizing Deep Neural Network Decisions: Prediction Difference Analysis, ICLR, arXiv:1702.04595',
-  description: 'Drop in weight of evidence for the target when a window is resampled from its (conditional) distribution.',
-  requires: [],
-  mapKind: 'pixel',
-  stochastic: true,
-  defaults: { window: 8, stride: null, samples: 10, sampling: 'marginal', padding: 2, data: null, measure: 'weight-of-evidence' },
-  options: {
-    window: pixelSizeSpec('size of the removed window'),
-    stride: pixelSizeSpec('step between windows, at most the window (null: half the window)'),
-    samples: { type: 'integer', doc: 'samples per window position', min: 1 },
-    sampling: { type: 'enum', doc: 'how removed windows are sampled', values: ['marginal', 'conditional'] },
-    padding: { type: 'integer', doc: 'conditioning frame around the window', min: 0 },
-    data: { type: 'json', doc: 'reference images M×inputShape or a .npy path (needed for conditional)' },
-    measure: { type: 'enum', doc: 'prediction difference measure', values: ['weight-of-evidence', 'score'] },
-  },
-  validate(options, model, input) {
-    const g = geometry(model, input, 'prediction-difference');
-    const window = pixelPair('prediction-difference', 'window', options.window);
-    checkWindows('prediction-difference', g, window, stridePair('prediction-difference', options.stride, window));
-    if (typeof options.data !== 'string') dataTensor(options.data, g, input.shape.slice(1), 'prediction-difference');
-    if (options.sampling === 'conditional') {
-      if (options.data === null)
-        throw new OptionError('invalid-option', 'prediction-difference: conditional sampling needs data (reference images to fit the patch Gaussian); pass data or use sampling marginal');
-      if (window[0] + 2 * options.padding > g.h || window[1] + 2 * options.padding > g.w)
-        throw new OptionError('invalid-option', `prediction-difference: window + 2·padding (${window[0] + 2 * options.padding}×${window[1] + 2 * options.padding}) does not fit the ${g.h}×${g.w} image`);
-    }
-  },
-  async attribute(ctx) {
-    const { input, options } = ctx;
-    const g = contextGeometry(ctx);
-    const { n, h, w } = g;
-    const S = options.samples;
-    const spec = options.data;
-    const data = typeof spec === 'string' ? dataTensor(parseNpy(readFileBytes(ctx.files, spec, 'data file'), spec), g, input.shape.slice(1), ctx.method) : dataTensor(spec, g, input.shape.slice(1), ctx.method);
-    const window = pixelPair(ctx.method, 'window', options.window);
-    const windows = slidingWindows(g, window, stridePair(ctx.method, options.stride, window));
-    const sampler =
-      options.sampling === 'conditional'
-        ? conditionalSampler(fitPatchGaussian(data!, g, window[0] + 2 * options.padding, window[1] + 2 * options.padding, ctx.rng(pdFitStream)), g, options.padding)
-        : null;
-    const score = (out: Tensor, items: Int32Array) => rowScores(ctx, out, items, options.measure === 'weight-of-evidence');
-    const base = new Float64Array(n);
-    await ctx.streamForward({ ...batchStream(input), progress: false }, (c) => base.set(score(c.output, c.items), c.start));
-    const fillRow = (q: number, x: Float32Array, row: Float32Array) => {
-      const win = windows[Math.floor(q / S)];
-      const rng = ctx.sampleRng(pdStream, q);
-      if (sampler) {
-        const z = new Float64Array(g.c * (win.bottom - win.top) * (win.right - win.left));
-        for (let k = 0; k < z.length; k++) z[k] = rng.normal();
-        return sampler(win, x, row, z);
+export const predictionDifference: Explainer<PredictionDifferenceOptions> =
+  defineExplainer<PredictionDifferenceOptions>({
+    id: 'prediction-difference',
+    family: 'perturbation',
+    title: 'Prediction difference analysis',
+    citation:
+      'Zintgraf, Cohen, Adel & Welling, 2017, Visualizing Deep Neural Network Decisions: Prediction Difference Analysis, ICLR, arXiv:1702.04595',
+    description:
+      'Drop in weight of evidence for the target when a window is resampled from its (conditional) distribution.',
+    requires: [],
+    mapKind: 'pixel',
+    stochastic: true,
+    defaults: {
+      window: 8,
+      stride: null,
+      samples: 10,
+      sampling: 'marginal',
+      padding: 2,
+      data: null,
+      measure: 'weight-of-evidence',
+    },
+    options: {
+      window: pixelSizeSpec('size of the removed window'),
+      stride: pixelSizeSpec('step between windows, at most the window (null: half the window)'),
+      samples: { type: 'integer', doc: 'samples per window position', min: 1 },
+      sampling: { type: 'enum', doc: 'how removed windows are sampled', values: ['marginal', 'conditional'] },
+      padding: { type: 'integer', doc: 'conditioning frame around the window', min: 0 },
+      data: { type: 'json', doc: 'reference images M×inputShape or a .npy path (needed for conditional)' },
+      measure: {
+        type: 'enum',
+        doc: 'prediction difference measure',
+        values: ['weight-of-evidence', 'score'],
+      },
+    },
+    validate(options, model, input) {
+      const g = geometry(model, input, 'prediction-difference');
+      const window = pixelPair('prediction-difference', 'window', options.window);
+      checkWindows(
+        'prediction-difference',
+        g,
+        window,
+        stridePair('prediction-difference', options.stride, window),
+      );
+      if (typeof options.data !== 'string')
+        dataTensor(options.data, g, input.shape.slice(1), 'prediction-difference');
+      if (options.sampling === 'conditional') {
+        if (options.data === null)
+          throw new OptionError(
+            'invalid-option',
+            'prediction-difference: conditional sampling needs data (reference images to fit the patch Gaussian); pass data or use sampling marginal',
+          );
+        if (window[0] + 2 * options.padding > g.h || window[1] + 2 * options.padding > g.w)
+          throw new OptionError(
+            'invalid-option',
+            `prediction-difference: window + 2·padding (${window[0] + 2 * options.padding}×${window[1] + 2 * options.padding}) does not fit the ${g.h}×${g.w} image`,
+          );
       }
-      const j = data ? rng.int(data.shape[0]) : -1;
-      for (let y = win.top; y < win.bottom; y++)
-        for (let xx = win.left; xx < win.right; xx++) {
-          const from = data ? null : rng.int(h * w);
-          for (let ch = 0; ch < g.c; ch++) {
-            const e = elementIndex(g, y, xx, ch);
-            row[e] = data ? data.data[j * g.per + e] : x[elementIndex(g, Math.floor(from! / w), from! % w, ch)];
-          }
+    },
+    async attribute(ctx) {
+      const { input, options } = ctx;
+      const g = contextGeometry(ctx);
+      const { n, h, w } = g;
+      const S = options.samples;
+      const spec = options.data;
+      const data =
+        typeof spec === 'string'
+          ? dataTensor(
+              parseNpy(readFileBytes(ctx.files, spec, 'data file'), spec),
+              g,
+              input.shape.slice(1),
+              ctx.method,
+            )
+          : dataTensor(spec, g, input.shape.slice(1), ctx.method);
+      const window = pixelPair(ctx.method, 'window', options.window);
+      const windows = slidingWindows(g, window, stridePair(ctx.method, options.stride, window));
+      const sampler =
+        options.sampling === 'conditional'
+          ? conditionalSampler(
+              fitPatchGaussian(
+                data!,
+                g,
+                window[0] + 2 * options.padding,
+                window[1] + 2 * options.padding,
+                ctx.rng(pdFitStream),
+              ),
+              g,
+              options.padding,
+            )
+          : null;
+      const score = (out: Tensor, items: Int32Array) =>
+        rowScores(ctx, out, items, options.measure === 'weight-of-evidence');
+      const base = new Float64Array(n);
+      await ctx.streamForward({ ...batchStream(input), progress: false }, (c) =>
+        base.set(score(c.output, c.items), c.start),
+      );
+      const fillRow = (q: number, x: Float32Array, row: Float32Array) => {
+        const win = windows[Math.floor(q / S)];
+        const rng = ctx.sampleRng(pdStream, q);
+        if (sampler) {
+          const z = new Float64Array(g.c * (win.bottom - win.top) * (win.right - win.left));
+          for (let k = 0; k < z.length; k++) z[k] = rng.normal();
+          return sampler(win, x, row, z);
         }
-    };
-    // Rows are (window, sample, item), item fastest: each item meets its samples in order.
-    const sums = new Float64Array(n * h * w);
-    const running = new Float64Array(n);
-    await ctx.streamForward(
-      {
-        rows: windows.length * S * n,
-        items: (r) => r % n,
-        input: (start, end) => {
-          const out = new Float32Array((end - start) * g.per);
-          for (let r = start; r < end; r++) {
-            const x = itemData(input, g, r % n);
-            const row = out.subarray((r - start) * g.per, (r - start + 1) * g.per);
-            row.set(x);
-            fillRow(Math.floor(r / n), x, row);
+        const j = data ? rng.int(data.shape[0]) : -1;
+        for (let y = win.top; y < win.bottom; y++)
+          for (let xx = win.left; xx < win.right; xx++) {
+            const from = data ? null : rng.int(h * w);
+            for (let ch = 0; ch < g.c; ch++) {
+              const e = elementIndex(g, y, xx, ch);
+              row[e] = data
+                ? data.data[j * g.per + e]
+                : x[elementIndex(g, Math.floor(from! / w), from! % w, ch)];
+            }
           }
-          return { data: out, shape: [end - start, ...input.shape.slice(1)] };
+      };
+      // Rows are (window, sample, item), item fastest: each item meets its samples in order.
+      const sums = new Float64Array(n * h * w);
+      const running = new Float64Array(n);
+      await ctx.streamForward(
+        {
+          rows: windows.length * S * n,
+          items: (r) => r % n,
+          input: (start, end) => {
+            const out = new Float32Array((end - start) * g.per);
+            for (let r = start; r < end; r++) {
+              const x = itemData(input, g, r % n);
+              const row = out.subarray((r - start) * g.per, (r - start + 1) * g.per);
+              row.set(x);
+              fillRow(Math.floor(r / n), x, row);
+            }
+            return { data: out, shape: [end - start, ...input.shape.slice(1)] };
+          },
         },
-      },
-      (c) => {
-        const s = score(c.output, c.items);
-        for (let r = c.start; r < c.end; r++) {
-          const i = r % n;
-          const q = Math.floor(r / n);
-          // Summing drops (not scores) keeps a window the model ignores at exactly 0.
-          running[i] += base[i] - s[r - c.start];
-          if (q % S !== S - 1) continue;
-          const drop = running[i] / S;
-          running[i] = 0;
-          const diff = options.measure === 'score' ? drop : logOdds(base[i]) - logOdds(base[i] - drop);
-          const win = windows[Math.floor(q / S)];
-          for (let y = win.top; y < win.bottom; y++) for (let x = win.left; x < win.right; x++) sums[(i * h + y) * w + x] += diff;
-        }
-      },
-    );
-    const covered = new Float64Array(h * w);
-    for (const win of windows) for (let y = win.top; y < win.bottom; y++) for (let x = win.left; x < win.right; x++) covered[y * w + x]++;
-    const map = new Float32Array(n * h * w);
-    for (let e = 0; e < map.length; e++) map[e] = sums[e] / covered[e % (h * w)];
-    return { map: { data: map, shape: [n, h, w] } };
-  },
-});
+        (c) => {
+          const s = score(c.output, c.items);
+          for (let r = c.start; r < c.end; r++) {
+            const i = r % n;
+            const q = Math.floor(r / n);
+            // Summing drops (not scores) keeps a window the model ignores at exactly 0.
+            running[i] += base[i] - s[r - c.start];
+            if (q % S !== S - 1) continue;
+            const drop = running[i] / S;
+            running[i] = 0;
+            const diff = options.measure === 'score' ? drop : logOdds(base[i]) - logOdds(base[i] - drop);
+            const win = windows[Math.floor(q / S)];
+            for (let y = win.top; y < win.bottom; y++)
+              for (let x = win.left; x < win.right; x++) sums[(i * h + y) * w + x] += diff;
+          }
+        },
+      );
+      const covered = new Float64Array(h * w);
+      for (const win of windows)
+        for (let y = win.top; y < win.bottom; y++)
+          for (let x = win.left; x < win.right; x++) covered[y * w + x]++;
+      const map = new Float32Array(n * h * w);
+      for (let e = 0; e < map.length; e++) map[e] = sums[e] / covered[e % (h * w)];
+      return { map: { data: map, shape: [n, h, w] } };
+    },
+  });

@@ -1,8 +1,8 @@
 import {
   type BaselineSpec,
   defineExplainer,
-  type Explainer,
   type ExplainContext,
+  type Explainer,
   OptionError,
   resizeBilinear,
 } from '@xlens/core';
@@ -53,7 +53,11 @@ function riseMask(
   const cellW = Math.ceil(w / cells);
   const dy = rng.int(cellH);
   const dx = rng.int(cellW);
-  const up = resizeBilinear({ data: grid, shape: [1, cells, cells] }, (cells + 1) * cellH, (cells + 1) * cellW);
+  const up = resizeBilinear(
+    { data: grid, shape: [1, cells, cells] },
+    (cells + 1) * cellH,
+    (cells + 1) * cellW,
+  );
   const upW = (cells + 1) * cellW;
   const out = new Float32Array(h * w);
   for (let y = 0; y < h; y++) out.set(up.data.subarray((y + dy) * upW + dx, (y + dy) * upW + dx + w), y * w);
@@ -129,7 +133,14 @@ export const rise: Explainer<RiseOptions> = defineExplainer<RiseOptions>({
           const out = new Float32Array((end - start) * g.per);
           for (let r = start; r < end; r++) {
             const i = r % n;
-            blendPixels(g, itemData(input, g, i), itemData(fill, g, i), maskOf(Math.floor(r / n)), out, (r - start) * g.per);
+            blendPixels(
+              g,
+              itemData(input, g, i),
+              itemData(fill, g, i),
+              maskOf(Math.floor(r / n)),
+              out,
+              (r - start) * g.per,
+            );
           }
           return { data: out, shape: [end - start, ...input.shape.slice(1)] };
         },

@@ -33,7 +33,10 @@ export function linearModel(
  * A nonlinear model: class k scores Σ_e w[k][e]·x[e]² + x[0]·x[per−1]·k + tanh(Σ x)·(k+1), so
  * drops of overlapping windows do not add up.
  */
-export function curvyModel(shape: readonly [number, number, number], weights: readonly Float64Array[]): Model {
+export function curvyModel(
+  shape: readonly [number, number, number],
+  weights: readonly Float64Array[],
+): Model {
   const per = shape[0] * shape[1] * shape[2];
   const k = weights.length;
   return fromFunction(
@@ -69,4 +72,43 @@ export function randomWeights(count: number, size: number, seed: number): Float6
 export function itemOf(t: Tensor, i: number): Tensor {
   const per = t.data.length / t.shape[0];
   return { data: t.data.slice(i * per, (i + 1) * per), shape: [1, ...t.shape.slice(1)] };
+}
+
+/**
+ * A model that only sees per-segment sums: with `labels` (h·w) cutting the image into `count`
+ * segments, s_k = Σ over segment k's pixels and all channels of x, and class scores are
+ * `game(s)` (NCHW).
+ */
+export function segmentModel(
+  shape: readonly [number, number, number],
+  labels: ArrayLike<number>,
+  count: number,
+  numClasses: number,
+  game: (sums: Float64Array) => readonly number[],
+): Model {
+  const [c, h, w] = shape;
+  const hw = h * w;
+  return fromFunction(
+    (x: Tensor) => {
+      const n = x.shape[0];
+      const out = new Float32Array(n * numClasses);
+      for (let i = 0; i < n; i++) {
+        const sums = new Float64Array(count);
+        for (let ch = 0; ch < c; ch++)
+          for (let p = 0; p < hw; p++) sums[labels[p]] += x.data[i * c * hw + ch * hw + p];
+        out.set(game(sums), i * numClasses);
+      }
+      return out;
+    },
+    { name: 'segment-game', inputShape: [...shape], layout: 'NCHW', numClasses, inputRange: [0, 1] },
+  );
+}
+
+/** Labels of a regular grid of `rows × cols` blocks over an `h×w` image, numbered row by row. */
+export function gridLabels(h: number, w: number, rows: number, cols: number): Int32Array {
+  const out = new Int32Array(h * w);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      out[y * w + x] = Math.floor((y * rows) / h) * cols + Math.floor((x * cols) / w);
+  return out;
 }

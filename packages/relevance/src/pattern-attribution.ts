@@ -19,7 +19,7 @@ export type PatternAttributionOptions = PatternOptions;
  *
  * PatternAttribution: the backward pass of the target logit through `w ⊙ a` (weights times fitted
  * patterns) instead of `w`, times the input: a relevance map in which distractor directions the
- * weights cancel do not appear. Weights are read through `derive`.
+ * weights cancel do not appear. Weights are read through the `weights` capability.
  */
 export const patternAttribution = defineExplainer<PatternAttributionOptions>({
   id: 'pattern-attribution',
@@ -28,7 +28,7 @@ export const patternAttribution = defineExplainer<PatternAttributionOptions>({
   citation: 'Kindermans et al., 2018, ICLR, arXiv:1705.05598',
   description:
     'How much each input value contributes to the target through its signal component, with weights corrected by learned patterns.',
-  requires: ['layers', 'gradients', 'linear-rules', 'derive'],
+  requires: ['layers', 'gradients', 'linear-rules', 'weights'],
   mapKind: 'input',
   defaults: patternDefaults,
   options: patternOptionSpecs,

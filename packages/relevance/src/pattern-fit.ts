@@ -186,7 +186,7 @@ function accumulate(plan: Plan, x: Tensor, y: Tensor): void {
 
 /** The capabilities fitting needs besides the conv probe's, checked before any compute. */
 function checkFitCapabilities(model: Model): void {
-  for (const cap of ['layers', 'capture', 'derive'] as const) {
+  for (const cap of ['layers', 'capture', 'weights'] as const) {
     if (!model.capabilities.has(cap))
       throw new CapabilityError(`fitting patterns needs ${cap}, which ${model.info.name} does not offer`);
   }

@@ -70,7 +70,7 @@ export function validatePatterns(model: Model, options: PatternOptions, input: T
     checkRules(model, patternRules(given), input, method);
     return;
   }
-  const missing = (['capture', 'derive', 'layer-gradients'] as const).filter(
+  const missing = (['capture', 'weights', 'layer-gradients'] as const).filter(
     (c) => !model.capabilities.has(c),
   );
   if (missing.length > 0) {

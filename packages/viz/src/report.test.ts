@@ -93,7 +93,10 @@ describe('buildReport', () => {
     const s = spec();
     const html = buildReport({
       ...s,
-      methods: [...s.methods, { id: 'lrp', title: 'LRP', family: 'relevance', error: 'unsupported-rule: <Conv> x' }],
+      methods: [
+        ...s.methods,
+        { id: 'lrp', title: 'LRP', family: 'relevance', error: 'unsupported-rule: <Conv> x' },
+      ],
     }).html;
     const row = /<tr data-method="lrp" class="failed">.*?<\/tr>/s.exec(html)?.[0] ?? '';
     expect(row).toContain('failed');

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng, XlensError } from '@xlens/core';
@@ -72,5 +72,41 @@ describe('ONNX protobuf codec', () => {
     weight.externalData[0].value = '../escape.bin';
     writeFileSync(join(dir, 'bad.onnx'), encodeOnnxModel(model));
     await expect(readOnnxModel(join(dir, 'bad.onnx'))).rejects.toMatchObject({ code: 'invalid-model' });
+  });
+
+  it('never reads outside the model folder: links, percent-escapes and devices are refused', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'xlens-secret-'));
+    writeFileSync(join(outside, 'secret.bin'), Buffer.alloc(24, 7));
+    const dir = mkdtempSync(join(tmpdir(), 'xlens-onnx-'));
+    const b = new OnnxGraphBuilder({ opset: 17 });
+    const x = b.input('x', ['N', 3]);
+    b.output(
+      b.node('Gemm', [x, b.initializer('w', [1, 2, 3, 4, 5, 6], [2, 3])], { transB: 1 }, { outputs: ['y'] }),
+    );
+    const model = b.build();
+    const weight = model.graph.initializer[0];
+    weight.rawData = undefined;
+    weight.dataLocation = 1;
+    symlinkSync(join(outside, 'secret.bin'), join(dir, 'link.bin'));
+    symlinkSync(outside, join(dir, 'linked-folder'));
+    symlinkSync('/dev/zero', join(dir, 'zero.bin'));
+    const cases: readonly [string, RegExp][] = [
+      ['link.bin', /outside the model folder/],
+      ['linked-folder/secret.bin', /outside the model folder/],
+      ['%2e%2e/secret.bin', /outside the model folder/],
+      ['zero.bin', /outside the model folder/],
+    ];
+    for (const [location, message] of cases) {
+      weight.externalData = [{ key: 'location', value: location }];
+      writeFileSync(join(dir, 'model.onnx'), encodeOnnxModel(model));
+      await expect(readOnnxModel(join(dir, 'model.onnx')), location).rejects.toMatchObject({
+        code: 'invalid-model',
+        message: expect.stringMatching(message),
+      });
+    }
+    // A special file as the model itself is refused before anything is read.
+    await expect(readOnnxModel('/dev/zero')).rejects.toThrow(
+      /cannot read ONNX model \/dev\/zero: it is a character device/,
+    );
   });
 });

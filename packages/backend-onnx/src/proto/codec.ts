@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { UnsupportedError } from '@xlens/core';
+import { dirname } from 'node:path';
+import { UnsupportedError, XlensError } from '@xlens/core';
+import { readFileChecked, realPathInside } from '@xlens/core/node';
 import { ModelType } from './schema.js';
 import { elementSize } from './tensor-data.js';
 import type { OnnxGraph, OnnxModel, OnnxTensor } from './types.js';
@@ -151,17 +151,16 @@ export async function loadExternalData(model: OnnxModel, baseDir: string | undef
         `tensor ${t.name ?? ''} is stored in external file ${location}; load the model from its path, not from bytes`,
       );
     }
-    const path = resolve(baseDir, location);
-    const rel = relative(resolve(baseDir), path);
-    if (rel.startsWith('..') || isAbsolute(rel)) {
-      throw invalid(
-        `tensor ${t.name ?? ''} names external file ${location}, which is outside the model folder ${baseDir}`,
-      );
+    let path: string;
+    try {
+      path = realPathInside(baseDir, location, `external data file of tensor ${t.name ?? ''}`);
+    } catch (error) {
+      throw invalid((error as Error).message, error);
     }
     if (!files.has(path))
       files.set(
         path,
-        readFile(path).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
+        Promise.resolve().then(() => readFileChecked(path)),
       );
     let data: Uint8Array;
     try {
@@ -186,14 +185,19 @@ export async function loadExternalData(model: OnnxModel, baseDir: string | undef
   }
 }
 
-/** Read an `.onnx` file and its external data files. */
+/**
+ * Read an `.onnx` file and its external data files. Only regular files are read (a device such
+ * as `/dev/zero` is refused before reading), within a size limit.
+ */
 export async function readOnnxModel(path: string): Promise<OnnxModel> {
   let bytes: Uint8Array;
   try {
-    const b = await readFile(path);
-    bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    bytes = readFileChecked(path);
   } catch (error) {
-    throw invalid(`cannot read ONNX model ${path}: ${(error as Error).message}`, error);
+    throw invalid(
+      `cannot read ONNX model ${path}: ${error instanceof XlensError ? error.message.replace(/^cannot read [^:]*: /, '') : (error as Error).message}`,
+      error,
+    );
   }
   const model = decodeOnnxModel(bytes);
   await loadExternalData(model, dirname(path));

@@ -38,6 +38,8 @@ export function buildToyModel(spec: ToySpec): tf.LayersModel {
   const [c, h, w] = spec.inputShape;
   const input = tf.input({ shape: [h, w, c], name: 'input' });
   let x: tf.SymbolicTensor = input;
+  // Outputs by layer name, for the second addend of `add` layers.
+  const named = new Map<string, tf.SymbolicTensor>([['input', input]]);
   let flattenedFrom: number[] | null = null;
   const assignments: [tf.layers.Layer, tf.Tensor[]][] = [];
   for (const l of spec.layers) {
@@ -87,8 +89,15 @@ export function buildToyModel(spec: ToySpec): tf.LayersModel {
         layer = tf.layers.batchNormalization({ name: l.name, epsilon: l.epsilon });
         weights = [l.gamma, l.beta, l.mean, l.variance].map((v) => tf.tensor1d([...v]));
         break;
+      case 'add':
+        layer = tf.layers.add({ name: l.name });
+        break;
     }
-    x = layer.apply(x) as tf.SymbolicTensor;
+    const other = l.type === 'add' ? named.get(l.from) : undefined;
+    if (l.type === 'add' && !other)
+      throw new UnsupportedError('unsupported', `toy add ${l.name}: ${l.from} is not an earlier layer`);
+    x = layer.apply(other ? [x, other] : x) as tf.SymbolicTensor;
+    named.set(l.name, x);
     if (weights.length > 0) assignments.push([layer, weights]);
     // A dense layer reads a flatten's channels-first order; element-wise layers keep it.
     if (l.type === 'flatten') flattenedFrom = before.length === 3 ? before : null;

@@ -4,6 +4,7 @@
  * `files`) and `.npy` / `.npz` files on disk.
  */
 
+export { realPathInside } from './inside-folder.js';
 export {
   maxFileBytes,
   nodeFileReader,

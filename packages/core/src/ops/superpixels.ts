@@ -56,7 +56,10 @@ function planes(image: Tensor, op: string): { c: number; h: number; w: number; d
   }
   const [c, h, w] = shape;
   if (image.data.length !== c * h * w)
-    throw new InputError('invalid-shape', `${op}: ${image.data.length} values do not fill [${shape.join(', ')}]`);
+    throw new InputError(
+      'invalid-shape',
+      `${op}: ${image.data.length} values do not fill [${shape.join(', ')}]`,
+    );
   return { c, h, w, data: image.data };
 }
 
@@ -117,7 +120,12 @@ function enforceConnectivity(labels: Int32Array, h: number, w: number, minSize: 
       const y = Math.floor(p / w);
       const x = p % w;
       for (let k = 0; k < 4; k++) {
-        if ((k === 0 && x === 0) || (k === 1 && x === w - 1) || (k === 2 && y === 0) || (k === 3 && y === h - 1))
+        if (
+          (k === 0 && x === 0) ||
+          (k === 1 && x === w - 1) ||
+          (k === 2 && y === 0) ||
+          (k === 3 && y === h - 1)
+        )
           continue;
         const q = k === 0 ? p - 1 : k === 1 ? p + 1 : k === 2 ? p - w : p + w;
         if (out[q] < 0 && labels[q] === own) {

@@ -4,7 +4,7 @@ import type { BackwardRules, LinearRule } from '../rules.js';
 import { type BackwardFields, compareBackward, randomInput, randomTensor } from './compare.js';
 import { type ConformanceCase, classRequest, makeCase, rulesOn } from './conformance-case.js';
 import type { ToySpec } from './spec.js';
-import { avgPoolCnn, biasFreeCnn, cnnWithBatchNorm, tinyCnn, tinyDense } from './toy-nets.js';
+import { avgPoolCnn, biasFreeCnn, cnnWithBatchNorm, residualCnn, tinyCnn, tinyDense } from './toy-nets.js';
 
 /** A case comparing one backward request with rules on both models. */
 function ruleCase(
@@ -34,9 +34,12 @@ export function ruleCases(): ConformanceCase[] {
   const dense = tinyDense();
   const bn = cnnWithBatchNorm();
   const free = biasFreeCnn();
+  const res = residualCnn();
   const relu: Capability[] = ['relu-rules'];
   const linear: Capability[] = ['linear-rules'];
   const eps: LinearRule = { kind: 'epsilon', epsilon: 0.01 };
+  const gamma: LinearRule = { kind: 'gamma', gamma: 0.25 };
+  const ab21: LinearRule = { kind: 'alpha-beta', alpha: 2, beta: 1 };
   const cases: ConformanceCase[] = [];
   for (const spec of [cnn, avg]) {
     cases.push(
@@ -85,6 +88,21 @@ export function ruleCases(): ConformanceCase[] {
       rulesOn(cnn, { kind: 'gamma', gamma: 0.25 }, { kind: 'gamma', gamma: 0.25 }),
     ],
     ['gamma with epsilon', avg, rulesOn(avg, { kind: 'gamma', gamma: 0.5, epsilon: 0.01 }, eps)],
+    // Inputs of both signs (the image, and bn1 into conv2), outputs of both signs, a residual
+    // branch: every branch of the generalised rule runs.
+    ['gamma, mixed signs and a residual branch', res, rulesOn(res, gamma, gamma)],
+    [
+      'gamma-classic (default epsilon)',
+      cnn,
+      rulesOn(cnn, { kind: 'gamma-classic', gamma: 0.25 }, { kind: 'gamma-classic', gamma: 0.25 }),
+    ],
+    [
+      'gamma-classic with epsilon, mixed signs',
+      res,
+      rulesOn(res, { kind: 'gamma-classic', gamma: 0.5, epsilon: 0.01 }, eps),
+    ],
+    ['z-plus, mixed signs and a residual branch', res, rulesOn(res, { kind: 'z-plus' }, { kind: 'z-plus' })],
+    ['alpha-beta 2,1, mixed signs and a residual branch', res, rulesOn(res, ab21, ab21)],
     [
       'alpha-beta 2,1',
       cnn,
@@ -152,6 +170,18 @@ export function ruleCases(): ConformanceCase[] {
   cases.push(
     ruleCase(`fold batchnorm with epsilon: ${bn.name}`, bn, linear, () => ({
       linear: rulesOn(bn, eps, eps),
+      foldBatchNorm: true,
+    })),
+  );
+  cases.push(
+    ruleCase(`fold batchnorm with gamma, residual branch: ${res.name}`, res, linear, () => ({
+      linear: rulesOn(res, gamma, gamma),
+      foldBatchNorm: true,
+    })),
+  );
+  cases.push(
+    ruleCase(`fold batchnorm, the epsilon-gamma-box rules: ${res.name}`, res, linear, () => ({
+      linear: { conv1: { kind: 'z-box', low: -1, high: 1 }, conv2: gamma, fc: eps },
       foldBatchNorm: true,
     })),
   );

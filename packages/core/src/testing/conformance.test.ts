@@ -38,6 +38,7 @@ describe('conformance cases', () => {
       'layers',
       'linear-rules',
       'relu-rules',
+      'weights',
     ]);
   });
   for (const layout of ['NCHW', 'NHWC'] as const) {

@@ -4,6 +4,7 @@ import { multiplicativeNoise, randomizeLayers } from '../weights.js';
 import { assertClose, compareBackward, randomInput, randomTensor } from './compare.js';
 import { type ConformanceCase, classRequest, layerNames, makeCase } from './conformance-case.js';
 import { ruleCases } from './conformance-rules.js';
+import { weightCases } from './conformance-weights.js';
 import type { ToySpec } from './spec.js';
 import { cnnWithBatchNorm, tinyCnn, toyNets } from './toy-nets.js';
 
@@ -193,5 +194,5 @@ function otherCases(): ConformanceCase[] {
  * test decides what it claims and filters on those itself.
  */
 export function conformanceCases(): ConformanceCase[] {
-  return [...toyNets.flatMap((f) => perNetCases(f())), ...ruleCases(), ...otherCases()];
+  return [...toyNets.flatMap((f) => perNetCases(f())), ...ruleCases(), ...otherCases(), ...weightCases()];
 }

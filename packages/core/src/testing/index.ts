@@ -17,4 +17,12 @@ export {
 export { type ConformanceCase, conformanceCases } from './conformance.js';
 export { type ReferenceModelOptions, referenceModel } from './reference-model.js';
 export * from './spec.js';
-export { avgPoolCnn, biasFreeCnn, cnnWithBatchNorm, tinyCnn, tinyDense, toyNets } from './toy-nets.js';
+export {
+  avgPoolCnn,
+  biasFreeCnn,
+  cnnWithBatchNorm,
+  residualCnn,
+  tinyCnn,
+  tinyDense,
+  toyNets,
+} from './toy-nets.js';

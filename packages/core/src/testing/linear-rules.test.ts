@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from '../ops/random.js';
 import type { LinearRule } from '../rules.js';
 import { applyLinearRule, type LinearOp } from './linear-rules.js';
-import { type ConvGeometry, conv2d, conv2dTranspose } from './ops.js';
+import { type ConvGeometry, conv2d, conv2dTranspose, dense, denseTranspose } from './ops.js';
 
 const random = (length: number, seed: number, low = -1, high = 1): Float64Array => {
   const rng = createRng(seed, 4);
@@ -37,6 +37,7 @@ describe('linear rules conserve relevance on a bias-free convolution', () => {
   const rules: [string, LinearRule][] = [
     ['epsilon 0', { kind: 'epsilon', epsilon: 0 }],
     ['gamma, epsilon 0', { kind: 'gamma', gamma: 0.7, epsilon: 0 }],
+    ['gamma-classic, epsilon 0', { kind: 'gamma-classic', gamma: 0.7, epsilon: 0 }],
     ['alpha-beta 2,1', { kind: 'alpha-beta', alpha: 2, beta: 1 }],
     ['alpha-beta 1,0', { kind: 'alpha-beta', alpha: 1, beta: 0 }],
     ['z-plus', { kind: 'z-plus' }],
@@ -50,9 +51,15 @@ describe('linear rules conserve relevance on a bias-free convolution', () => {
       expect(inSum).toBeCloseTo(outSum, 9);
     });
   }
-  it('alpha-beta conserves on inputs of both signs too', () => {
-    const { inSum, outSum } = conservation({ kind: 'alpha-beta', alpha: 2, beta: 1 }, random(n * 98, 5));
-    expect(inSum).toBeCloseTo(outSum, 9);
+  it('alpha-beta, z-plus and the generalised gamma conserve on inputs of both signs too', () => {
+    for (const rule of [
+      { kind: 'alpha-beta', alpha: 2, beta: 1 },
+      { kind: 'z-plus' },
+      { kind: 'gamma', gamma: 0.7, epsilon: 0 },
+    ] as const) {
+      const { inSum, outSum } = conservation(rule, random(n * 98, 5));
+      expect(inSum, rule.kind).toBeCloseTo(outSum, 9);
+    }
   });
   it('epsilon > 0 absorbs some relevance, never creates it', () => {
     const { inSum, outSum } = conservation({ kind: 'epsilon', epsilon: 0.5 });
@@ -79,5 +86,50 @@ describe('gradient-like rules', () => {
       { op, weight, bias: null, x, g, n, pattern },
     ).gradient;
     expect(Array.from(viaPattern)).toEqual(Array.from(op.transpose(g, n, pattern)));
+  });
+});
+
+describe('the generalised gamma rule', () => {
+  const apply = (rule: LinearRule, input: Float64Array, w = weight): Float64Array => {
+    const out = applyLinearRule(rule, { op, weight: w, bias: null, x: input, g, n });
+    return input.map((v, i) => v * out.gradient[i]);
+  };
+  it('equals gamma-classic on non-negative inputs when every output is positive', () => {
+    const positive = weight.map(Math.abs);
+    const a = apply({ kind: 'gamma', gamma: 0.4 }, x, positive);
+    const b = apply({ kind: 'gamma-classic', gamma: 0.4 }, x, positive);
+    a.forEach((v, i) => {
+      expect(v).toBeCloseTo(b[i], 12);
+    });
+  });
+  it('with γ = 0 it is the epsilon rule', () => {
+    const mixed = random(n * 98, 7);
+    const a = apply({ kind: 'gamma', gamma: 0, epsilon: 0.01 }, mixed);
+    const b = apply({ kind: 'epsilon', epsilon: 0.01 }, mixed);
+    a.forEach((v, i) => {
+      expect(v).toBeCloseTo(b[i], 12);
+    });
+  });
+  it('stays bounded where the classic denominator changes sign (x = (1, 1), w = (1, −1.2))', () => {
+    // z = −0.2 = R. Classic, γ = 0.25: z' = 1.25 − 1.2 = 0.05, so R_in = (−5, 4.8): 25× R, of both
+    // signs. Generalised: z↓ = 1 − 1.5 = −0.5, s = 0.4, R_in = (0.4, −0.6), summing to R.
+    const lin: LinearOp = {
+      apply: (v, m, w, b) => dense(v, m, 2, 1, w, b),
+      transpose: (t, m, w) => denseTranspose(t, m, 2, 1, w),
+    };
+    const input = {
+      op: lin,
+      weight: Float64Array.of(1, -1.2),
+      bias: null,
+      x: Float64Array.of(1, 1),
+      g: Float64Array.of(1),
+      n: 1,
+    };
+    const classic = applyLinearRule({ kind: 'gamma-classic', gamma: 0.25, epsilon: 0 }, input).gradient;
+    const general = applyLinearRule({ kind: 'gamma', gamma: 0.25, epsilon: 0 }, input).gradient;
+    expect(classic[0]).toBeCloseTo(-5, 9);
+    expect(classic[1]).toBeCloseTo(4.8, 9);
+    expect(general[0]).toBeCloseTo(0.4, 9);
+    expect(general[1]).toBeCloseTo(-0.6, 9);
   });
 });

@@ -88,18 +88,16 @@ export function applyLinearRule(rule: LinearRule, r: LinearRuleInput): LinearRul
       const s = stabilisedRatio(outRelevance(), z(), rule.epsilon);
       return { gradient: op.transpose(s, n, weight) };
     }
-    case 'gamma': {
+    case 'gamma':
+      return generalisedGamma(rule.gamma, rule.epsilon ?? defaultGammaEpsilon, r, outRelevance());
+    case 'gamma-classic': {
       const w2 = mapF64(weight, (v) => v + rule.gamma * Math.max(v, 0));
       const b2 = bias ? mapF64(bias, (v) => v + rule.gamma * Math.max(v, 0)) : null;
       const s = stabilisedRatio(outRelevance(), op.apply(x, n, w2, b2), rule.epsilon ?? defaultGammaEpsilon);
       return { gradient: op.transpose(s, n, w2) };
     }
-    case 'z-plus': {
-      // W⁺ (and b⁺) whatever the sign of x: the z⁺ rule of Deep Taylor decomposition.
-      const wp = pos(weight);
-      const s = safeRatio(outRelevance(), op.apply(x, n, wp, posOrNull(bias)));
-      return { gradient: op.transpose(s, n, wp) };
-    }
+    case 'z-plus':
+      return alphaBeta(1, 0, r, outRelevance());
     case 'alpha-beta':
       return alphaBeta(rule.alpha, rule.beta, r, outRelevance());
     case 'z-box': {
@@ -135,7 +133,8 @@ export function applyLinearRule(rule: LinearRule, r: LinearRuleInput): LinearRul
 /**
  * α·(positive contributions) − β·(negative contributions), biases counted on their sign's side.
  * For x ≥ 0 positive contributions come through W⁺, for x < 0 through W⁻ (and the reverse for
- * negative ones), so the cotangent picks the branch by the sign of x.
+ * negative ones), so the cotangent picks the branch by the sign of x. With β = 0 (z⁺) the
+ * negative side is not computed.
  */
 function alphaBeta(
   alpha: number,
@@ -149,15 +148,58 @@ function alphaBeta(
   const wp = pos(weight);
   const wn = neg(weight);
   const zPos = add(op.apply(xp, n, wp, posOrNull(bias)), op.apply(xn, n, wn, null));
-  const zNeg = add(op.apply(xp, n, wn, negOrNull(bias)), op.apply(xn, n, wp, null));
   const sPos = safeRatio(relevance, zPos);
-  const sNeg = safeRatio(relevance, zNeg);
   const posOfPosX = op.transpose(sPos, n, wp);
   const posOfNegX = op.transpose(sPos, n, wn);
+  if (beta === 0) {
+    return { gradient: mapF64(x, (v, i) => alpha * (v >= 0 ? posOfPosX[i] : posOfNegX[i])) };
+  }
+  const zNeg = add(op.apply(xp, n, wn, negOrNull(bias)), op.apply(xn, n, wp, null));
+  const sNeg = safeRatio(relevance, zNeg);
   const negOfPosX = op.transpose(sNeg, n, wn);
   const negOfNegX = op.transpose(sNeg, n, wp);
   const gradient = mapF64(x, (v, i) =>
     v >= 0 ? alpha * posOfPosX[i] - beta * negOfPosX[i] : alpha * posOfNegX[i] - beta * negOfNegX[i],
   );
+  return { gradient };
+}
+
+/**
+ * The generalised γ rule (zennit's `Gamma` since 0.5): outputs z > 0 share their relevance over
+ * the contributions with positive ones boosted (`W↑ = W + γW⁺` on x ≥ 0, `W↓ = W + γW⁻` on x < 0,
+ * bias `b + γb⁺`), outputs z < 0 with negative ones boosted (the weights swapped, bias
+ * `b + γb⁻`). Each denominator has the sign of its output and at least its magnitude.
+ */
+function generalisedGamma(
+  gamma: number,
+  epsilon: number,
+  r: LinearRuleInput,
+  relevance: Float64Array,
+): LinearRuleOutput {
+  const { op, weight, bias, x, n } = r;
+  const xp = pos(x);
+  const xn = neg(x);
+  const up = mapF64(weight, (v) => v + gamma * Math.max(v, 0));
+  const down = mapF64(weight, (v) => v + gamma * Math.min(v, 0));
+  const bUp = bias ? mapF64(bias, (v) => v + gamma * Math.max(v, 0)) : null;
+  const bDown = bias ? mapF64(bias, (v) => v + gamma * Math.min(v, 0)) : null;
+  const z = op.apply(x, n, weight, bias);
+  const zUp = add(op.apply(xp, n, up, bUp), op.apply(xn, n, down, null));
+  const zDown = add(op.apply(xp, n, down, bDown), op.apply(xn, n, up, null));
+  const sUp = stabilisedRatio(
+    mapF64(relevance, (v, i) => (z[i] > 0 ? v : 0)),
+    zUp,
+    epsilon,
+  );
+  const sDown = stabilisedRatio(
+    mapF64(relevance, (v, i) => (z[i] < 0 ? v : 0)),
+    zDown,
+    epsilon,
+  );
+  const upOfPosX = op.transpose(sUp, n, up);
+  const upOfNegX = op.transpose(sUp, n, down);
+  const downOfPosX = op.transpose(sDown, n, down);
+  const downOfNegX = op.transpose(sDown, n, up);
+  const gradient = mapF64(x, (v, i) => (v >= 0 ? upOfPosX[i] + downOfPosX[i] : upOfNegX[i] + downOfNegX[i]));
   return { gradient };
 }

@@ -36,6 +36,8 @@ export interface NetLayer {
   readonly bias?: Float64Array | null;
   /** BatchNorm only: the per-channel affine map. */
   readonly affine?: { readonly scale: Float64Array; readonly shift: Float64Array };
+  /** Add only: the value index (0 = input, j + 1 = layer j's output) of the second addend. */
+  readonly addFrom?: number;
   readonly fusedRelu: boolean;
 }
 
@@ -93,12 +95,15 @@ const kinds: Record<ToyLayer['type'], [LayerKind, string]> = {
   'global-avg-pool': ['global-pool', 'GlobalAveragePool'],
   flatten: ['reshape', 'Flatten'],
   batchnorm: ['batchnorm', 'BatchNorm'],
+  add: ['add', 'Add'],
 };
 
 /** Validate a spec and compile it. Throws `invalid-model` naming the offending layer. */
 export function compileNetwork(spec: ToySpec): Network {
   let shape: readonly number[] = [...spec.inputShape];
   let previous = 'input';
+  /** Output shape by value name, for the second addend of `add`. */
+  const shapes = new Map<string, readonly number[]>([['input', shape]]);
   const seen = new Set(['input']);
   const layers: NetLayer[] = [];
   for (const l of spec.layers) {
@@ -175,6 +180,14 @@ export function compileNetwork(spec: ToySpec): Network {
         ),
       };
       out = inShape;
+    } else if (l.type === 'add') {
+      const other = shapes.get(l.from);
+      if (!other) fail(spec, l, `adds ${JSON.stringify(l.from)}, which is not input or an earlier layer`);
+      if (other.join() !== inShape.join())
+        fail(spec, l, `adds ${l.from} of shape [${other.join(', ')}] to shape [${inShape.join(', ')}]`);
+      const from = l.from === 'input' ? 0 : layers.findIndex((x) => x.spec.name === l.from) + 1;
+      extra = { addFrom: from };
+      out = inShape;
     } else {
       out = inShape;
     }
@@ -185,7 +198,7 @@ export function compileNetwork(spec: ToySpec): Network {
       kind,
       op,
       outputShape: [...out],
-      inputs: [previous],
+      inputs: l.type === 'add' ? [previous, l.from] : [previous],
       ...(l.type === 'conv' || l.type === 'dense'
         ? { activation: l.activation ?? 'linear', hasWeights: true, hasBias: l.bias !== undefined }
         : l.type === 'batchnorm'
@@ -194,6 +207,7 @@ export function compileNetwork(spec: ToySpec): Network {
     };
     layers.push({ spec: l, info, inShape, outShape: out, fusedRelu, ...extra });
     shape = out;
+    shapes.set(l.name, out);
     previous = l.name;
   }
   if (shape.length !== 1 || shape[0] !== spec.numClasses) {
@@ -249,7 +263,10 @@ export function forwardTrace(net: Network, x: Float64Array, n: number, scaling?:
     else if (l.type === 'global-avg-pool') out = globalAvgPool(v, n, c, h * w);
     else if (l.type === 'batchnorm')
       out = channelAffine(v, n, c, size(layer.inShape.slice(1)), layer.affine!.scale, layer.affine!.shift);
-    else out = v;
+    else if (l.type === 'add') {
+      const other = values[layer.addFrom!];
+      out = mapF64(v, (a, j) => a + other[j]);
+    } else out = v;
     if (scaling?.index === values.length) out = scaleChannels(out, layer.outShape, scaling.scale);
     values.push(out);
     pre.push(z);
@@ -297,6 +314,13 @@ export function backwardTrace(
 ): { grads: (Float64Array | undefined)[]; inputRelevance?: Float64Array } {
   const grads: (Float64Array | undefined)[] = new Array(net.layers.length + 1);
   grads[plan.start] = plan.seed;
+  // Cotangents that residual additions send back to their second addend, added to that value's
+  // own cotangent when the pass reaches it (every `add` sits above the value it reads).
+  const skipped: (Float64Array | undefined)[] = new Array(net.layers.length + 1);
+  const put = (i: number, g: Float64Array): void => {
+    const extra = skipped[i];
+    grads[i] = extra ? mapF64(g, (v, j) => v + extra[j]) : g;
+  };
   let inputRelevance: Float64Array | undefined;
   const { n, values } = trace;
   const ref = plan.reference;
@@ -331,12 +355,12 @@ export function backwardTrace(
         high: plan.high,
         pattern: plan.patterns?.[l.name],
       });
-      grads[i] = result.gradient;
+      put(i, result.gradient);
       if (result.relevance) inputRelevance = result.relevance;
       continue;
     }
     const [c, h, w] = layer.inShape;
-    if (l.type === 'relu') grads[i] = reluBackward(plan.relu, g, x, ref?.values[i]);
+    if (l.type === 'relu') put(i, reluBackward(plan.relu, g, x, ref?.values[i]));
     else if (l.type === 'max-pool') {
       const gi = new Float64Array(x.length);
       if (plan.maxPool === 'winner') {
@@ -353,22 +377,38 @@ export function backwardTrace(
           if (sums[o] !== 0) gi[j] += (y[o] * g[o]) / sums[o];
         });
       }
-      grads[i] = gi;
+      put(i, gi);
     } else if (l.type === 'avg-pool') {
       const gi = new Float64Array(x.length);
       const area = l.size * l.size;
       forEachPoolWindow(n, c, h, w, l.size, (o, j) => {
         gi[j] += g[o] / area;
       });
-      grads[i] = gi;
+      put(i, gi);
     } else if (l.type === 'global-avg-pool') {
       const plane = h * w;
-      grads[i] = mapF64(x, (_, j) => g[Math.floor(j / plane)] / plane);
+      put(
+        i,
+        mapF64(x, (_, j) => g[Math.floor(j / plane)] / plane),
+      );
     } else if (l.type === 'batchnorm') {
-      grads[i] = channelAffine(g, n, c, size(layer.inShape.slice(1)), layer.affine!.scale, null);
+      put(i, channelAffine(g, n, c, size(layer.inShape.slice(1)), layer.affine!.scale, null));
+    } else if (l.type === 'add') {
+      // Both addends receive the cotangent: relevance splits in proportion to them.
+      const from = layer.addFrom!;
+      const before = skipped[from];
+      skipped[from] = before ? mapF64(before, (v, j) => v + g[j]) : g;
+      put(i, g);
     } else {
-      grads[i] = g;
+      put(i, g);
     }
+  }
+  const atInput = skipped[0];
+  if (inputRelevance && atInput) {
+    // An input-only rule reported its own share; what an addition sent to the input adds x ⊙ g.
+    const x = values[0];
+    const own = inputRelevance;
+    inputRelevance = mapF64(own, (v, j) => v + x[j] * atInput[j]);
   }
   return { grads, inputRelevance };
 }

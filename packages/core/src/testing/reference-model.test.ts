@@ -110,10 +110,23 @@ describe('hand-computed linear rules on one dense layer', () => {
     // x = (−1, 0.5): z = −1.5, R = −1.5, s = −1.5 / (−1.5 − 0.1) = 15/16 (ε takes the sign of z).
     expectClose(await relevance({ kind: 'epsilon', epsilon: 0.1 }, [-1, 0.5]), [-15 / 16, -15 / 16]);
   });
-  it('gamma: W + γW⁺, b + γb⁺', async () => {
+  it('gamma and gamma-classic agree on non-negative inputs and a positive output: W + γW⁺, b + γb⁺', async () => {
     // W' row 0 = (1.5, −2), b' = 0.75, z' = 1.25, s = 0.4: R_in = (0.6, −0.4).
-    expectClose(await relevance({ kind: 'gamma', gamma: 0.5, epsilon: 0 }), [0.6, -0.4]);
-    expectClose(await relevance({ kind: 'gamma', gamma: 0.5 }), [0.6, -0.4]);
+    for (const kind of ['gamma', 'gamma-classic'] as const) {
+      expectClose(await relevance({ kind, gamma: 0.5, epsilon: 0 }), [0.6, -0.4]);
+      expectClose(await relevance({ kind, gamma: 0.5 }), [0.6, -0.4]);
+    }
+  });
+  it('gamma on a negative output boosts the negative contributions; gamma-classic the positive ones', async () => {
+    // x = (−1, 0.5): z = −1.5 = R. Generalised: W↓ = (1, −3) on x⁺ = (0, 0.5), W↑ = (1.5, −2) on
+    // x⁻ = (−1, 0), bias b + γb⁻ = 0.5: z↓ = −1.5 − 1.5 + 0.5 = −2.5, s = 0.6, so
+    // R_in = (−1·1.5·0.6, 0.5·(−3)·0.6) = (−0.9, −0.9) (the bias keeps 0.3).
+    expectClose(await relevance({ kind: 'gamma', gamma: 0.5, epsilon: 0 }, [-1, 0.5]), [-0.9, -0.9]);
+    // Classic: W' = (1.5, −2), b' = 0.75, z' = −1.75, s = 6/7: R_in = (−9/7, −6/7).
+    expectClose(await relevance({ kind: 'gamma-classic', gamma: 0.5, epsilon: 0 }, [-1, 0.5]), [
+      -9 / 7,
+      -6 / 7,
+    ]);
   });
   it('alpha-beta 2,1: bias on its sign side', async () => {
     // contributions (1, −1), b = 0.5: z⁺ = 1.5, z⁻ = −1 → (2·(1/1.5)·0.5, −1·(−1/−1)·0.5).
@@ -158,40 +171,27 @@ describe('relevance identities on the toy nets', () => {
       input.data.map((v, i) => v * plain.inputGradient!.data[i]),
     );
   });
-  it('z-plus equals alpha-beta(1, 0) on non-negative inputs (biases included)', async () => {
+  it('z-plus equals alpha-beta(1, 0) on inputs of both signs (biases included), as zennit ZPlus does', async () => {
     const m = referenceModel(tinyCnn());
-    const input = randomInput(m, 2, 2, 0, 1);
-    const run = async (rule: { kind: 'z-plus' } | { kind: 'alpha-beta'; alpha: 1; beta: 0 }) =>
-      (
-        await backward(m, {
-          input,
-          seed: classSeed(m, 2, 1),
-          rules: { linear: { conv1: rule, conv2: rule, fc: rule } },
-          relevance: true,
-        })
-      ).inputRelevance!;
-    expectClose(
-      values(await run({ kind: 'z-plus' })),
-      values(await run({ kind: 'alpha-beta', alpha: 1, beta: 0 })),
-    );
-  });
-  it('z-plus differs from alpha-beta(1, 0) once inputs are negative', async () => {
-    const m = referenceModel(tinyCnn());
-    const input = randomInput(m, 1, 3);
-    const run = async (rule: { kind: 'z-plus' } | { kind: 'alpha-beta'; alpha: 1; beta: 0 }) =>
-      values(
+    for (const [low, seed] of [
+      [0, 2],
+      [-1, 3],
+    ]) {
+      const input = randomInput(m, 2, seed, low, 1);
+      const run = async (rule: { kind: 'z-plus' } | { kind: 'alpha-beta'; alpha: 1; beta: 0 }) =>
         (
           await backward(m, {
             input,
-            seed: classSeed(m, 1, 1),
-            rules: { linear: { conv1: rule } },
+            seed: classSeed(m, 2, 1),
+            rules: { linear: { conv1: rule, conv2: rule, fc: rule } },
             relevance: true,
           })
-        ).inputRelevance,
+        ).inputRelevance!;
+      expectClose(
+        values(await run({ kind: 'z-plus' })),
+        values(await run({ kind: 'alpha-beta', alpha: 1, beta: 0 })),
       );
-    const a = await run({ kind: 'z-plus' });
-    const b = await run({ kind: 'alpha-beta', alpha: 1, beta: 0 });
-    expect(a.some((v, i) => Math.abs(v - b[i]) > 1e-4)).toBe(true);
+    }
   });
   it('max-pool proportional and avg-pool conserve LRP-0 relevance on bias-free nets', async () => {
     for (const spec of [withoutBiases(tinyCnn()), withoutBiases(avgPoolCnn()), biasFreeCnn()]) {

@@ -36,7 +36,8 @@ export interface ReferenceModelOptions {
  * layers; a conv/dense layer's output is taken after its fused activation. `derive` hands
  * conv/dense weights (`O×I×kH×kW`, `out×in`) and biases to the transform, and BatchNorm's γ as
  * `weight`, β as `bias`, mean and variance as `other`. Max-pool ties go to the first maximum in
- * row-major window order. `forwardScaled` is offered too. Computations run in float64; results
+ * row-major window order. `forwardScaled` is offered too, and `weights` hands out the parameters
+ * `derive` would see (BatchNorm's with `statistic` and `epsilon`). Computations run in float64; results
  * are float32.
  */
 export function referenceModel(spec: ToySpec, options: ReferenceModelOptions = {}): Model {
@@ -192,6 +193,17 @@ export function referenceModel(spec: ToySpec, options: ReferenceModelOptions = {
       alive();
       return referenceModel(deriveSpec(net, transform), options);
     },
+    async weights(names?: readonly string[]) {
+      alive();
+      for (const name of names ?? []) valueIndex(name, 'weights');
+      const wanted = names ? new Set(names) : null;
+      const params: WeightParam[] = [];
+      deriveSpec(net, (p) => {
+        if (!wanted || wanted.has(p.layer)) params.push(p);
+        return undefined;
+      });
+      return params;
+    },
     dispose() {
       disposed = true;
     },
@@ -208,6 +220,7 @@ function deriveSpec(net: Network, transform: WeightTransform): ToySpec {
       key: string,
       values: readonly number[],
       shape: readonly number[],
+      extra: Pick<WeightParam, 'statistic' | 'epsilon'> = {},
     ): number[] => {
       const param: WeightParam = {
         layer: l.name,
@@ -215,6 +228,7 @@ function deriveSpec(net: Network, transform: WeightTransform): ToySpec {
         role,
         shape,
         values: Float32Array.from(values),
+        ...extra,
       };
       const next = transform(param);
       if (next === undefined) return [...values];
@@ -235,12 +249,13 @@ function deriveSpec(net: Network, transform: WeightTransform): ToySpec {
     }
     if (l.type === 'batchnorm') {
       const s = [l.gamma.length];
+      const epsilon = Math.fround(l.epsilon);
       return {
         ...l,
-        gamma: apply('weight', 'gamma', l.gamma, s),
-        beta: apply('bias', 'beta', l.beta, s),
-        mean: apply('other', 'mean', l.mean, s),
-        variance: apply('other', 'variance', l.variance, s),
+        gamma: apply('weight', 'gamma', l.gamma, s, { epsilon }),
+        beta: apply('bias', 'beta', l.beta, s, { epsilon }),
+        mean: apply('other', 'mean', l.mean, s, { statistic: 'mean', epsilon }),
+        variance: apply('other', 'variance', l.variance, s, { statistic: 'variance', epsilon }),
       };
     }
     return l;

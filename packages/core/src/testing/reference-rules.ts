@@ -161,6 +161,7 @@ export function resolveRules(
         checkNumber(name, kind, 'epsilon', rule.epsilon);
         break;
       case 'gamma':
+      case 'gamma-classic':
         checkNumber(name, kind, 'gamma', rule.gamma);
         if (rule.epsilon !== undefined) checkNumber(name, kind, 'epsilon', rule.epsilon);
         break;

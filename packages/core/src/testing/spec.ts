@@ -1,5 +1,5 @@
 /**
- * A small sequential network described once, backend-neutrally, so that every backend can build
+ * A small sequential network (with optional residual additions) described once, backend-neutrally, so that every backend can build
  * it and the same attributions can be expected everywhere. All tensors are channels-first and
  * row-major: conv weights `O×I×kH×kW`, dense weights `out×in`, input item `[C, H, W]`.
  * `flatten` flattens in channels-first (C, H, W) order; a channels-last backend must permute the
@@ -34,6 +34,12 @@ export type ToyLayer =
   | { readonly type: 'avg-pool'; readonly name: string; readonly size: number }
   | { readonly type: 'global-avg-pool'; readonly name: string }
   | { readonly type: 'flatten'; readonly name: string }
+  /**
+   * Residual addition: the previous layer's output plus the output of the earlier layer `from`
+   * (or `input`), of the same shape. Carries no rule: its gradient passes the cotangent to both
+   * addends, which splits relevance in proportion to them.
+   */
+  | { readonly type: 'add'; readonly name: string; readonly from: string }
   | {
       readonly type: 'batchnorm';
       readonly name: string;
@@ -44,7 +50,7 @@ export type ToyLayer =
       readonly epsilon: number;
     };
 
-/** A sequential toy network. */
+/** A sequential toy network; `add` layers reach back to earlier outputs. */
 export interface ToySpec {
   readonly name: string;
   /** One input item, channels-first `[C, H, W]`. */

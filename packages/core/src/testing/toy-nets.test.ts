@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { lastSpatialLayer } from '../layers.js';
-import { compileNetwork } from './network.js';
+import { compileNetwork, forwardTrace } from './network.js';
 import { referenceModel } from './reference-model.js';
-import { biasFreeCnn, tinyCnn, toyNets } from './toy-nets.js';
+import { biasFreeCnn, residualCnn, tinyCnn, toyNets } from './toy-nets.js';
 
 describe('toy nets', () => {
   it('every net compiles, is small, and has a unique name', () => {
@@ -50,5 +50,19 @@ describe('toy nets', () => {
       const out = Array.from((await m.forward(x)).data);
       expect(new Set(out.map((v) => v.toFixed(4))).size, m.info.name).toBe(out.length);
     }
+  });
+  it('residualCnn: conv2 reads both signs, and bn2 is negative where the sum is positive', () => {
+    const net = compileNetwork(residualCnn());
+    const size = 3 * 8 * 8;
+    const x = Float64Array.from({ length: 2 * size }, (_, i) => Math.sin(1.7 * i));
+    const v = forwardTrace(net, x, 2).values;
+    const index = (name: string): number => net.layers.findIndex((l) => l.spec.name === name) + 1;
+    const bn1 = v[index('bn1')];
+    const bn2 = v[index('bn2')];
+    const sum = v[index('add')];
+    expect(bn1.some((a) => a < 0) && bn1.some((a) => a > 0)).toBe(true);
+    expect(bn2.some((a, i) => a < 0 && sum[i] > 0)).toBe(true);
+    expect(sum.some((a) => a < 0)).toBe(true);
+    expect(net.layers[index('add') - 1].info.inputs).toEqual(['bn2', 'bn1']);
   });
 });

@@ -168,6 +168,45 @@ export function avgPoolCnn(seed = 5): ToySpec {
   };
 }
 
+/**
+ * A residual block in the style of ResNet's BasicBlock, without the ReLU inside the block so
+ * that a conv reads inputs of both signs: `input [3, 8, 8]` → `conv1` 3×3 same → `bn1` →
+ * `conv2` 3×3 same (reads `bn1`, of both signs) → `bn2` → `add` (+ `bn1`) → `relu` → `gap` →
+ * `fc` 4→5. The residual branch `bn2` is often negative where the sum is positive, and the
+ * convolutions' outputs have both signs: the ground where the generalised γ rule differs from
+ * the classic one.
+ */
+export function residualCnn(seed = 6): ToySpec {
+  const rng = createRng(seed, 106);
+  const ch = 4;
+  const uniform = (lo: number, hi: number): number[] =>
+    Array.from(rng.fillUniform(new Float32Array(ch), lo, hi));
+  const bn = (name: string): ToyLayer => ({
+    type: 'batchnorm',
+    name,
+    gamma: uniform(0.5, 1.5),
+    beta: uniform(-0.3, 0.3),
+    mean: uniform(-0.3, 0.3),
+    variance: uniform(0.5, 1.5),
+    epsilon: 1e-3,
+  });
+  return {
+    name: 'residual-cnn',
+    inputShape: [3, 8, 8],
+    numClasses: 5,
+    layers: [
+      conv(rng, 'conv1', 3, ch, 3),
+      bn('bn1'),
+      conv(rng, 'conv2', ch, ch, 3),
+      bn('bn2'),
+      { type: 'add', name: 'add', from: 'bn1' },
+      { type: 'relu', name: 'relu' },
+      { type: 'global-avg-pool', name: 'gap' },
+      denseLayer(rng, 'fc', ch, 5, 'linear'),
+    ],
+  };
+}
+
 /** Every toy net factory with its default seed, for tests that sweep them all. */
 export const toyNets: readonly (() => ToySpec)[] = [
   tinyDense,
@@ -175,4 +214,5 @@ export const toyNets: readonly (() => ToySpec)[] = [
   cnnWithBatchNorm,
   biasFreeCnn,
   avgPoolCnn,
+  residualCnn,
 ];

@@ -102,7 +102,12 @@ export function conditionalSampler(gauss: PatchGaussian, g: Geometry, padding: n
   return (win: Rect, x: Float32Array, row: Float32Array, z: Float64Array): void => {
     const oy = win.top - padding;
     const ox = win.left - padding;
-    const key = [oy < 0 ? oy : 0, ox < 0 ? ox : 0, Math.max(0, oy + gauss.ph - g.h), Math.max(0, ox + gauss.pw - g.w)]
+    const key = [
+      oy < 0 ? oy : 0,
+      ox < 0 ? ox : 0,
+      Math.max(0, oy + gauss.ph - g.h),
+      Math.max(0, ox + gauss.pw - g.w),
+    ]
       .concat([win.bottom - win.top, win.right - win.left])
       .join(',');
     const pixels: [number, number, boolean][] = [];
@@ -117,7 +122,9 @@ export function conditionalSampler(gauss: PatchGaussian, g: Geometry, padding: n
     if (!c) {
       const dims = (inside: boolean) =>
         Int32Array.from(
-          pixels.filter((p) => p[2] === inside).flatMap(([py, px]) => Array.from({ length: g.c }, (_, ch) => (py * gauss.pw + px) * g.c + ch)),
+          pixels
+            .filter((p) => p[2] === inside)
+            .flatMap(([py, px]) => Array.from({ length: g.c }, (_, ch) => (py * gauss.pw + px) * g.c + ch)),
         );
       c = conditional(gauss, dims(true), dims(false));
       cache.set(key, c);

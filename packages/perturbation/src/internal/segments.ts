@@ -120,7 +120,11 @@ function contiguous(labels: ArrayLike<number>, h: number, w: number): Segmentati
 }
 
 /** The segmentation of every item (deterministic: it depends on the item and the options only). */
-export function segmentItems(ctx: ExplainContext<unknown>, options: SegmentOptions, g: Geometry): Segmentation[] {
+export function segmentItems(
+  ctx: ExplainContext<unknown>,
+  options: SegmentOptions,
+  g: Geometry,
+): Segmentation[] {
   const hw = g.h * g.w;
   return Array.from({ length: g.n }, (_, i) => {
     const spec = options.segmentation;

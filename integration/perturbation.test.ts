@@ -1,0 +1,65 @@
+// Every perturbation method on the bundled zoo models gives the same map on tfjs and ONNX Runtime
+// (the two files hold the same weights), and — needing only forward passes — the same map again on
+// a black box (`fromFunction`) wrapping either runtime. Small settings keep the file fast.
+import * as tf from '@tensorflow/tfjs';
+import { fromOnnx } from '@xlens/backend-onnx';
+import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
+import { fromFunction, type Model, type Tensor } from '@xlens/core';
+import { perturbationMethods } from '@xlens/perturbation';
+import { sampleImages, zooModelPath } from '@xlens/zoo';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** ‖a − b‖ / ‖b‖ over the whole map. */
+function relativeL2(a: Tensor, b: Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    d += (a.data[i] - b.data[i]) ** 2;
+    n += b.data[i] ** 2;
+  }
+  return Math.sqrt(d / (n || 1));
+}
+
+let data: Tensor;
+/** A handful of rows per method on the 64×64 shapes images. */
+const quick = (): Record<string, Record<string, unknown>> => ({
+  occlusion: { window: 16, stride: 8 },
+  rise: { masks: 48, cells: 4 },
+  lime: { samples: 48, segments: 12 },
+  'kernel-shap': { samples: 48, segments: 12 },
+  'prediction-difference': { window: 16, samples: 2, sampling: 'conditional', data, padding: 2 },
+});
+
+describe('shapes: every perturbation method gives the same map on tfjs, ONNX and a black box', () => {
+  let onTfjs: Model;
+  let onOnnx: Model;
+  let images: Tensor;
+  beforeAll(async () => {
+    await initTfjsBackend('wasm');
+    onTfjs = await loadTfjsModel(zooModelPath('shapes', 'tfjs'), { inputRange: [0, 1] });
+    onOnnx = await fromOnnx(zooModelPath('shapes', 'onnx'), { inputRange: [0, 1] });
+    images = sampleImages('shapes', 2).images;
+    data = sampleImages('shapes', 8).images;
+  });
+  afterAll(async () => {
+    await onTfjs.dispose();
+    await onOnnx.dispose();
+  });
+
+  for (const method of perturbationMethods) {
+    it(method.id, async () => {
+      const before = tf.memory().numTensors;
+      const options = { ...quick()[method.id], seed: 3, batchSize: 32 };
+      const a = await method.explain(onTfjs, images, 'top1', options);
+      const b = await method.explain(onOnnx, images, 'top1', options);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(a.targets).toEqual(b.targets);
+      expect(a.map.data.every(Number.isFinite)).toBe(true);
+      expect(relativeL2(a.map, b.map)).toBeLessThan(1e-4);
+      const blackBox = fromFunction((x) => onOnnx.forward(x), { ...onOnnx.info, name: 'black box' });
+      const c = await method.explain(blackBox, images, a.targets!, options);
+      expect(Array.from(c.map.data)).toEqual(Array.from(b.map.data));
+    });
+  }
+});
