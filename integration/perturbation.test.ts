@@ -28,7 +28,7 @@ const quick = (): Record<string, Record<string, unknown>> => ({
   rise: { masks: 48, cells: 4 },
   lime: { samples: 48, segments: 12 },
   'kernel-shap': { samples: 48, segments: 12 },
-  'prediction-difference': { window: 16, samples: 2, sampling: 'conditional', data, padding: 2 },
+  'prediction-difference': { window: 8, stride: 8, samples: 2, sampling: 'conditional', data, padding: 2 },
 });
 
 describe('shapes: every perturbation method gives the same map on tfjs, ONNX and a black box', () => {

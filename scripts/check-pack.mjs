@@ -78,8 +78,17 @@ const pkgDirs = readdirSync(join(root, 'packages'))
       ),
   );
 
+if (pkgDirs.length < only.length) {
+  console.error(`check-pack: no publishable package matches some of ${only.join(', ')}`);
+  process.exit(1);
+}
+
 const rootLicense = readFileSync(join(root, 'LICENSE'), 'utf8');
 const tmp = mkdtempSync(join(tmpdir(), 'xlens-check-pack-'));
+// The temp folder (tarballs, a full npm install) goes on every exit unless --keep.
+process.on('exit', () => {
+  if (!keep) rmSync(tmp, { recursive: true, force: true });
+});
 const tarballs = join(tmp, 'tarballs');
 const extracted = join(tmp, 'extracted');
 mkdirSync(tarballs);
@@ -391,7 +400,6 @@ const size = (f) => `${(statSync(f).size / 1024).toFixed(0)} kB`;
 console.log('');
 for (const { name, tarball } of packed) console.log(`${name.padEnd(22)} ${size(tarball).padStart(8)}`);
 if (keep) console.log(`\nkept ${tmp}`);
-else rmSync(tmp, { recursive: true, force: true });
 
 if (problems.length) {
   console.error(`\ncheck-pack: ${problems.length} problem(s):`);

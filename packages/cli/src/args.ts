@@ -9,7 +9,7 @@ export class UsageError extends Error {
 }
 
 /** The commands of `xlens`. */
-export const commands = ['explain', 'methods', 'layers', 'predict', 'help'] as const;
+export const commands = ['explain', 'evaluate', 'methods', 'metrics', 'layers', 'predict', 'help'] as const;
 export type Command = (typeof commands)[number];
 
 const flags = {
@@ -19,6 +19,11 @@ const flags = {
   image: { type: 'string', short: 'i', multiple: true },
   input: { type: 'string' },
   method: { type: 'string', multiple: true },
+  metric: { type: 'string', multiple: true },
+  attribution: { type: 'string' },
+  dataset: { type: 'string' },
+  count: { type: 'string' },
+  masks: { type: 'string' },
   target: { type: 'string', short: 't' },
   layer: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -72,7 +77,33 @@ const allowed: Record<Command, readonly FlagName[]> = {
     'colormap',
     'quiet',
   ],
+  evaluate: [
+    'model',
+    'backend',
+    'labels',
+    'image',
+    'input',
+    'dataset',
+    'count',
+    'masks',
+    'method',
+    'attribution',
+    'metric',
+    'target',
+    'batch-size',
+    'seed',
+    'score',
+    'size',
+    'mean',
+    'std',
+    'layout',
+    'bgr',
+    'out',
+    'format',
+    'quiet',
+  ],
   methods: ['json'],
+  metrics: ['json'],
   layers: ['model', 'backend', 'json'],
   predict: [
     'model',

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { XlensError } from '@xlens/core';
 import { type Command, parseCommandLine, UsageError } from './args.js';
 import { layersCommand, methodsCommand, predictCommand } from './commands.js';
+import { evaluateCommand } from './evaluate-command.js';
 import { explainCommand, type Io } from './explain-command.js';
+import { metricsCommand } from './metrics-command.js';
 import { printable } from './table.js';
 
 const usage: Record<Command | 'main', string> = {
@@ -12,7 +14,9 @@ Usage: xlens <command> [options]
 
 Commands:
   explain    explain inputs with attribution methods and write a report (default)
+  evaluate   score attributions with evaluation metrics and write a report
   methods    list every method with its options and defaults
+  metrics    list every evaluation metric: category, direction, range, options
   layers     list a model's layers and the automatic CAM layer
   predict    print the top classes of inputs
   help       show help for a command
@@ -59,6 +63,30 @@ Lists every registered method: family, what it needs from the model, options wit
   layers: `Usage: xlens layers [--model M] [--backend B] [--json]
 
 Lists layer names, kinds and output shapes, and marks the layer CAM methods pick automatically.`,
+  evaluate: `Usage: xlens evaluate [options]
+
+Model and inputs (as for explain), plus:
+      --dataset NAME    the first --count items of a bundled data set (shapes, shapes-shortcut,
+                        mnist) with their ground-truth masks and boxes (shapes sets)
+      --count N         items of --dataset (default 12)
+      --masks M.npy     ground-truth masks N×H×W (0/1) for --image/--input
+What to evaluate:
+      --method SPEC     explainer to evaluate, name or name:key=value; repeatable
+      --attribution A.npy  precomputed maps instead (N×H×W or the input's shape)
+      --metric SPEC     name or name:key=value; repeatable (see xlens metrics; default: every
+                        metric the data allows except the slow robustness ones)
+  -t, --target T        top1 (default), a class index, a label, or a comma list
+      --score S         how metrics read the target score (default: each metric's paper)
+      --batch-size N    rows per model pass (default 16)
+      --seed N          seed of every random draw (default 0)
+Output:
+  -o, --out DIR         output folder (default xlens-eval), replaced when complete
+      --format LIST     comma list of json, csv, html (default all): results.json with per-item
+                        scores and curves, scores.csv, index.html with the summary and curves
+  -q, --quiet           no progress on stderr`,
+  metrics: `Usage: xlens metrics [--json]
+
+Lists every evaluation metric: category, which way is better, range, what it needs, options with defaults.`,
   predict: `Usage: xlens predict [--model M] (--image PATH... | --input X.npy) [--top K] [--json]
 
 Prints the top classes with probabilities. Takes the model, input and preprocessing options of explain.`,
@@ -98,15 +126,20 @@ export async function main(
         const topic = args.topic ?? 'main';
         if (!(topic in usage))
           throw new UsageError(
-            `no help for ${JSON.stringify(topic)}; commands: explain, methods, layers, predict`,
+            `no help for ${JSON.stringify(topic)}; commands: explain, evaluate, methods, metrics, layers, predict`,
           );
         io.stdout.write(`${usage[topic as Command]}\n`);
         return 0;
       }
       case 'explain':
         return await explainCommand(args.values, io);
+      case 'evaluate':
+        return await evaluateCommand(args.values, io);
       case 'methods':
         methodsCommand(args.values, io);
+        return 0;
+      case 'metrics':
+        metricsCommand(args.values, io);
         return 0;
       case 'layers':
         await layersCommand(args.values, io);

@@ -140,7 +140,8 @@ export interface MethodOutput {
 /**
  * Write the requested formats into a fresh temporary folder next to `dir`, then move it into
  * place (replacing an older `dir`), so an error never leaves a half-written report behind.
- * Returns the files written, relative to `dir`.
+ * `extra` files (other commands' outputs) are written alongside. Returns the files written,
+ * relative to `dir`.
  */
 export async function writeOutputs(
   dir: string,
@@ -148,6 +149,7 @@ export async function writeOutputs(
   report: ReportSpec,
   methods: readonly MethodOutput[],
   json: unknown,
+  extra: readonly { readonly name: string; readonly content: Uint8Array | string }[] = [],
 ): Promise<string[]> {
   const target = resolve(dir);
   const parent = dirname(target);
@@ -172,6 +174,7 @@ export async function writeOutputs(
     if (formats.has('npy'))
       for (const m of methods) await put(`${m.key}.npy`, serializeNpy(m.attribution.map));
     if (formats.has('json')) await put('results.json', `${JSON.stringify(json, null, 2)}\n`);
+    for (const f of extra) await put(f.name, f.content);
     await writeFile(
       join(temp, MARKER),
       'written by xlens; this folder is replaced by the next run with the same --out\n',

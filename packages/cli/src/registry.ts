@@ -1,11 +1,17 @@
 import { camMethods } from '@xlens/cam';
 import { type AnyExplainer, Registry } from '@xlens/core';
+import { aggregationMethods } from '@xlens/eval';
 import { gradientMethods } from '@xlens/gradients';
 import { relevanceMethods } from '@xlens/relevance';
 
 /** A fresh registry with every method the installed xlens packages export. */
 export function createRegistry(): Registry {
-  return new Registry([...gradientMethods, ...camMethods, ...relevanceMethods] as readonly AnyExplainer[]);
+  return new Registry([
+    ...gradientMethods,
+    ...camMethods,
+    ...relevanceMethods,
+    ...aggregationMethods,
+  ] as readonly AnyExplainer[]);
 }
 
 /**

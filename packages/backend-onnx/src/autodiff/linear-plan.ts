@@ -212,7 +212,7 @@ export function resolveLinearRule(
     );
   }
   if (rule.kind === 'epsilon') check(name, kind, 'epsilon', rule.epsilon);
-  if (rule.kind === 'gamma') {
+  if (rule.kind === 'gamma' || rule.kind === 'gamma-classic') {
     check(name, kind, 'gamma', rule.gamma);
     if (rule.epsilon !== undefined) check(name, kind, 'epsilon', rule.epsilon);
   }

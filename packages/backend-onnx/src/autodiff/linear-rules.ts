@@ -81,6 +81,24 @@ export function emitLinearRule(
     case 'epsilon':
       return { gradient: transpose(stabilised(relevance(), layer.z, rule.epsilon), w) };
     case 'gamma': {
+      // Generalised γ: outputs z > 0 boost positive contributions (W↑ = W + γW⁺ on x ≥ 0,
+      // W↓ = W + γW⁻ on x < 0, bias b + γb⁺), outputs z < 0 negative ones (swapped, b + γb⁻).
+      const eps = rule.epsilon ?? defaultGammaEpsilon;
+      const up = w.map((v) => v + rule.gamma * Math.max(v, 0));
+      const down = w.map((v) => v + rule.gamma * Math.min(v, 0));
+      const xp = e.op('Relu', [x]);
+      const xn = e.sub(x, xp);
+      const r = relevance();
+      const zero = e.f32(0);
+      const zUp = e.add(apply(xp, up, b?.map((v) => v + rule.gamma * Math.max(v, 0))), apply(xn, down, undefined));
+      const zDown = e.add(apply(xp, down, b?.map((v) => v + rule.gamma * Math.min(v, 0))), apply(xn, up, undefined));
+      const sUp = stabilised(e.where(e.op('Greater', [layer.z, zero]), r, zero), zUp, eps);
+      const sDown = stabilised(e.where(e.op('Less', [layer.z, zero]), r, zero), zDown, eps);
+      const forPos = e.add(transpose(sUp, up), transpose(sDown, down));
+      const forNeg = e.add(transpose(sUp, down), transpose(sDown, up));
+      return { gradient: e.where(e.op('GreaterOrEqual', [x, zero]), forPos, forNeg) };
+    }
+    case 'gamma-classic': {
       const w2 = w.map((v) => v + rule.gamma * Math.max(v, 0));
       const b2 = b?.map((v) => v + rule.gamma * Math.max(v, 0));
       return {
@@ -90,21 +108,25 @@ export function emitLinearRule(
         ),
       };
     }
-    case 'z-plus': {
-      const wp = pos(w);
-      return { gradient: transpose(e.safeDiv(relevance(), apply(x, wp, b && pos(b))), wp) };
-    }
+    case 'z-plus':
     case 'alpha-beta': {
+      // zennit's AlphaBeta (ZPlus: α = 1, β = 0, negative side skipped): x ≥ 0 contributes
+      // positively through W⁺, x < 0 through W⁻, the other way round for negative contributions.
+      const [alpha, beta] = rule.kind === 'z-plus' ? [1, 0] : [rule.alpha, rule.beta];
       const xp = e.op('Relu', [x]);
       const xn = e.sub(x, xp);
       const wp = pos(w);
       const wn = neg(w);
       const r = relevance();
+      const scale = (t: string, k: number) => (k === 1 ? t : e.mul(t, e.f32(k)));
       const sPos = e.safeDiv(r, e.add(apply(xp, wp, b && pos(b)), apply(xn, wn, undefined)));
-      const sNeg = e.safeDiv(r, e.add(apply(xp, wn, b && neg(b)), apply(xn, wp, undefined)));
-      const scale = (t: string, k: number) => e.mul(t, e.f32(k));
-      const forPos = e.sub(scale(transpose(sPos, wp), rule.alpha), scale(transpose(sNeg, wn), rule.beta));
-      const forNeg = e.sub(scale(transpose(sPos, wn), rule.alpha), scale(transpose(sNeg, wp), rule.beta));
+      let forPos = scale(transpose(sPos, wp), alpha);
+      let forNeg = scale(transpose(sPos, wn), alpha);
+      if (beta !== 0) {
+        const sNeg = e.safeDiv(r, e.add(apply(xp, wn, b && neg(b)), apply(xn, wp, undefined)));
+        forPos = e.sub(forPos, scale(transpose(sNeg, wn), beta));
+        forNeg = e.sub(forNeg, scale(transpose(sNeg, wp), beta));
+      }
       return { gradient: e.where(e.op('GreaterOrEqual', [x, e.f32(0)]), forPos, forNeg) };
     }
     case 'z-box': {

@@ -6,7 +6,7 @@ import { sumPerItem, type Tensor } from '../tensor.js';
 import { randomInput, randomTensor } from './compare.js';
 import { referenceModel } from './reference-model.js';
 import type { ToyLayer, ToySpec } from './spec.js';
-import { avgPoolCnn, biasFreeCnn, cnnWithBatchNorm, tinyCnn, tinyDense } from './toy-nets.js';
+import { avgPoolCnn, biasFreeCnn, cnnWithBatchNorm, residualCnn, tinyCnn, tinyDense } from './toy-nets.js';
 
 const values = (t: Tensor | undefined): number[] => Array.from(t!.data);
 const oneHot = (n: number, k: number, c: number): Tensor => {
@@ -191,6 +191,29 @@ describe('relevance identities on the toy nets', () => {
         values(await run({ kind: 'z-plus' })),
         values(await run({ kind: 'alpha-beta', alpha: 1, beta: 0 })),
       );
+    }
+  });
+  it('on residualCnn the generalised gamma differs from gamma-classic (the conformance case can tell them apart)', async () => {
+    const m = referenceModel(residualCnn());
+    const input = randomInput(m, 2, 10);
+    const run = async (kind: 'gamma' | 'gamma-classic', foldBatchNorm: boolean) => {
+      const rule = { kind, gamma: 0.25 } as const;
+      return values(
+        (
+          await backward(m, {
+            input,
+            seed: classSeed(m, 2, 1),
+            rules: { linear: { conv1: rule, conv2: rule, fc: rule }, foldBatchNorm },
+            relevance: true,
+          })
+        ).inputRelevance,
+      );
+    };
+    for (const fold of [false, true]) {
+      const a = await run('gamma', fold);
+      const b = await run('gamma-classic', fold);
+      const scale = Math.max(...a.map(Math.abs));
+      expect(a.some((v, i) => Math.abs(v - b[i]) > 0.01 * scale)).toBe(true);
     }
   });
   it('max-pool proportional and avg-pool conserve LRP-0 relevance on bias-free nets', async () => {
