@@ -31,7 +31,7 @@ const quick: Record<string, Record<string, unknown>> = {
   noisegrad: { models: 2 },
   fusiongrad: { models: 2, samples: 2 },
   'smooth-grad-cam-plus-plus': { samples: 4 },
-  xrai: { steps: 8 },
+  xrai: { steps: 8, segmentationSize: 0 },
 };
 // Methods whose maps legitimately differ between runtimes beyond rounding, with the reason.
 const skipped: Record<string, string> = {

@@ -35,10 +35,10 @@ const lint = args.includes('--lint');
 const REPO = 'xlens/xlens';
 const BRANCH = 'main';
 const repoUrl = `git+https://github.com/${REPO}.git`;
-// Node-only packages (native ONNX Runtime, the command line, files on disk). Every other package
-// runs in browsers too, so the declarations of its entries must not need @types/node; entries
-// named ./node are their Node-only parts.
-const nodeOnlyPackages = new Set(['@xlens/backend-onnx', '@xlens/cli', '@xlens/zoo']);
+// Node-only packages (the command line, files on disk). Every other package runs in browsers too
+// (backend-onnx on an injected onnxruntime-web, ADR 0008), so the declarations of its entries must
+// not need @types/node; entries named ./node are their Node-only parts.
+const nodeOnlyPackages = new Set(['@xlens/cli', '@xlens/zoo']);
 const nodeOnlyEntry = (sub) => sub === './node' || sub.startsWith('./node/');
 
 const problems = [];

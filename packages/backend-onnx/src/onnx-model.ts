@@ -28,8 +28,10 @@ import { GraphInfo } from './graph/graph-info.js';
 import { type PreparedModel, prepareModel, shallowCopy } from './graph/prepare.js';
 import { probeGraph } from './graph/probe.js';
 import { fusedLayerHints, itemShape, listLayers } from './layer-list.js';
-import { decodeOnnxModel, readOnnxModel } from './proto/codec.js';
+import { nodeFiles } from './load-node.js';
+import { decodeOnnxModel } from './proto/codec.js';
 import type { OnnxModel } from './proto/types.js';
+import { checkRuntime, defaultRuntime, type OnnxRuntime } from './runtime.js';
 import { scaledGraph } from './scaled-graph.js';
 import { createSession, floatInput, floatOutput, type ort, runSession } from './session.js';
 
@@ -41,8 +43,17 @@ export interface OnnxModelOptions {
   readonly labels?: readonly string[];
   /** Valid input range after preprocessing (see `ModelInfo.inputRange`). */
   readonly inputRange?: ModelInfo['inputRange'];
-  /** Whether the output is logits (default) or probabilities. */
+  /**
+   * Whether the output is logits or probabilities. Default: logits, or probabilities when a
+   * softmax head is kept (`stripSoftmax: false`).
+   */
   readonly outputKind?: OutputKind;
+  /**
+   * Remove a `Softmax`/`LogSoftmax` head over the last axis at the output (through `Identity`),
+   * so that outputs and gradients are the logits it reads; `info.outputActivation` records it
+   * (ADR 0007). Default true.
+   */
+  readonly stripSoftmax?: boolean;
   /** ORT intra-op threads per session (default: ORT's choice). */
   readonly intraOpThreads?: number;
   /** Graph input to feed, when the model has several. */
@@ -53,7 +64,21 @@ export interface OnnxModelOptions {
   readonly layout?: Layout;
   /** Item shape for models whose input dims are symbolic (e.g. `[3, 224, 224]`). */
   readonly inputShape?: readonly number[];
+  /**
+   * The ONNX Runtime to run on: the `onnxruntime-web` or `onnxruntime-node` module (anything
+   * implementing `OnnxRuntime`, the part of onnxruntime-common's API xlens uses). Default: in
+   * Node.js, `onnxruntime-node`, imported on first use; elsewhere required.
+   */
+  readonly runtime?: OnnxRuntime;
+  /**
+   * ORT execution providers in order of preference, e.g. `['webgpu', 'wasm']` on onnxruntime-web
+   * (default: the runtime's own default, `cpu` / `wasm`).
+   */
+  readonly executionProviders?: readonly string[];
 }
+
+/** Options with the runtime resolved. */
+type ResolvedOptions = OnnxModelOptions & { readonly runtime: OnnxRuntime };
 
 function guessLayout(dims: readonly number[]): Layout {
   return dims.length === 3 && [1, 3, 4].includes(dims[2]) && dims[0] > 4 && ![1, 3, 4].includes(dims[0])
@@ -61,16 +86,25 @@ function guessLayout(dims: readonly number[]): Layout {
     : 'NCHW';
 }
 
-/** Load an ONNX model (a path, with external data resolved next to it, or the bytes) as an xlens `Model`. */
+/**
+ * Load an ONNX model as an xlens `Model`: the bytes (anywhere), or a file path (Node.js only;
+ * external data is read next to it). Sessions run on `options.runtime` (default: onnxruntime-node
+ * in Node.js).
+ */
 export async function fromOnnx(source: string | Uint8Array, options: OnnxModelOptions = {}): Promise<Model> {
-  const decoded = typeof source === 'string' ? await readOnnxModel(source) : decodeOnnxModel(source);
+  const decoded =
+    typeof source === 'string'
+      ? await (await nodeFiles('fromOnnx with a file path')).readOnnxModel(source)
+      : decodeOnnxModel(source);
   const fallback =
     typeof source === 'string' ? (source.split(/[\\/]/).pop() ?? 'onnx') : decoded.graph.name || 'onnx';
   return createOnnxModel(decoded, { ...options, name: options.name ?? fallback });
 }
 
 /** Build the model around a decoded ONNX graph (used by `fromOnnx` and `derive`). */
-export async function createOnnxModel(decoded: OnnxModel, options: OnnxModelOptions): Promise<Model> {
+export async function createOnnxModel(decoded: OnnxModel, given: OnnxModelOptions): Promise<Model> {
+  const runtime = given.runtime === undefined ? await defaultRuntime() : checkRuntime(given.runtime);
+  const options: ResolvedOptions = { ...given, runtime };
   const prepared = prepareModel(decoded, options);
   let itemDims = prepared.itemDims;
   if (options.inputShape) {
@@ -113,7 +147,7 @@ class OnnxRuntimeModel implements Model {
     private readonly prepared: PreparedModel,
     private readonly graph: GraphInfo,
     private readonly dynamicBatch: boolean,
-    private readonly options: OnnxModelOptions,
+    private readonly options: ResolvedOptions,
   ) {
     const dims = prepared.itemDims;
     const layout = options.layout ?? guessLayout(dims);
@@ -123,7 +157,12 @@ class OnnxRuntimeModel implements Model {
       inputShape: [...dims],
       layout,
       numClasses: outputItem.reduce((a, b) => a * b, 1),
-      outputKind: options.outputKind ?? 'logits',
+      outputKind:
+        options.outputKind ??
+        (prepared.outputActivation?.kind === 'softmax' && !prepared.outputActivation.removed
+          ? 'probabilities'
+          : 'logits'),
+      ...(prepared.outputActivation ? { outputActivation: prepared.outputActivation } : {}),
       ...(options.labels ? { labels: options.labels } : {}),
       ...(options.inputRange ? { inputRange: options.inputRange } : {}),
     };
@@ -140,11 +179,22 @@ class OnnxRuntimeModel implements Model {
   }
 
   /** @internal Session for a key, built once. */
+  /** Time spent building graphs and ONNX Runtime sessions so far (one-time, per configuration). */
+  setupMilliseconds = 0;
+
   session(key: string, build: () => OnnxModel, what: string): Promise<ort.InferenceSession> {
     this.alive();
     let s = this.sessions.get(key);
     if (!s) {
-      s = createSession(build(), this.options, what);
+      const started = performance.now();
+      s = (async () => {
+        try {
+          return await createSession(build(), this.options, what);
+        } finally {
+          // Graph building and session creation are one-time costs, reported apart from warm time.
+          this.setupMilliseconds += performance.now() - started;
+        }
+      })();
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
@@ -165,7 +215,10 @@ class OnnxRuntimeModel implements Model {
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [name, t] of Object.entries(feeds)) {
         const item = t.data.length / t.shape[0];
-        ortFeeds[name] = floatInput(t.data.subarray(s * item, e * item), [e - s, ...t.shape.slice(1)]);
+        ortFeeds[name] = floatInput(this.options.runtime, t.data.subarray(s * item, e * item), [
+          e - s,
+          ...t.shape.slice(1),
+        ]);
       }
       const result = await runSession(session, ortFeeds, outputs);
       for (const o of outputs) {
@@ -344,4 +397,14 @@ class OnnxRuntimeModel implements Model {
       }
     }
   }
+}
+
+/**
+ * Milliseconds a model from `fromOnnx` has spent so far building graphs and ONNX Runtime sessions:
+ * the first call of each kind (forward, a capture set, a backward configuration) pays them once.
+ * Subtract the difference across a call from its wall time to get its warm time. 0 for models
+ * of other backends.
+ */
+export function setupMilliseconds(model: Model): number {
+  return model instanceof OnnxRuntimeModel ? model.setupMilliseconds : 0;
 }

@@ -1,12 +1,17 @@
 import { UnsupportedError } from '@xlens/core';
-import * as ort from 'onnxruntime-node';
 import { encodeOnnxModel } from './proto/codec.js';
 import type { OnnxModel } from './proto/types.js';
+import type * as ort from './runtime.js';
+import type { OnnxRuntime, OrtSessionOptions } from './runtime.js';
 
 /** Options for ORT sessions. */
 export interface SessionOptions {
+  /** The ONNX Runtime that creates sessions and tensors (onnxruntime-node, onnxruntime-web, …). */
+  readonly runtime: OnnxRuntime;
   /** Threads ORT may use inside one operator (default: ORT's choice). */
   readonly intraOpThreads?: number;
+  /** ORT execution providers in order of preference (default: the runtime's own). */
+  readonly executionProviders?: readonly string[];
 }
 
 /** An ORT session over an encoded model; ORT's errors become `invalid-model` with the cause kept. */
@@ -17,13 +22,15 @@ export async function createSession(
 ): Promise<ort.InferenceSession> {
   const bytes = encodeOnnxModel(model);
   // Errors only: ORT's warnings (e.g. about unused initializers) are not actionable for users.
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
+  const sessionOptions: OrtSessionOptions = {
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
   };
   if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
+  if (options.executionProviders !== undefined)
+    sessionOptions.executionProviders = [...options.executionProviders];
   try {
-    return await ort.InferenceSession.create(bytes, sessionOptions);
+    return await options.runtime.InferenceSession.create(bytes, sessionOptions);
   } catch (error) {
     throw new UnsupportedError(
       'invalid-model',
@@ -33,9 +40,9 @@ export async function createSession(
   }
 }
 
-/** A float32 ORT tensor. */
-export function floatInput(data: Float32Array, dims: readonly number[]): ort.Tensor {
-  return new ort.Tensor('float32', data, [...dims]);
+/** A float32 ORT tensor of `runtime`. */
+export function floatInput(runtime: OnnxRuntime, data: Float32Array, dims: readonly number[]): ort.Tensor {
+  return new runtime.Tensor('float32', data, [...dims]);
 }
 
 /** The values of an ORT result as float32 (copying when the result has another numeric type). */

@@ -107,8 +107,9 @@ async function walkParams(
 }
 
 /**
- * A copy of `model` (same topology, fresh variables) whose weights are `transform`ed in the
- * canonical layout of `WeightParam`. The original model is not touched.
+ * A copy of `model` (same topology, fresh variables; `copy` makes it, by default from the model's
+ * JSON) whose weights are `transform`ed in the canonical layout of `WeightParam`. The original
+ * model is not touched.
  * @internal
  */
 export async function deriveLayersModel(
@@ -116,10 +117,12 @@ export async function deriveLayersModel(
   program: Program,
   layers: readonly LayerInfo[],
   transform: WeightTransform,
+  copy: () => Promise<tf.LayersModel> = () =>
+    tf.models.modelFromJSON({
+      modelTopology: model.toJSON(undefined, false) as tf.io.ModelJSON['modelTopology'],
+    }),
 ): Promise<tf.LayersModel> {
-  const clone = await tf.models.modelFromJSON({
-    modelTopology: model.toJSON(undefined, false) as tf.io.ModelJSON['modelTopology'],
-  });
+  const clone = await copy();
   try {
     const cloneProgram = buildProgram(clone);
     const pending = new Map<string, tf.Tensor[]>();

@@ -9,7 +9,8 @@ export interface GNode {
   readonly inputs: readonly GNode[];
 }
 
-const opKinds: Record<string, LayerKind> = {
+/** Layer kinds of GraphDef ops. @internal */
+export const opKinds: Readonly<Record<string, LayerKind>> = {
   Placeholder: 'input',
   Conv2D: 'conv',
   _FusedConv2D: 'conv',
@@ -35,7 +36,12 @@ const opKinds: Record<string, LayerKind> = {
   ConcatV2: 'concat',
   Reshape: 'reshape',
   Squeeze: 'reshape',
+  ExpandDims: 'reshape',
   Softmax: 'softmax',
+  LogSoftmax: 'softmax',
+  LeakyRelu: 'activation',
+  Max: 'global-pool',
+  BiasAdd: 'add',
 };
 
 /** Ops that are graph plumbing rather than layers. */

@@ -37,6 +37,7 @@ export interface KContainer extends KLayer {
   readonly layers: readonly KLayer[];
   readonly inputs: readonly KSymbolic[];
   readonly outputs: readonly KSymbolic[];
+  readonly inputLayers?: readonly KLayer[];
   readonly nodesByDepth: Readonly<Record<string, readonly KNode[]>>;
   /** Sequential keeps its functional graph here once built. */
   readonly model?: KContainer;
@@ -151,7 +152,8 @@ export function buildProgram(model: tf.LayersModel): Program {
   const slotName = new Map<number, string>();
   const inputSlot = nextSlot++;
   const inShape = root.inputs[0].shape.slice(1).map((d) => d ?? -1);
-  const inputName = root.inputs[0].name.replace(/:\d+$/, '');
+  // The input layer's name: its tensor's name carries tfjs's per-process uniquifying suffix.
+  const inputName = root.inputLayers?.[0]?.name ?? root.inputs[0].name.replace(/:\d+$/, '');
   slotName.set(inputSlot, inputName);
   const uniqueName = (base: string): string => {
     if (!byName.has(base)) return base;

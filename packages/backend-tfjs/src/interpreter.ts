@@ -20,8 +20,8 @@ import { maxPoolFirstWinner } from './ops/pool.js';
 export interface RunOptions {
   /** Wrap ops in custom gradients (only needed when a gradient tape is recording). */
   readonly differentiable: boolean;
-  /** Drop a final softmax so the outputs are its logits. */
-  readonly stripSoftmax: boolean;
+  /** A softmax step (the model's head) to pass through, so the outputs are its logits. */
+  readonly strip?: Step | null;
   readonly relu?: ReluRule;
   /** Pre-activations of every ReLU site in the reference pass, for `rescale`. */
   readonly reluReference?: ReadonlyMap<string, tf.Tensor>;
@@ -202,11 +202,36 @@ export function isSoftmaxLayer(step: Step): boolean {
   return step.className === 'Softmax' || step.layer.activation?.getClassName() === 'softmax';
 }
 
+/** Layers that pass their input through at inference. */
+const inferenceIdentity = new Set([
+  'Dropout',
+  'AlphaDropout',
+  'GaussianDropout',
+  'GaussianNoise',
+  'SpatialDropout1D',
+]);
+
+/**
+ * The softmax the model's output is computed by: the step producing the output, or the one before
+ * layers that are the identity at inference (dropout, a linear activation). Null when there is none.
+ * @internal
+ */
+export function softmaxHead(program: Program): Step | null {
+  let step = program.producer.get(program.outputSlot) ?? null;
+  const passes = (s: Step) =>
+    inferenceIdentity.has(s.className) ||
+    (s.className === 'Activation' && s.layer.activation?.getClassName() === 'linear');
+  while (step && passes(step) && step.inputs.length === 1)
+    step = program.producer.get(step.inputs[0]) ?? null;
+  if (!step || !isSoftmaxLayer(step)) return null;
+  // A softmax over the last axis of an N×K tensor only (the head of a classifier).
+  return step.itemShape.length === 1 ? step : null;
+}
+
 /** Run `program` on `x` (NHWC); returns the model output. Call inside a tidy. @internal */
 export function runProgram(program: Program, x: tf.Tensor, o: RunOptions): tf.Tensor {
   const slots = new Map<number, tf.Tensor>();
   slots.set(program.inputSlot, o.onOutput ? o.onOutput(null, x) : x);
-  const finalStep = program.producer.get(program.outputSlot);
   const folded = new Map<Step, Step>();
   if (o.foldBatchNorm) {
     for (const s of program.steps) {
@@ -226,7 +251,8 @@ export function runProgram(program: Program, x: tf.Tensor, o: RunOptions): tf.Te
     const name = act?.getClassName() ?? 'linear';
     if (name === 'linear') return z;
     if (name === 'relu') return relu(step.name, z, null);
-    if (name === 'softmax' && o.stripSoftmax && step === finalStep) return z;
+    if (name === 'relu6') return relu(step.name, z, 6);
+    if (name === 'softmax' && step === o.strip) return z;
     return act!.apply(z);
   };
   for (const step of program.steps) {
@@ -261,7 +287,7 @@ export function runProgram(program: Program, x: tf.Tensor, o: RunOptions): tf.Te
       out = relu(step.name, ins[0], step.layer.maxValue ?? null);
     } else if (cls === 'Activation' && step.layer.activation?.getClassName() === 'relu') {
       out = relu(step.name, ins[0], null);
-    } else if (o.stripSoftmax && step === finalStep && isSoftmaxLayer(step)) {
+    } else if (step === o.strip) {
       out = ins[0];
     } else if (cls === 'MaxPooling2D' && o.differentiable && step.layer.dataFormat !== 'channelsFirst') {
       const pool = step.layer as unknown as PoolLayer;
@@ -292,7 +318,7 @@ export function outputShapes(
   program: Program,
   x: tf.Tensor,
   names: readonly string[],
-  stripSoftmax: boolean,
+  strip: Step | null,
 ): number[][] {
   const item = (l: string) =>
     l === program.inputName ? program.inputItemShape : program.byName.get(l)!.itemShape;
@@ -302,7 +328,7 @@ export function outputShapes(
   tf.tidy(() => {
     runProgram(program, x, {
       differentiable: false,
-      stripSoftmax,
+      strip,
       onOutput: (st, v) => {
         shapes.set(st ? st.name : program.inputName, v.shape);
         return v;

@@ -11,6 +11,7 @@ import {
   type LayerInfo,
   type Model,
   type ModelInfo,
+  type OutputActivation,
   sameShape,
   type Tensor,
   UnsupportedError,
@@ -22,13 +23,32 @@ import { flattenedFrom, fromContract, toContract } from './contract.js';
 import { checkInput, gradientsOf, toHost, toTf } from './convert.js';
 import { deriveLayersModel, readLayersModelWeights } from './derive.js';
 import { buildProgram, channelsFirstShape, layerInfos, type Program, type Step } from './graph.js';
-import { isSoftmaxLayer, outputShapes, type RunOptions, runProgram } from './interpreter.js';
+import { canonicalRequest, checkOpaqueRules, graphLayerInfos, rekey } from './graph-names.js';
+import type { GraphTranslation } from './graph-translate.js';
+import { outputShapes, type RunOptions, runProgram } from './interpreter.js';
 import { compileLinearRule, type RelevanceStash } from './linear-rules.js';
+import { decideHead } from './model-head.js';
 import type { FromTfjsOptions, TfjsModel } from './options.js';
 import { activationFloats, type CallKind, type SubBatchPlan } from './sub-batch.js';
 
-/** The `Model` over a tfjs LayersModel. @internal */
-export function fromLayersModel(model: tf.LayersModel, options: FromTfjsOptions): TfjsModel {
+/**
+ * Where a LayersModel came from when the backend translated it from a GraphModel: the
+ * translation (layer ops, aliases, opaque layers, how to rebuild it) and the GraphModel. @internal
+ */
+export interface GraphOrigin {
+  readonly translation: GraphTranslation;
+  /** The GraphModel, released with the model (null for derived models). */
+  readonly source: tf.GraphModel | null;
+  /** The softmax head the translation found (removed or kept). */
+  readonly head?: OutputActivation;
+}
+
+/** The `Model` over a tfjs LayersModel (or a GraphModel translated into one). @internal */
+export function fromLayersModel(
+  model: tf.LayersModel,
+  options: FromTfjsOptions,
+  origin?: GraphOrigin,
+): TfjsModel {
   const program = buildProgram(model);
   const outShape = model.outputs[0].shape;
   if (outShape.length !== 2 || typeof outShape[1] !== 'number') {
@@ -37,27 +57,27 @@ export function fromLayersModel(model: tf.LayersModel, options: FromTfjsOptions)
       `${model.name}'s output has shape [${outShape.join(', ')}]; xlens explains models with an N×classes output`,
     );
   }
-  const finalStep = program.producer.get(program.outputSlot);
-  const endsInSoftmax = finalStep !== undefined && isSoftmaxLayer(finalStep);
-  const stripSoftmax = endsInSoftmax && options.stripSoftmax === true;
-  const warnings: string[] = [];
-  if (endsInSoftmax && !stripSoftmax) {
+  const name = options.name ?? model.name;
+  const head = decideHead(name, program, options, origin?.head);
+  const warnings = [...head.warnings];
+  const opaque = origin?.translation.opaque ?? new Map<string, string>();
+  if (opaque.size > 0) {
     warnings.push(
-      `${model.name} ends in a softmax (${finalStep!.name}): its outputs are probabilities. Pass stripSoftmax: true to explain the pre-softmax logits, as most methods expect`,
+      `${name}: ${[...opaque.values()].join(', ')} ${opaque.size === 1 ? 'is' : 'are'} run by the GraphModel executor with ordinary gradients: backward rules (guided backprop, DeconvNet, DeepLIFT, LRP) and derive are unavailable`,
     );
   }
-  const name = options.name ?? model.name;
   const info: ModelInfo = {
     name,
     inputShape: program.inputItemShape,
     layout: program.inputItemShape.length === 3 ? 'NHWC' : 'NCHW',
     numClasses: outShape[1],
-    outputKind: options.outputKind ?? (endsInSoftmax && !stripSoftmax ? 'probabilities' : 'logits'),
+    outputKind: head.outputKind,
+    ...(head.outputActivation ? { outputActivation: head.outputActivation } : {}),
     ...(options.labels ? { labels: options.labels } : {}),
     ...(options.inputRange ? { inputRange: options.inputRange } : {}),
   };
   const capabilities = new Set<Capability>(allCapabilities);
-  return new LayersModelAdapter(model, program, info, capabilities, stripSoftmax, warnings, options);
+  return new LayersModelAdapter(model, program, info, capabilities, head.strip, warnings, options, origin);
 }
 
 class LayersModelAdapter extends SubBatchingAdapter {
@@ -68,15 +88,23 @@ class LayersModelAdapter extends SubBatchingAdapter {
     private readonly program: Program,
     readonly info: ModelInfo,
     readonly capabilities: ReadonlySet<Capability>,
-    private readonly stripSoftmax: boolean,
+    private readonly strip: Step | null,
     readonly warnings: readonly string[],
     private readonly options: FromTfjsOptions,
+    private readonly origin?: GraphOrigin,
   ) {
     super();
   }
 
+  /** A layer name as the program knows it: graph node names of a translated GraphModel resolve. */
+  private canonical(name: string): string {
+    if (name === this.program.inputName || this.program.byName.has(name)) return name;
+    return this.origin?.translation.aliases.get(name) ?? name;
+  }
+
   /** The step for a layer name (null for the model input), or an unknown-layer error. */
-  private step(name: string): Step | null {
+  private step(asked: string): Step | null {
+    const name = this.canonical(asked);
     if (name === this.program.inputName) return null;
     const s = this.program.byName.get(name);
     if (s) return s;
@@ -86,7 +114,7 @@ class LayersModelAdapter extends SubBatchingAdapter {
       close.length > 0
         ? `did you mean ${close.slice(0, 5).join(', ')}?`
         : `layers: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}`;
-    throw new LayerError('unknown-layer', `${this.info.name} has no layer ${JSON.stringify(name)}; ${hint}`);
+    throw new LayerError('unknown-layer', `${this.info.name} has no layer ${JSON.stringify(asked)}; ${hint}`);
   }
 
   protected plan(kind: CallKind, input: Tensor): SubBatchPlan {
@@ -102,15 +130,15 @@ class LayersModelAdapter extends SubBatchingAdapter {
   }
 
   layers(): readonly LayerInfo[] {
-    this.layerList ??= layerInfos(this.program);
+    this.layerList ??= this.origin
+      ? graphLayerInfos(this.program, this.origin.translation)
+      : layerInfos(this.program);
     return this.layerList;
   }
 
   protected forwardOnce(input: Tensor): Promise<Tensor> {
     return hostAndDispose(
-      tf.tidy(() =>
-        runProgram(this.program, toTf(input), { differentiable: false, stripSoftmax: this.stripSoftmax }),
-      ),
+      tf.tidy(() => runProgram(this.program, toTf(input), { differentiable: false, strip: this.strip })),
     );
   }
 
@@ -138,7 +166,7 @@ class LayersModelAdapter extends SubBatchingAdapter {
         : s.reshape([n, ...this.itemShape(step).map((_, i, a) => (i === a.length - 1 ? channels : 1))]);
       return runProgram(this.program, toTf(input), {
         differentiable: false,
-        stripSoftmax: this.stripSoftmax,
+        strip: this.strip,
         onOutput: (st, v) =>
           (st ? st.name : this.program.inputName) === scaling.layer ? tf.mul(v, scale) : v,
       });
@@ -158,7 +186,7 @@ class LayersModelAdapter extends SubBatchingAdapter {
       out = tf.tidy(() =>
         runProgram(this.program, toTf(input), {
           differentiable: false,
-          stripSoftmax: this.stripSoftmax,
+          strip: this.strip,
           onOutput: (step, v) => {
             const n = step ? step.name : this.program.inputName;
             if (wanted.has(n)) kept.set(n, tf.keep(toContract(this.program, step, v)));
@@ -177,7 +205,42 @@ class LayersModelAdapter extends SubBatchingAdapter {
 
   /** Validate a backward request before any compute; returns the batch size. */
   protected checkBackward(req: BackwardRequest): number {
-    return checkBackwardRequest(this.program, this.info, req, (name) => this.step(name));
+    const n = checkBackwardRequest(this.program, this.info, req, (name) => this.step(name));
+    if (this.origin) checkOpaqueRules(this.program, this.origin.translation, req, (name) => this.step(name));
+    return n;
+  }
+
+  override async capture(input: Tensor, layers: readonly string[]): Promise<CaptureResult> {
+    const names = layers.map((l) => this.canonical(l));
+    const r = await super.capture(input, names);
+    return names.every((n, i) => n === layers[i])
+      ? r
+      : { ...r, activations: rekey(r.activations, layers, names) };
+  }
+
+  override async backward(req: BackwardRequest): Promise<BackwardResult> {
+    if (!this.origin) return super.backward(req);
+    const canonical = (l: string) => this.canonical(l);
+    const r = await super.backward(canonicalRequest(req, canonical));
+    return {
+      ...r,
+      ...(r.layerGradients
+        ? {
+            layerGradients: rekey(
+              r.layerGradients,
+              req.wrtLayers ?? [],
+              (req.wrtLayers ?? []).map(canonical),
+            ),
+          }
+        : {}),
+      ...(r.activations
+        ? { activations: rekey(r.activations, req.capture ?? [], (req.capture ?? []).map(canonical)) }
+        : {}),
+    };
+  }
+
+  override async forwardScaled(input: Tensor, scaling: ChannelScaling): Promise<Tensor> {
+    return super.forwardScaled(input, { ...scaling, layer: this.canonical(scaling?.layer) });
   }
 
   protected async backwardOnce(req: BackwardRequest): Promise<BackwardResult> {
@@ -192,7 +255,7 @@ class LayersModelAdapter extends SubBatchingAdapter {
     const recorded = new Map<string, tf.Tensor>();
     const base: RunOptions = {
       differentiable: true,
-      stripSoftmax: this.stripSoftmax,
+      strip: this.strip,
       foldBatchNorm: rules.foldBatchNorm === true,
     };
     try {
@@ -226,7 +289,7 @@ class LayersModelAdapter extends SubBatchingAdapter {
           ? toTf(seed.cotangent)
           : tf.tidy(() => fromContract(this.program, this.step(seed.layer), toTf(seed.cotangent)));
       owned.push(cot);
-      const probes = outputShapes(this.program, x, wrt, this.stripSoftmax).map((shape) => tf.zeros(shape));
+      const probes = outputShapes(this.program, x, wrt, this.strip).map((shape) => tf.zeros(shape));
       owned.push(...probes);
       const probeOf = new Map(wrt.map((l, i) => [l, i]));
       const xs = wantInput ? [x, ...probes] : probes;
@@ -306,17 +369,42 @@ class LayersModelAdapter extends SubBatchingAdapter {
 
   async derive(transform: Parameters<NonNullable<Model['derive']>>[0]): Promise<Model> {
     this.live();
-    const clone = await deriveLayersModel(this.model, this.program, this.layers(), transform);
-    return fromLayersModel(clone, { ...this.options, name: this.info.name, disposeModel: true });
+    const origin = this.origin;
+    if (origin && origin.translation.opaque.size > 0) {
+      throw new UnsupportedError(
+        'unsupported',
+        `derive needs every op of ${this.info.name} interpreted; ${[...origin.translation.opaque.values()].join(', ')} ${origin.translation.opaque.size === 1 ? 'is' : 'are'} run by the GraphModel executor, whose weights derive cannot reach`,
+      );
+    }
+    const clone = await deriveLayersModel(
+      this.model,
+      this.program,
+      this.layers(),
+      transform,
+      origin ? async () => origin.translation.build() : undefined,
+    );
+    // The parent's decisions carry over: same head, and no second probe pass.
+    const options = {
+      ...this.options,
+      name: this.info.name,
+      disposeModel: true,
+      outputKind: this.info.outputKind,
+    };
+    return fromLayersModel(clone, options, origin ? { ...origin, source: null } : undefined);
   }
 
   async weights(names?: readonly string[]): Promise<readonly WeightParam[]> {
     this.live();
-    for (const name of names ?? []) this.step(name);
-    return readLayersModelWeights(this.program, this.layers(), names ? new Set(names) : undefined);
+    const wanted = names?.map((n) => this.canonical(n));
+    for (const name of wanted ?? []) this.step(name);
+    return readLayersModelWeights(this.program, this.layers(), wanted ? new Set(wanted) : undefined);
   }
 
   protected release(): void {
-    if (this.options.disposeModel !== false) this.model.dispose();
+    if (this.origin || this.options.disposeModel !== false) this.model.dispose();
+    if (this.origin?.source) {
+      for (const t of this.origin.translation.owned) if (!t.isDisposed) t.dispose();
+      if (this.options.disposeModel !== false) this.origin.source.dispose();
+    }
   }
 }

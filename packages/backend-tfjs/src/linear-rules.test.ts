@@ -5,11 +5,15 @@ import {
   randomInput,
   randomTensor,
   referenceModel,
+  residualCnn,
+  tinyCnn,
   tinyDense,
 } from '@xlens/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noLeak, useWasm } from '../test/helpers.js';
 import { fromTfjs } from './from-tfjs.js';
+import { buildProgram } from './graph.js';
+import { readsNonNegative } from './linear-rules.js';
 import { buildToyModel } from './testing/toy.js';
 
 beforeAll(useWasm);
@@ -69,5 +73,25 @@ describe('linear rules on a Dense fed by the input through a Flatten (against th
       }),
     );
     model.dispose();
+  });
+});
+
+describe('readsNonNegative (which sign-aware rules may skip their x < 0 branch)', () => {
+  const reads = (spec: ReturnType<typeof tinyCnn>): Record<string, boolean> => {
+    const model = buildToyModel(spec);
+    const program = buildProgram(model);
+    const out = Object.fromEntries(
+      spec.layers
+        .filter((l) => l.type === 'conv' || l.type === 'dense')
+        .map((l) => [l.name, readsNonNegative(program, program.byName.get(l.name)!)]),
+    );
+    model.dispose();
+    return out;
+  };
+  it('sees a fused or separate ReLU through pooling, and not the model input', () => {
+    expect(reads(tinyCnn())).toEqual({ conv1: false, conv2: true, fc: true });
+  });
+  it('does not trust BatchNorm outputs', () => {
+    expect(reads(residualCnn())).toEqual({ conv1: false, conv2: false, fc: true });
   });
 });

@@ -52,8 +52,16 @@ function alphaBeta(
   r: tf.Tensor,
   fwd: Forward,
   vjp: Vjp,
+  nonNegative: boolean,
 ): tf.Tensor {
-  const [xp, xn, wp, wn] = [pos(p.x), neg(p.x), pos(p.w), neg(p.w)];
+  const [wp, wn] = [pos(p.w), neg(p.w)];
+  if (nonNegative) {
+    // x ≥ 0: the x < 0 terms are zero, so only W⁺ carries positive and W⁻ negative contributions.
+    const onPos = tf.mul(alpha, vjp(tf.divNoNan(r, fwd(p.x, wp, p.b ? pos(p.b) : null)), wp, p.x));
+    if (beta === 0) return onPos;
+    return tf.sub(onPos, tf.mul(beta, vjp(tf.divNoNan(r, fwd(p.x, wn, p.b ? neg(p.b) : null)), wn, p.x)));
+  }
+  const [xp, xn] = [pos(p.x), neg(p.x)];
   const sPos = tf.divNoNan(r, tf.add(fwd(xp, wp, p.b ? pos(p.b) : null), fwd(xn, wn, null)));
   let onPos = tf.mul(alpha, vjp(sPos, wp, p.x));
   let onNeg = tf.mul(alpha, vjp(sPos, wn, p.x));
@@ -78,23 +86,24 @@ function generalisedGamma(
   r: tf.Tensor,
   fwd: Forward,
   vjp: Vjp,
+  nonNegative: boolean,
 ): tf.Tensor {
-  const [xp, xn] = [pos(p.x), neg(p.x)];
   const up = tf.add(p.w, tf.mul(gamma, pos(p.w)));
   const down = tf.add(p.w, tf.mul(gamma, neg(p.w)));
   const bUp = p.b ? tf.add(p.b, tf.mul(gamma, pos(p.b))) : null;
   const bDown = p.b ? tf.add(p.b, tf.mul(gamma, neg(p.b))) : null;
   const zero = tf.zerosLike(r);
-  const sUp = stabilised(
-    tf.where(tf.greater(p.z, 0), r, zero),
-    tf.add(fwd(xp, up, bUp), fwd(xn, down, null)),
-    epsilon,
-  );
-  const sDown = stabilised(
-    tf.where(tf.less(p.z, 0), r, zero),
-    tf.add(fwd(xp, down, bDown), fwd(xn, up, null)),
-    epsilon,
-  );
+  const rUp = tf.where(tf.greater(p.z, 0), r, zero);
+  const rDown = tf.where(tf.less(p.z, 0), r, zero);
+  if (nonNegative) {
+    // x ≥ 0: the x < 0 terms are zero.
+    const sUp = stabilised(rUp, fwd(p.x, up, bUp), epsilon);
+    const sDown = stabilised(rDown, fwd(p.x, down, bDown), epsilon);
+    return tf.add(vjp(sUp, up, p.x), vjp(sDown, down, p.x));
+  }
+  const [xp, xn] = [pos(p.x), neg(p.x)];
+  const sUp = stabilised(rUp, tf.add(fwd(xp, up, bUp), fwd(xn, down, null)), epsilon);
+  const sDown = stabilised(rDown, tf.add(fwd(xp, down, bDown), fwd(xn, up, null)), epsilon);
   const onPos = tf.add(vjp(sUp, up, p.x), vjp(sDown, down, p.x));
   const onNeg = tf.add(vjp(sUp, down, p.x), vjp(sDown, up, p.x));
   return tf.where(tf.greaterEqual(p.x, 0), onPos, onNeg);
@@ -173,6 +182,42 @@ export function fedByInput(program: Program, step: Step): boolean {
   }
 }
 
+/** Activations whose output is ≥ 0 (tfjs activation class names; `ReLU` layers give `relu<max>`). */
+const nonNegativeActivations = /^(relu\d*(\.\d+)?|relu6|sigmoid|softmax|hardSigmoid)$/;
+/** Layers that keep their input's sign (pooling, reshapes, dropout). */
+const signKeeping = new Set([
+  'MaxPooling1D',
+  'MaxPooling2D',
+  'AveragePooling1D',
+  'AveragePooling2D',
+  'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling1D',
+  'GlobalMaxPooling2D',
+  'Flatten',
+  'Reshape',
+  'Permute',
+  'Dropout',
+  'SpatialDropout1D',
+  'Concatenate',
+]);
+
+/**
+ * Whether a step's input is provably ≥ 0 from the program (a ReLU-like activation upstream,
+ * through pooling and reshapes). The sign-aware rules then skip their x < 0 branch, which would
+ * only multiply zeros. @internal
+ */
+export function readsNonNegative(program: Program, step: Step): boolean {
+  const slotNonNegative = (slot: number, depth: number): boolean => {
+    const p = program.producer.get(slot);
+    if (!p || depth > 32) return false;
+    if (p.info.activation && nonNegativeActivations.test(p.info.activation)) return true;
+    if (!signKeeping.has(p.className) || p.info.activation) return false;
+    return p.inputs.length > 0 && p.inputs.every((s) => slotNonNegative(s, depth + 1));
+  };
+  return step.inputs.length === 1 && slotNonNegative(step.inputs[0], 0);
+}
+
 /** Check a rule set against the program before any compute. @internal */
 export function checkLinearRules(
   program: Program,
@@ -214,6 +259,8 @@ export function compileLinearRule(
   const owned: tf.Tensor[] = [];
   const fwd: Forward = (x, w, b) => linearForward(g, x, w, b);
   const vjp: Vjp = (s, w, x) => linearVjp(g, s, w, x.shape);
+  // Sign-aware rules skip their x < 0 branch on inputs known to be ≥ 0 (it is exactly zero there).
+  const nonNegative = readsNonNegative(program, step);
   const outRelevance = (p: LinearSaved, dy: tf.Tensor): tf.Tensor => tf.mul(p.z, dy);
   /** Input-only rules: the gradient `R ⊘ x`, and the rest of R (where x = 0) into the stash. */
   const inputOnly = (x: tf.Tensor, relevance: tf.Tensor): tf.Tensor => {
@@ -248,7 +295,15 @@ export function compileLinearRule(
       return {
         owned,
         backward: (p, dy) =>
-          generalisedGamma(rule.gamma, rule.epsilon ?? gammaEpsilon, p, outRelevance(p, dy), fwd, vjp),
+          generalisedGamma(
+            rule.gamma,
+            rule.epsilon ?? gammaEpsilon,
+            p,
+            outRelevance(p, dy),
+            fwd,
+            vjp,
+            nonNegative,
+          ),
       };
     case 'gamma-classic':
       return {
@@ -264,11 +319,11 @@ export function compileLinearRule(
         },
       };
     case 'z-plus':
-      return { owned, backward: (p, dy) => alphaBeta(1, 0, p, outRelevance(p, dy), fwd, vjp) };
+      return { owned, backward: (p, dy) => alphaBeta(1, 0, p, outRelevance(p, dy), fwd, vjp, nonNegative) };
     case 'alpha-beta':
       return {
         owned,
-        backward: (p, dy) => alphaBeta(rule.alpha, rule.beta, p, outRelevance(p, dy), fwd, vjp),
+        backward: (p, dy) => alphaBeta(rule.alpha, rule.beta, p, outRelevance(p, dy), fwd, vjp, nonNegative),
       };
     case 'z-box': {
       const low = bound(rule.low, 'low', step, inputShape);

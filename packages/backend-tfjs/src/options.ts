@@ -9,14 +9,18 @@ export interface FromTfjsOptions {
   /** Valid input range after preprocessing (for baselines and LRP box bounds). */
   readonly inputRange?: ModelInfo['inputRange'];
   /**
-   * What the outputs are. Default: `logits`, or `probabilities` when the model ends in a softmax
-   * that is not stripped.
+   * What the outputs are. Default: `logits`; `probabilities` when a softmax head is kept
+   * (`stripSoftmax: false`), or when the outputs of a probe pass are non-negative and sum to 1
+   * without a softmax the backend can see (then `warnings` says so).
    */
   readonly outputKind?: OutputKind;
   /**
-   * When the model ends in a softmax (a `Softmax` layer, or a final layer with
-   * `activation: 'softmax'`), drop it so that outputs and gradients are those of the pre-softmax
-   * logits. Default false: the model is left as it is and `warnings` says so.
+   * Remove a softmax head: a `Softmax` layer, an `Activation('softmax')` or a final layer with
+   * `activation: 'softmax'` (after dropout at most); in a GraphModel a `Softmax` or `LogSoftmax`
+   * op before the output (through `Identity`). Outputs and gradients are then those of the
+   * logits it reads, `info.outputActivation` records what was removed (ADR 0007), and scoring
+   * `softmax` still explains the probability. Default true; false keeps the model as it is
+   * (`outputKind: 'probabilities'`, and `warnings` says so).
    */
   readonly stripSoftmax?: boolean;
   /** Dispose the tfjs model when the xlens model is disposed (default true). */
@@ -29,7 +33,10 @@ export interface FromTfjsOptions {
    * over the budget throws `UnsupportedError`.
    */
   readonly maxBatchBytes?: number;
-  /** GraphModel only: the output node to explain (default: the model's first output). */
+  /**
+   * GraphModel only: the output to explain, as a node name (with or without its `:0` port, as
+   * TF2 signatures name outputs) or a signature key. Default: the first `N×K` output.
+   */
   readonly outputNode?: string;
 }
 

@@ -32,7 +32,12 @@ function isZeroChannel(a: Tensor, b: number, k: number): boolean {
  * core (`ctx.streamScaled`, chunks of `batchSize`). Channels that are zero everywhere are skipped:
  * ablating them is a no-op, so their weight is exactly 0 (`extras.zeroChannels` counts them).
  */
-export const ablationCam = defineExplainer<AblationCamOptions>({
+export const ablationCam = defineExplainer<
+  AblationCamOptions,
+  { zeroChannels: number[] },
+  'ablation-cam',
+  true
+>({
   id: 'ablation-cam',
   family: 'cam',
   title: 'Ablation-CAM',

@@ -1,7 +1,7 @@
 // Every method explains each item of a batch exactly (byte for byte) as it explains that item
 // alone, with chunks of rows that straddle items (batchSize 2 for 3 items). CCAM's group is the
 // batch by definition, so it is checked for independence from the chunking instead.
-import type { Attribution, Tensor } from '@xlens/core';
+import type { Attribution, Extras, Tensor } from '@xlens/core';
 import { randomInput, referenceModel, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { itemOf, maxAbs } from '../test/fixtures.js';
@@ -52,10 +52,12 @@ describe('a batch gives each item the map it gets alone', () => {
         for (let i = 0; i < 3; i++) {
           const alone = await method.explain(model, itemOf(x, i), targets[i], opts);
           expectItem(batch, i, alone);
-          if (method.id === 'clear') {
+          if (batch.method === 'clear') {
             const per = alone.map.data.length;
-            const classes = batch.extras.dominantClass as number[];
-            expect(classes.slice(i * per, (i + 1) * per)).toEqual(alone.extras.dominantClass);
+            const extras: Extras = batch.extras;
+            const aloneExtras: Extras = alone.extras;
+            const classes = extras.dominantClass as number[];
+            expect(classes.slice(i * per, (i + 1) * per)).toEqual(aloneExtras.dominantClass);
           }
         }
       });

@@ -1,4 +1,5 @@
 import {
+  type Extras,
   batchStream,
   concatBatch,
   defineExplainer,
@@ -98,7 +99,7 @@ function denseSeed(ctx: ExplainContext<CamOptions>, items: Int32Array): Tensor {
  * dense layer. Scores are the dense outputs whatever the run's `score` option. No final ReLU in
  * the paper: `relu` defaults to false.
  */
-export const cam = defineExplainer<CamOptions>({
+export const cam = defineExplainer<CamOptions, Extras, 'cam', true>({
   id: 'cam',
   family: 'cam',
   title: 'CAM',

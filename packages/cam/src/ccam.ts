@@ -37,7 +37,12 @@ const options: OptionSpecs<CcamOptions> = {
  * per image with the seed `Σ_{j∈S} e_j` gives it. Per-item targets are ignored (the common
  * components replace them); `extras.commonComponents` lists S, `extras.commonVector` the mean.
  */
-export const ccam = defineExplainer<CcamOptions>({
+export const ccam = defineExplainer<
+  CcamOptions,
+  { commonComponents: readonly number[]; commonVector: number[] },
+  'ccam',
+  true
+>({
   id: 'ccam',
   family: 'cam',
   title: 'CCAM',

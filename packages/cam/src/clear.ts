@@ -97,7 +97,10 @@ function dominant(
  * The paper back-projects responses to pixels; here they stay at the layer's resolution and are
  * upsampled bilinearly before the per-pixel maximum.
  */
-export const clear = defineExplainer<ClearOptions>({
+/** Extras of `clear`: the dominant class per coarse/fine pixel and each item's candidate classes. */
+export type ClearExtras = { readonly dominantClass: number[]; readonly candidateClasses: number[] };
+
+export const clear = defineExplainer<ClearOptions, ClearExtras, 'clear', true>({
   id: 'clear',
   family: 'cam',
   title: 'CLEAR',

@@ -1,4 +1,4 @@
-import { defineExplainer, type Tensor } from '@xlens/core';
+import { type Extras, defineExplainer, type Tensor } from '@xlens/core';
 import {
   type CamCommonOptions,
   camCommonOptionSpecs,
@@ -118,7 +118,7 @@ export function firstComponentMaps(activations: Tensor, layer = 'layer'): Tensor
  * the positions × channels matrix, uncentred). Class-agnostic: it ignores the target and needs no
  * gradients. The paper has no final ReLU, so `relu` defaults to false.
  */
-export const eigenCam = defineExplainer<EigenCamOptions>({
+export const eigenCam = defineExplainer<EigenCamOptions, Extras, 'eigen-cam', true>({
   id: 'eigen-cam',
   family: 'cam',
   title: 'Eigen-CAM',

@@ -1,4 +1,4 @@
-import { defineExplainer, type Tensor } from '@xlens/core';
+import { type Extras, defineExplainer, type Tensor } from '@xlens/core';
 import { weightedSum } from './internal/combine.js';
 import {
   type CamCommonOptions,
@@ -58,7 +58,7 @@ export function powerOf(t: Tensor, exponent: number): Tensor {
  * `w_k = Σ_ij α_ij ReLU(g_ij)` with `α = g² / (2g² + Σ_ab A_ab g³)`: the closed form for an
  * exponential of the score (eq. 7–8 of the review), so only first-order gradients are needed.
  */
-export const gradCamPlusPlus = defineExplainer<GradCamPlusPlusOptions>({
+export const gradCamPlusPlus = defineExplainer<GradCamPlusPlusOptions, Extras, 'grad-cam-plus-plus', true>({
   id: 'grad-cam-plus-plus',
   family: 'cam',
   title: 'Grad-CAM++',

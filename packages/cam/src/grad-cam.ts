@@ -1,4 +1,4 @@
-import { defineExplainer, type Tensor } from '@xlens/core';
+import { type Extras, defineExplainer, type Tensor } from '@xlens/core';
 import { channelMeans, weightedSum } from './internal/combine.js';
 import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, validateCam } from './internal/layers.js';
 import { type CamWeighting, runCam } from './internal/run-cam.js';
@@ -25,7 +25,7 @@ export const gradCamWeighting: CamWeighting<unknown> = {
  * `M = ReLU(Σ_k w_k A^k)` with `w_k = mean_ij ∂f_c/∂A^k_ij`. The ReLU is an option so negative
  * evidence can be shown.
  */
-export const gradCam = defineExplainer<GradCamOptions>({
+export const gradCam = defineExplainer<GradCamOptions, Extras, 'grad-cam', true>({
   id: 'grad-cam',
   family: 'cam',
   title: 'Grad-CAM',

@@ -1,4 +1,11 @@
-import { batchStream, defineExplainer, type OptionSpecs, sliceBatch, type Tensor } from '@xlens/core';
+import {
+  type Extras,
+  batchStream,
+  defineExplainer,
+  type OptionSpecs,
+  sliceBatch,
+  type Tensor,
+} from '@xlens/core';
 import { gradCamWeighting } from './grad-cam.js';
 import { finishCam, inputSize } from './internal/combine.js';
 import {
@@ -45,7 +52,7 @@ export function multiplyByPixelMap(t: Tensor, map: Tensor, layout: 'NCHW' | 'NHW
  * reduce channels in `viz` for a heatmap. Fails the parameter-randomisation sanity check because
  * Guided Backprop does (review, Table 3).
  */
-export const guidedGradCam = defineExplainer<GuidedGradCamOptions>({
+export const guidedGradCam = defineExplainer<GuidedGradCamOptions, Extras, 'guided-grad-cam', true>({
   id: 'guided-grad-cam',
   family: 'cam',
   title: 'Guided Grad-CAM',

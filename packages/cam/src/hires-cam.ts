@@ -1,4 +1,4 @@
-import { defineExplainer } from '@xlens/core';
+import { type Extras, defineExplainer } from '@xlens/core';
 import { elementwiseSum } from './internal/combine.js';
 import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, validateCam } from './internal/layers.js';
 import { runCam } from './internal/run-cam.js';
@@ -13,7 +13,7 @@ export type HiResCamOptions = CamCommonOptions;
  * `M = Σ_k (∂f_c/∂A^k) ⊙ A^k`: the gradient multiplies the activations element-wise instead of
  * being averaged first. On the layer right before global average pooling it equals Grad-CAM.
  */
-export const hiResCam = defineExplainer<HiResCamOptions>({
+export const hiResCam = defineExplainer<HiResCamOptions, Extras, 'hires-cam', true>({
   id: 'hires-cam',
   family: 'cam',
   title: 'HiResCAM',

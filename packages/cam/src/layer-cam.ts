@@ -1,4 +1,4 @@
-import { defineExplainer, relu } from '@xlens/core';
+import { type Extras, defineExplainer, relu } from '@xlens/core';
 import { elementwiseSum } from './internal/combine.js';
 import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, validateCam } from './internal/layers.js';
 import { runCam } from './internal/run-cam.js';
@@ -14,7 +14,7 @@ export type LayerCamOptions = CamCommonOptions;
  * gradient there, which keeps shallow layers' fine detail. Fusing several layers (`layers`) is
  * what the paper does with it.
  */
-export const layerCam = defineExplainer<LayerCamOptions>({
+export const layerCam = defineExplainer<LayerCamOptions, Extras, 'layer-cam', true>({
   id: 'layer-cam',
   family: 'cam',
   title: 'Layer-CAM',

@@ -63,7 +63,7 @@ function channelMask(a: Tensor, b: number, k: number, height: number, width: num
  * have no defined mask and get weight 0 (counted in `extras.constantChannels`). The score follows
  * the run's `score` option (logit by default; the paper scored with softmax probabilities).
  */
-export const scoreCam = defineExplainer<ScoreCamOptions>({
+export const scoreCam = defineExplainer<ScoreCamOptions, { constantChannels: number[] }, 'score-cam', true>({
   id: 'score-cam',
   family: 'cam',
   title: 'Score-CAM',

@@ -1,4 +1,4 @@
-import { defineExplainer, type OptionSpecs, type Tensor } from '@xlens/core';
+import { type Extras, defineExplainer, type OptionSpecs, type Tensor } from '@xlens/core';
 import { gradCamPlusPlusWeights } from './grad-cam-plus-plus.js';
 import { finishCam, inputSize, weightedSum } from './internal/combine.js';
 import {
@@ -72,7 +72,12 @@ function itemRanges(input: Tensor): Float64Array {
  * place in the batch, so a batch gives each item exactly the map it gets alone; with `sigma = 0`
  * the method equals Grad-CAM++ (up to rounding of the averages).
  */
-export const smoothGradCamPlusPlus = defineExplainer<SmoothGradCamPlusPlusOptions>({
+export const smoothGradCamPlusPlus = defineExplainer<
+  SmoothGradCamPlusPlusOptions,
+  Extras,
+  'smooth-grad-cam-plus-plus',
+  true
+>({
   id: 'smooth-grad-cam-plus-plus',
   family: 'cam',
   title: 'Smooth Grad-CAM++',

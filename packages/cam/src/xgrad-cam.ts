@@ -1,4 +1,4 @@
-import { defineExplainer, type Tensor } from '@xlens/core';
+import { type Extras, defineExplainer, type Tensor } from '@xlens/core';
 import { weightedSum } from './internal/combine.js';
 import {
   type CamCommonOptions,
@@ -39,7 +39,7 @@ export function xGradCamWeights(activations: Tensor, gradients: Tensor, layer = 
  * `M = ReLU(Σ_k w_k A^k)` with activation-weighted gradient means, chosen to satisfy the
  * sensitivity and conservation axioms as closely as possible.
  */
-export const xGradCam = defineExplainer<XGradCamOptions>({
+export const xGradCam = defineExplainer<XGradCamOptions, Extras, 'xgrad-cam', true>({
   id: 'xgrad-cam',
   family: 'cam',
   title: 'XGrad-CAM',

@@ -8,22 +8,24 @@ import { join } from 'node:path';
 import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import { sampleImages, zooModel } from '@xlens/zoo';
 import { markdownTable, ratioTable } from '../../../scripts/bench-util.mjs';
-import { createRegistry, defaultMethodIds, main } from '../dist/index.js';
+import { createRegistry, defaultMethodIds, main, parseMethodSpec } from '../dist/index.js';
 
 await initTfjsBackend('wasm');
 const zoo = zooModel('shapes');
 const model = await loadTfjsModel(zoo.tfjs, { labels: zoo.labels, inputRange: zoo.meta.inputRange });
 const x = sampleImages('shapes', 6).images;
 const registry = createRegistry();
-const methods = defaultMethodIds.filter((id) => registry.has(id)).map((id) => registry.get(id));
+const methods = defaultMethodIds
+  .filter((spec) => registry.has(spec.split(':')[0]))
+  .map((spec) => ({ ...parseMethodSpec(spec, registry), spec }));
 const rows = await ratioTable(
   () => model.forward(x),
-  methods.map((m) => {
+  methods.map(({ explainer: m, options, spec }) => {
     // Sample-based methods take seconds: one timed run; the rest get a warm-up and three runs.
-    const heavy = ['integrated-gradients', 'smoothgrad', 'score-cam'].includes(m.id);
+    const heavy = ['integrated-gradients', 'smoothgrad', 'score-cam', 'occlusion', 'rise'].includes(m.id);
     return {
-      name: m.id,
-      run: () => m.explain(model, x, 'top1', { registry }),
+      name: spec,
+      run: () => m.explain(model, x, 'top1', { ...options, registry }),
       warmup: heavy ? 0 : 1,
       repeats: heavy ? 1 : 3,
     };

@@ -9,7 +9,16 @@ export class UsageError extends Error {
 }
 
 /** The commands of `xlens`. */
-export const commands = ['explain', 'evaluate', 'methods', 'metrics', 'layers', 'predict', 'help'] as const;
+export const commands = [
+  'explain',
+  'evaluate',
+  'visualize',
+  'methods',
+  'metrics',
+  'layers',
+  'predict',
+  'help',
+] as const;
 export type Command = (typeof commands)[number];
 
 const flags = {
@@ -20,6 +29,9 @@ const flags = {
   input: { type: 'string' },
   method: { type: 'string', multiple: true },
   metric: { type: 'string', multiple: true },
+  objective: { type: 'string', multiple: true },
+  steps: { type: 'string' },
+  'snapshot-every': { type: 'string' },
   attribution: { type: 'string' },
   dataset: { type: 'string' },
   count: { type: 'string' },
@@ -98,6 +110,22 @@ const allowed: Record<Command, readonly FlagName[]> = {
     'std',
     'layout',
     'bgr',
+    'out',
+    'format',
+    'quiet',
+  ],
+  visualize: [
+    'model',
+    'backend',
+    'labels',
+    'image',
+    'method',
+    'objective',
+    'layer',
+    'steps',
+    'snapshot-every',
+    'batch-size',
+    'seed',
     'out',
     'format',
     'quiet',

@@ -6,6 +6,7 @@ import { evaluateCommand } from './evaluate-command.js';
 import { explainCommand, type Io } from './explain-command.js';
 import { metricsCommand } from './metrics-command.js';
 import { printable } from './table.js';
+import { visualizeCommand } from './visualize-command.js';
 
 const usage: Record<Command | 'main', string> = {
   main: `xlens — explain image classifiers
@@ -15,6 +16,7 @@ Usage: xlens <command> [options]
 Commands:
   explain    explain inputs with attribution methods and write a report (default)
   evaluate   score attributions with evaluation metrics and write a report
+  visualize  show what a model has learned: class visualisations, objectives, inversions
   methods    list every method with its options and defaults
   metrics    list every evaluation metric: category, direction, range, options
   layers     list a model's layers and the automatic CAM layer
@@ -90,6 +92,27 @@ Lists every evaluation metric: category, which way is better, range, what it nee
   predict: `Usage: xlens predict [--model M] (--image PATH... | --input X.npy) [--top K] [--json]
 
 Prints the top classes with probabilities. Takes the model, input and preprocessing options of explain.`,
+  visualize: `Usage: xlens visualize [options]
+
+Synthesises images that show what a model has learned (@xlens/synthesis) and writes a report with
+the image every k steps, the model's top class for each result, and the first-layer filters.
+  -m, --model M         as for explain (default: the zoo shapes model); a model that states no
+                        input range is taken to read pixel/255, [0, 1] (method option range=lo;hi)
+      --backend B       tfjs-wasm (default for tfjs), tfjs-cpu, tfjs-node (if installed), onnx
+      --method SPEC     activation-maximisation (default), class-model or inversion, with options
+                        as name:key=value,… (see xlens methods --json for them)
+      --objective OBJ   what to maximise; repeatable (default: every class): class:3,
+                        class:3:probability, unit:LAYER:K[:Y:X], channel:LAYER:K[:centre],
+                        layer:LAYER, diversity:LAYER, sums and differences (class:3 - 0.5*class:5)
+  -i, --image PATH      images: inversion inverts them (default: zoo samples)
+      --layer L[,L…]    inversion: the layers whose codes are matched, one reconstruction each
+      --steps N         optimisation steps (default: the method's)
+      --snapshot-every K  keep the image every K steps (default: an eighth of the steps)
+      --batch-size N    images per model pass (default 16)
+      --seed N          seed of the start noise and random transformations (default 0)
+  -o, --out DIR         output folder (default xlens-visualize), replaced when complete
+      --format LIST     comma list of html, png, npy, json (default all)
+  -q, --quiet           no progress on stderr`,
   help: 'Usage: xlens help [command]',
 };
 
@@ -126,7 +149,7 @@ export async function main(
         const topic = args.topic ?? 'main';
         if (!(topic in usage))
           throw new UsageError(
-            `no help for ${JSON.stringify(topic)}; commands: explain, evaluate, methods, metrics, layers, predict`,
+            `no help for ${JSON.stringify(topic)}; commands: explain, evaluate, visualize, methods, metrics, layers, predict`,
           );
         io.stdout.write(`${usage[topic as Command]}\n`);
         return 0;
@@ -135,6 +158,8 @@ export async function main(
         return await explainCommand(args.values, io);
       case 'evaluate':
         return await evaluateCommand(args.values, io);
+      case 'visualize':
+        return await visualizeCommand(args.values, io);
       case 'methods':
         methodsCommand(args.values, io);
         return 0;

@@ -18,7 +18,7 @@ export interface MethodRequest {
  * Split `key=value,key=value`. A comma-separated piece without `=` continues the previous value,
  * so list-valued options read naturally: `layers=conv2,conv3,relu=false`.
  */
-function splitPairs(text: string, method: string): [string, string][] {
+export function splitPairs(text: string, method: string): [string, string][] {
   const pairs: [string, string][] = [];
   for (const piece of text.split(',')) {
     const eq = piece.indexOf('=');

@@ -20,6 +20,8 @@ export interface LoadedModel {
   readonly warnings: readonly string[];
   /** Set when the model is a bundled zoo model (then sample images exist). */
   readonly zoo?: ZooModelName;
+  /** One-time set-up time the backend has spent so far (ONNX graph and session builds), in ms. */
+  readonly setupMilliseconds?: () => number;
 }
 
 /** The model `xlens explain` uses without `--model`. */
@@ -98,7 +100,7 @@ async function loadOnnx(path: string, options: LoadModelOptions, name: string): 
     );
   }
   // Imported on demand, like tfjs: onnxruntime's native module is only loaded for ONNX models.
-  const { fromOnnx } = await import('@xlens/backend-onnx');
+  const { fromOnnx, setupMilliseconds } = await import('@xlens/backend-onnx');
   const base = { name, labels: options.labels, inputRange: options.inputRange };
   let model: Model;
   try {
@@ -108,7 +110,7 @@ async function loadOnnx(path: string, options: LoadModelOptions, name: string): 
     if (!(e instanceof XlensError && /symbolic/.test(e.message) && options.inputShape)) throw e;
     model = await fromOnnx(path, { ...base, inputShape: options.inputShape });
   }
-  return { model, backend: 'onnx', source: path, warnings: [] };
+  return { model, backend: 'onnx', source: path, warnings: [], setupMilliseconds: () => setupMilliseconds(model) };
 }
 
 /**

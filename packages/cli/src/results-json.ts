@@ -1,4 +1,4 @@
-import type { MethodFailure, MethodRun } from './report-spec.js';
+import { type MethodFailure, type MethodRun, warmMilliseconds } from './report-spec.js';
 import type { Session } from './session.js';
 import { versions } from './versions.js';
 
@@ -36,7 +36,8 @@ export function resultsJson(
       family: r.explainer.family,
       options: r.attribution.options,
       milliseconds: r.attribution.timing.milliseconds,
-      ratio: r.attribution.timing.milliseconds / forwardMs,
+      setupMilliseconds: r.setupMilliseconds,
+      ratio: warmMilliseconds(r) / forwardMs,
       mapKind: r.attribution.mapKind,
       mapShape: r.attribution.map.shape,
       layout: r.attribution.layout,

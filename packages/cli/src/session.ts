@@ -24,6 +24,8 @@ export interface Session {
   readonly predictions: Prediction[][];
   /** Median time of one forward pass of the whole batch. */
   readonly forwardMs: number;
+  /** One-time set-up the backend has spent so far (graph and session builds), in ms. */
+  readonly setupMilliseconds: () => number;
   /** How images became the model's input (or that `--input` was used as it is). */
   readonly preprocessing: Readonly<Record<string, string | number | boolean | readonly number[]>>;
 }
@@ -140,6 +142,7 @@ export async function openSession(values: ParsedArgs['values'], _io: unknown): P
       predictions,
       forwardMs: ms,
       preprocessing: describePreprocessing(values, pre, model, batch),
+      setupMilliseconds: loaded.setupMilliseconds ?? (() => 0),
     };
   } catch (e) {
     await model.dispose();

@@ -9,6 +9,7 @@ const recorded = [
   '@xlens/gradients',
   '@xlens/cam',
   '@xlens/relevance',
+  '@xlens/eval',
   '@xlens/backend-tfjs',
   '@xlens/backend-onnx',
   '@xlens/viz',

@@ -96,7 +96,9 @@ describe('HTML report in headless Chromium', () => {
       const run = await runCli(['explain'], cwd);
       expect(run.stderr).not.toMatch(/error|skipping/);
       expect(run.code).toBe(0);
-      const shown = defaultMethodIds.filter((id) => createRegistry().has(id));
+      const shown = defaultMethodIds
+        .map((spec) => spec.split(':')[0])
+        .filter((id) => createRegistry().has(id));
       for (const m of shown) expect(run.stdout).toMatch(new RegExp(`^${m}\\s`, 'm'));
       expect(run.stdout).toContain(`report: ${join('xlens-report', 'index.html')}`);
       checkShown(await open(join(cwd, 'xlens-report', 'index.html')), 6, shown);

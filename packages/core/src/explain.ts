@@ -2,6 +2,8 @@ import { capabilityMembers } from './capabilities.js';
 import { CapabilityError, InputError, OptionError, RegistryError, XlensError } from './errors.js';
 import type {
   Attribution,
+  AttributionOf,
+  Extras,
   ExplainContext,
   Explainer,
   ExplainerSpec,
@@ -395,13 +397,13 @@ export function makeContext<O>(parts: ContextParts): ExplainContext<O> {
  * Explain `input` with a method: validate input, options, capabilities and target (before any
  * compute), run, and return the raw attribution with the options and timing used.
  */
-export async function explain<O extends object>(
-  explainer: ExplainerSpec<O>,
+export async function explain<O extends object, E extends Extras = Extras>(
+  explainer: ExplainerSpec<O, E>,
   model: Model,
   input: Tensor,
   target?: TargetSpec,
   options?: ExplainOptions<O>,
-): Promise<Attribution> {
+): Promise<Attribution<E>> {
   const started = performance.now();
   const run: RunOptions = options ?? {};
   validateInput(model, input);
@@ -437,7 +439,7 @@ export async function explain<O extends object>(
     run,
     reportProgress: true,
   });
-  const result: MethodResult = await explainer.attribute(ctx);
+  const result: MethodResult<E> = await explainer.attribute(ctx);
   checkFiniteResult(explainer.id, 'the map', result.map, input);
   const runUsed: Record<string, unknown> = {};
   for (const key of runOptionKeys) {
@@ -461,17 +463,24 @@ export async function explain<O extends object>(
       ...runUsed,
     },
     timing: { milliseconds: performance.now() - started },
-    extras: result.extras ?? {},
+    // A method that declares extras returns them; one that reports none gets an empty record.
+    extras: result.extras ?? ({} as E),
     warnings: result.warnings ?? [],
   };
 }
 
 /** Turn a spec into a callable `Explainer` (adds `explain`). Registers nothing. */
-export function defineExplainer<O extends object>(spec: ExplainerSpec<O>): Explainer<O> {
+export function defineExplainer<
+  O extends object,
+  E extends Extras = Extras,
+  Id extends string = string,
+  Coarse extends boolean = false,
+>(spec: ExplainerSpec<O, E, Id>): Explainer<O, E, Id, Coarse> {
   return {
     ...spec,
     explain(model, input, target, options) {
-      return explain(spec, model, input, target, options);
+      // `Coarse` is the descriptor's promise that `attribute` always returns a coarse map.
+      return explain(spec, model, input, target, options) as Promise<AttributionOf<E, Coarse>>;
     },
   };
 }

@@ -191,14 +191,20 @@ export type MapKind =
   /** One value per pixel, `N×H×W`. */
   | 'pixel';
 
+/**
+ * Numbers a method reports besides its map, by name (a completeness gap per item, say). Methods
+ * declare their own shape (`{ completenessGap: number[] }`) so results need no casts.
+ */
+export type Extras = Readonly<Record<string, number | readonly number[]>>;
+
 /** What a method's `attribute` returns. */
-export interface MethodResult {
+export interface MethodResult<E extends Extras = Extras> {
   /** Raw map; its shape follows the explainer's `mapKind`. */
   readonly map: Tensor;
   /** The coarse map before upsampling (CAM methods), `N×h×w`. */
   readonly coarse?: Tensor;
   /** Numbers worth reporting (e.g. completeness gap per item). */
-  readonly extras?: Readonly<Record<string, number | readonly number[]>>;
+  readonly extras?: E;
   readonly warnings?: readonly string[];
   /**
    * Overrides the explainer's `mapKind` for this result. Wrappers (SmoothGrad, NoiseGrad, ...)
@@ -213,10 +219,13 @@ export interface MethodResult {
   readonly resolvedOptions?: Readonly<Record<string, unknown>>;
 }
 
-/** A method descriptor: data about the method plus its `attribute` function. */
-export interface ExplainerSpec<O extends object> {
+/**
+ * A method descriptor: data about the method plus its `attribute` function. `E` types its extras
+ * and `Id` its registry id, so `registry.get('integrated-gradients')` knows both.
+ */
+export interface ExplainerSpec<O extends object, E extends Extras = Extras, Id extends string = string> {
   /** Registry id, kebab-case (`integrated-gradients`). */
-  readonly id: string;
+  readonly id: Id;
   readonly family: Family;
   /** Human title (`Integrated Gradients`). */
   readonly title: string;
@@ -232,22 +241,34 @@ export interface ExplainerSpec<O extends object> {
   readonly options: OptionSpecs<O>;
   /** Extra validation of merged options and model, before compute. Throw an `XlensError`. */
   validate?(options: Readonly<O>, model: Model, input: Tensor): void;
-  attribute(ctx: ExplainContext<O>): Promise<MethodResult>;
+  attribute(ctx: ExplainContext<O>): Promise<MethodResult<E>>;
 }
 
-/** A registered, callable method. */
-export interface Explainer<O extends object = Record<string, unknown>> extends ExplainerSpec<O> {
+/**
+ * What `explain` resolves to for a method with extras `E`: an `Attribution` whose `coarse` map is
+ * present (no `!` needed) when `Coarse` is true, as for every CAM method.
+ */
+export type AttributionOf<E extends Extras = Extras, Coarse extends boolean = false> = Attribution<E> &
+  (Coarse extends true ? { readonly coarse: Tensor } : unknown);
+
+/** A registered, callable method. `Coarse`: whether every result carries a coarse map. */
+export interface Explainer<
+  O extends object = Record<string, unknown>,
+  E extends Extras = Extras,
+  Id extends string = string,
+  Coarse extends boolean = false,
+> extends ExplainerSpec<O, E, Id> {
   /** Validate everything, then run. Same as core's `explain(this, ...)`. */
   explain(
     model: Model,
     input: Tensor,
     target?: TargetSpec,
     options?: ExplainOptions<O>,
-  ): Promise<Attribution>;
+  ): Promise<AttributionOf<E, Coarse>>;
 }
 
 /** The result of an explain call: raw map per item plus everything needed to reproduce it. */
-export interface Attribution {
+export interface Attribution<E extends Extras = Extras> {
   readonly method: string;
   readonly map: Tensor;
   readonly mapKind: MapKind;
@@ -260,7 +281,8 @@ export interface Attribution {
   /** Options actually used (defaults merged), plus run options. */
   readonly options: Readonly<Record<string, unknown>>;
   readonly timing: { readonly milliseconds: number };
-  readonly extras: Readonly<Record<string, number | readonly number[]>>;
+  /** The method's extras (an empty object for methods that report none). */
+  readonly extras: E;
   readonly warnings: readonly string[];
 }
 
@@ -269,4 +291,4 @@ export interface Attribution {
  * mix have different options.
  */
 // biome-ignore lint/suspicious/noExplicitAny: options are checked per method by mergeOptions at run time.
-export type AnyExplainer = Explainer<any>;
+export type AnyExplainer = Explainer<any, any, string, boolean>;

@@ -5,7 +5,7 @@
  */
 
 export { chunkRanges } from './batching.js';
-export { allCapabilities, capabilityMembers } from './capabilities.js';
+export { allCapabilities, capabilityMembers, hasCapabilities, type ModelWith } from './capabilities.js';
 export * from './errors.js';
 export { defineMetric, evaluate, summarizeScores } from './evaluate.js';
 export {
@@ -57,7 +57,7 @@ export {
 export { resizeBilinear } from './ops/resize.js';
 export * from './ops/superpixels.js';
 export { mergeOptions, parseOptionValue, runOptionKeys } from './options.js';
-export { Registry } from './registry.js';
+export { type MethodById, Registry } from './registry.js';
 export * from './rules.js';
 export * from './stream.js';
 export { argmaxRows, checkScoreKind, resolveTarget, scoreCotangent, scoreOf, topK } from './targets.js';

@@ -7,6 +7,19 @@ export type Layout = 'NCHW' | 'NHWC';
 /** What a model's outputs are. Methods score logits by default; see `ScoreKind`. */
 export type OutputKind = 'logits' | 'probabilities';
 
+/**
+ * A softmax (or log-softmax) that ends the network, as the backend found it (ADR 0007). Backends
+ * remove it by default, so that `forward` returns the logits it reads (`outputKind: 'logits'`);
+ * `--score softmax` then still explains the probability.
+ */
+export interface OutputActivation {
+  readonly kind: 'softmax' | 'log-softmax';
+  /** The layer (or graph node) that computes it. */
+  readonly layer: string;
+  /** True when the outputs are its input (the logits); false when it was kept. */
+  readonly removed: boolean;
+}
+
 /** Static facts about a model. */
 export interface ModelInfo {
   /** A short name for reports. */
@@ -19,6 +32,8 @@ export interface ModelInfo {
   readonly numClasses: number;
   /** Whether the outputs are logits or already probabilities. */
   readonly outputKind: OutputKind;
+  /** The softmax head the network ends in, and whether it was removed (ADR 0007). */
+  readonly outputActivation?: OutputActivation;
   /** Class labels, index-aligned with the outputs, when known. */
   readonly labels?: readonly string[];
   /**

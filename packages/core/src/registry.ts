@@ -2,18 +2,29 @@ import { RegistryError } from './errors.js';
 import type { AnyExplainer, Family } from './explainer.js';
 
 /**
+ * The registered method whose id is `K`: its own type when ids are literal types (the built-in
+ * families), else the registry's method type.
+ */
+export type MethodById<M extends AnyExplainer, K extends string> = [Extract<M, { readonly id: K }>] extends [
+  never,
+]
+  ? M
+  : Extract<M, { readonly id: K }>;
+
+/**
  * A set of methods by id. An instance, never a global: packages export their methods and the
  * application decides what to register (`new Registry([...gradientMethods, ...camMethods])`).
  */
-export class Registry {
-  readonly #methods = new Map<string, AnyExplainer>();
+export class Registry<M extends AnyExplainer = AnyExplainer> {
+  readonly #methods = new Map<string, M>();
 
-  constructor(methods: Iterable<AnyExplainer> = []) {
+  /** Typed by its methods: `get('integrated-gradients')` returns that method's own type. */
+  constructor(methods: Iterable<M> = []) {
     for (const m of methods) this.register(m);
   }
 
   /** Add a method; an id registered twice is an error. Returns this for chaining. */
-  register(method: AnyExplainer): this {
+  register(method: M): this {
     if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(method.id)) {
       throw new RegistryError('duplicate-method', `method id ${JSON.stringify(method.id)} is not kebab-case`);
     }
@@ -23,8 +34,10 @@ export class Registry {
     return this;
   }
 
-  /** The method with this id; throws naming the known ids otherwise. */
-  get(id: string): AnyExplainer {
+  /** The method with this id (typed by id for registered methods); throws naming the known ids otherwise. */
+  get<K extends M['id']>(id: K): MethodById<M, K>;
+  get(id: string): M;
+  get(id: string): M {
     const m = this.#methods.get(id);
     if (!m)
       throw new RegistryError(
@@ -39,7 +52,7 @@ export class Registry {
   }
 
   /** Every method, optionally of one family, in registration order. */
-  list(family?: Family): AnyExplainer[] {
+  list(family?: Family): M[] {
     return [...this.#methods.values()].filter((m) => !family || m.family === family);
   }
 }

@@ -1,6 +1,7 @@
 import { defineMetric, type Metric, OptionError } from '@xlens/core';
 import { checkFill, fillSpec, makeFill } from './internal/fill.js';
-import { type Geometry, geometryOf } from './internal/pixels.js';
+import { copyPixels, type Geometry, geometryOf } from './internal/pixels.js';
+import { itemRanges } from './internal/robust.js';
 import { streamSteps } from './internal/rows.js';
 import { plane } from './internal/stats.js';
 
@@ -101,45 +102,32 @@ export const infidelity: Metric<InfidelityOptions> = defineMetric<InfidelityOpti
     const g: Geometry = geometryOf(input, ctx.stream.model.info.layout);
     const fill = makeFill(ctx, options.fill, 0);
     const side = Math.max(1, Math.round(options.squareSize * Math.min(g.h, g.w)));
-    const range = Array.from({ length: ctx.n }, (_, i) => {
-      const x = plane(input.data, i, g.per);
-      let lo = Number.POSITIVE_INFINITY;
-      let hi = Number.NEGATIVE_INFINITY;
-      for (const v of x) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-      return hi - lo;
-    });
-    const square = (s: number): [number, number] => {
+    const range = itemRanges(input, ctx.n);
+    // The pixels of sample s's square (the same for every item).
+    const square = (s: number): Int32Array => {
       const rng = ctx.sampleRng(squareStream, s);
-      return [rng.int(g.w - side + 1), rng.int(g.h - side + 1)];
+      const x0 = rng.int(g.w - side + 1);
+      const y0 = rng.int(g.h - side + 1);
+      return Int32Array.from(
+        { length: side * side },
+        (_, k) => (y0 + Math.floor(k / side)) * g.w + x0 + (k % side),
+      );
     };
-    const inSquare = (e: number, x0: number, y0: number): boolean => {
-      const p = g.layout === 'NCHW' ? e % g.hw : Math.floor(e / g.c);
-      const x = p % g.w;
-      const y = (p - x) / g.w;
-      return x >= x0 && x < x0 + side && y >= y0 && y < y0 + side;
+    const at = (p: number, k: number): number => (g.layout === 'NCHW' ? k * g.hw + p : p * g.c + k);
+    const noise = (i: number, s: number): Float32Array => {
+      const z = ctx.sampleRng(noiseStream, s).fillNormal(new Float32Array(g.per));
+      const scale = options.sigma * range[i];
+      for (let e = 0; e < g.per; e++) z[e] *= scale;
+      return z;
     };
-    // Perturbation I of sample s for item i, one value per input element (x̃ = x − I).
-    const perturbation = (i: number, s: number): Float64Array => {
-      const x = plane(input.data, i, g.per);
-      if (options.perturbation === 'noise') {
-        const z = ctx.sampleRng(noiseStream, s).fillNormal(new Float32Array(g.per));
-        return Float64Array.from(z, (v) => v * options.sigma * range[i]);
-      }
-      const [x0, y0] = square(s);
-      const f = plane(fill.data, i, g.per);
-      return Float64Array.from(x, (v, e) => (inSquare(e, x0, y0) ? v - f[e] : 0));
-    };
-    // Row 0 is the intact item; row s + 1 is perturbation s.
+    // Row 0 is the intact item; row s + 1 is perturbation s (x̃ = x − I).
     const y = await streamSteps(ctx, options.samples + 1, (i, r, out) => {
-      const x = plane(input.data, i, g.per);
-      if (r === 0) out.set(x);
-      else {
-        const d = perturbation(i, r - 1);
-        for (let e = 0; e < g.per; e++) out[e] = x[e] - d[e];
-      }
+      out.set(plane(input.data, i, g.per));
+      if (r === 0) return;
+      if (options.perturbation === 'noise') {
+        const d = noise(i, r - 1);
+        for (let e = 0; e < g.per; e++) out[e] -= d[e];
+      } else copyPixels(out, plane(fill.data, i, g.per), square(r - 1), g);
     });
     const scores = y.map((yi, i) => {
       const phi = plane(ctx.inputMaps.data, i, g.per);
@@ -147,12 +135,18 @@ export const infidelity: Metric<InfidelityOptions> = defineMetric<InfidelityOpti
       const actual = new Float64Array(options.samples);
       for (let s = 0; s < options.samples; s++) {
         let dot = 0;
-        if (options.form === 'times-input') {
-          const [x0, y0] = square(s);
-          for (let e = 0; e < g.per; e++) if (inSquare(e, x0, y0)) dot += phi[e];
-        } else {
-          const d = perturbation(i, s);
+        if (options.perturbation === 'noise') {
+          const d = noise(i, s);
           for (let e = 0; e < g.per; e++) dot += d[e] * phi[e];
+        } else {
+          // I = x − fill on the square; the times-input form takes the share removed, 1 there.
+          const x = plane(input.data, i, g.per);
+          const f = plane(fill.data, i, g.per);
+          for (const p of square(s))
+            for (let k = 0; k < g.c; k++) {
+              const e = at(p, k);
+              dot += options.form === 'times-input' ? phi[e] : (x[e] - f[e]) * phi[e];
+            }
         }
         predicted[s] = dot;
         actual[s] = yi[0] - yi[s + 1];

@@ -24,7 +24,8 @@ export interface PixelFlippingOptions {
  * relevance order and the target's score recorded; the score is the AOPC, the mean drop
  * f(x⁰) − f(xᵏ) over the steps k = 0..L. MoRF: higher is better (a faithful map makes the score
  * fall first); LeRF: lower is better. Quantus flips one channel value at a time in the
- * flattened C·H·W order; here a pixel's channels go together.
+ * flattened C·H·W order; here a pixel's channels go together. Quantus reads softmax probabilities
+ * by default (`score: 'softmax'`); here the logit, the network output the paper perturbs.
  */
 export const pixelFlipping: Metric<PixelFlippingOptions> = defineMetric<PixelFlippingOptions>({
   id: 'pixel-flipping',

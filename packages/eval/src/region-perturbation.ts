@@ -25,7 +25,7 @@ export interface RegionPerturbationOptions {
  * uniform noise one per step, in order of their summed relevance, for L = 100 steps; the score is
  * the AOPC, the mean drop f(x⁰) − f(xᵏ) over k = 0..L. MoRF: higher is better; LeRF: lower. The
  * regions are the cells of a grid (as in Quantus); the paper centres a region on each of the most
- * relevant pixels in turn.
+ * relevant pixels in turn. Quantus reads softmax probabilities by default (`score: 'softmax'`).
  */
 export const regionPerturbation: Metric<RegionPerturbationOptions> = defineMetric<RegionPerturbationOptions>({
   id: 'region-perturbation',

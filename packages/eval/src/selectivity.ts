@@ -20,7 +20,8 @@ export interface SelectivityOptions {
  * fill, all channels) one at a time in order of their summed relevance until none is left, and the
  * target's score is recorded; the score is the area under that curve over the fraction of pixels
  * removed. Lower is better: a selective explanation points first at what makes the score fall.
- * Quantus uses 8-pixel patches; the default 4 suits digit-sized images.
+ * Quantus uses 8-pixel patches (the default 4 suits digit-sized images) and softmax probabilities
+ * by default (`score: 'softmax'`); here the logit.
  */
 export const selectivity: Metric<SelectivityOptions> = defineMetric<SelectivityOptions>({
   id: 'selectivity',

@@ -25,7 +25,7 @@ const subsetStream = 17;
  * the subsets, between the sum of the map over the subset and the drop of the target's output.
  * The curve holds it per n; the score is its mean. A map satisfies sensitivity-n when the
  * correlation is 1 (Gradient ⊙ Input on a linear model, for every n). Quantus instead removes the
- * top-ranked features cumulatively, one correlation per item.
+ * top-ranked features cumulatively, one correlation per item, on softmax probabilities.
  */
 export const sensitivityN: Metric<SensitivityNOptions> = defineMetric<SensitivityNOptions>({
   id: 'sensitivity-n',

@@ -176,3 +176,34 @@ export function slice(t: Tensor, start: number, end: number): Tensor {
   const per = t.data.length / t.shape[0];
   return { data: t.data.slice(start * per, end * per), shape: [end - start, ...t.shape.slice(1)] };
 }
+
+/** A smooth signed 24×24 map: a bright blob and a dimmer negative ridge. */
+export function smoothMap(): Float32Array {
+  const m = new Float32Array(24 * 24);
+  for (let y = 0; y < 24; y++)
+    for (let x = 0; x < 24; x++)
+      m[y * 24 + x] = Math.exp(-((x - 8) ** 2 + (y - 10) ** 2) / 18) - 0.5 * Math.exp(-((x - 17) ** 2) / 6);
+  return m;
+}
+
+/** `m` plus seeded Gaussian noise of standard deviation `level`. */
+export function withNoise(m: Float32Array, level: number, seed: number): Float32Array {
+  const z = createRng(seed).fillNormal(new Float32Array(m.length));
+  return m.map((v, i) => v + level * z[i]);
+}
+
+/** One 24×24 map as a batch of one. */
+export const oneMap = (m: Float32Array): Tensor => ({ data: m, shape: [1, 24, 24] });
+
+/** Scores of a similarity metric for a map against itself, light noise and heavy noise. */
+export async function selfAndNoise(
+  metric: {
+    evaluate(r: { maps: Tensor; reference: Tensor }, o?: object): Promise<{ scores: readonly number[] }>;
+  },
+  options: object = {},
+): Promise<[number, number, number]> {
+  const m = smoothMap();
+  const score = async (ref: Float32Array) =>
+    (await metric.evaluate({ maps: oneMap(m), reference: oneMap(ref) }, options)).scores[0];
+  return [await score(m), await score(withNoise(m, 0.05, 1)), await score(withNoise(m, 1, 1))];
+}

@@ -1,6 +1,7 @@
 // Every method of the package explains a batch exactly as it explains each item alone: noise
 // depends on (seed, sample) only, and each item accumulates its samples/steps in order, so neither
 // an item's place in the batch nor where the chunks of rows split changes a single bit of its map.
+import type { Extras } from '@xlens/core';
 import { randomInput, referenceModel, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { itemOf } from '../test/fixtures.js';
@@ -46,8 +47,9 @@ describe('a batch equals its items one by one, bit for bit', () => {
     for (let i = 0; i < targets.length; i++) {
       const alone = await method.explain(model, itemOf(x, i), targets[i], { ...options, ...run });
       expect(Array.from(itemOf(batch.map, i).data)).toEqual(Array.from(alone.map.data));
+      const aloneExtras: Extras = alone.extras;
       for (const [key, value] of Object.entries(batch.extras)) {
-        if (Array.isArray(value)) expect(value[i]).toEqual((alone.extras[key] as number[])[0]);
+        if (Array.isArray(value)) expect(value[i]).toEqual((aloneExtras[key] as number[])[0]);
       }
     }
   });

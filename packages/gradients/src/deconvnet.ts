@@ -1,4 +1,4 @@
-import { defineExplainer, type Explainer } from '@xlens/core';
+import { type Extras, defineExplainer, type Explainer } from '@xlens/core';
 import { type PlainGradient, plainAttribute } from './plain-gradient.js';
 
 /** Options of `deconvnet` (none). */
@@ -16,7 +16,7 @@ export const deconvnetPlain: PlainGradient<DeconvnetOptions> = {
  * The backward signal crosses every ReLU as `relu(g)`, whatever the forward input; max-pooling
  * routes it to the forward winner (the "switches"). Input-shaped.
  */
-export const deconvnet: Explainer<DeconvnetOptions> = defineExplainer<DeconvnetOptions>({
+export const deconvnet = defineExplainer<DeconvnetOptions, Extras, 'deconvnet'>({
   id: 'deconvnet',
   family: 'gradients',
   title: 'DeconvNet',

@@ -57,7 +57,7 @@ function postProcess(t: Tensor): Tensor {
  * Σ ∇ₓf ⊙ x + Σ_layers Σ ∇_z f ⊙ b − f(x) per item, 0 for logits of piecewise-linear nets.
  * Items are streamed in chunks of `batchSize`, each finished before the next is run.
  */
-export const fullgrad: Explainer<FullGradOptions> = defineExplainer<FullGradOptions>({
+export const fullgrad = defineExplainer<FullGradOptions, { completenessGap: number[] }, 'fullgrad'>({
   id: 'fullgrad',
   family: 'gradients',
   title: 'FullGrad',

@@ -1,4 +1,4 @@
-import { defineExplainer, type ExplainContext, type Explainer } from '@xlens/core';
+import { type Extras, defineExplainer, type ExplainContext, type Explainer } from '@xlens/core';
 import {
   addNoisySamples,
   checkBaseOptions,
@@ -28,7 +28,7 @@ export interface FusionGradOptions extends NoiseGradOptions {
  * noise, σ = 0 gives SmoothGrad and `inputSigma` = 0 gives NoiseGrad for the same seed, and a batch
  * equals its items one by one.
  */
-export const fusiongrad: Explainer<FusionGradOptions> = defineExplainer<FusionGradOptions>({
+export const fusiongrad = defineExplainer<FusionGradOptions, Extras, 'fusiongrad'>({
   id: 'fusiongrad',
   family: 'gradients',
   title: 'FusionGrad',

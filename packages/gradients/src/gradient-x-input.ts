@@ -1,4 +1,4 @@
-import { defineExplainer, type Explainer, zipWith } from '@xlens/core';
+import { type Extras, defineExplainer, type Explainer, zipWith } from '@xlens/core';
 import { type PlainGradient, plainAttribute } from './plain-gradient.js';
 
 /** Options of `gradient-x-input` (none). */
@@ -15,7 +15,7 @@ export const gradientXInputPlain: PlainGradient<GradientXInputOptions> = {
  * Gradient ⊙ Input: x ⊙ ∂f_c/∂x, input-shaped. Not input-invariant: a constant shift of the input
  * absorbed by the first bias changes the map (Kindermans et al., 2019).
  */
-export const gradientXInput: Explainer<GradientXInputOptions> = defineExplainer<GradientXInputOptions>({
+export const gradientXInput = defineExplainer<GradientXInputOptions, Extras, 'gradient-x-input'>({
   id: 'gradient-x-input',
   family: 'gradients',
   title: 'Gradient ⊙ Input',

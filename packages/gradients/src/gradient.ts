@@ -1,4 +1,4 @@
-import { defineExplainer, type Explainer } from '@xlens/core';
+import { type Extras, defineExplainer, type Explainer } from '@xlens/core';
 import { type PlainGradient, plainAttribute } from './plain-gradient.js';
 
 /** Options of `gradient` (none). */
@@ -14,7 +14,7 @@ export const gradientPlain: PlainGradient<GradientOptions> = {
  * Simonyan, Vedaldi & Zisserman, 2014, "Deep Inside Convolutional Networks", arXiv:1312.6034.
  * The raw gradient ∂f_c/∂x of the target score, signed and input-shaped (in the model's layout).
  */
-export const gradient: Explainer<GradientOptions> = defineExplainer<GradientOptions>({
+export const gradient = defineExplainer<GradientOptions, Extras, 'gradient'>({
   id: 'gradient',
   family: 'gradients',
   title: 'Gradient',

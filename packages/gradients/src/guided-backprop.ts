@@ -1,4 +1,4 @@
-import { defineExplainer, type Explainer } from '@xlens/core';
+import { type Extras, defineExplainer, type Explainer } from '@xlens/core';
 import { type PlainGradient, plainAttribute } from './plain-gradient.js';
 
 /** Options of `guided-backprop` (none). */
@@ -17,7 +17,7 @@ export const guidedBackpropPlain: PlainGradient<GuidedBackpropOptions> = {
  * input-shaped. Sanity checks find it largely independent of the top layers' weights (Adebayo et
  * al., 2018): treat it as an edge detector, not a class explanation.
  */
-export const guidedBackprop: Explainer<GuidedBackpropOptions> = defineExplainer<GuidedBackpropOptions>({
+export const guidedBackprop = defineExplainer<GuidedBackpropOptions, Extras, 'guided-backprop'>({
   id: 'guided-backprop',
   family: 'gradients',
   title: 'Guided Backpropagation',

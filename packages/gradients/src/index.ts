@@ -34,7 +34,7 @@ export { type VarGradOptions, vargrad } from './vargrad.js';
 export { type XraiOptions, xrai } from './xrai.js';
 
 /** Every method of this package, to register: `new Registry([...gradientMethods])`. */
-export const gradientMethods: readonly AnyExplainer[] = [
+export const gradientMethods = [
   gradient,
   saliency,
   gradientXInput,
@@ -47,4 +47,4 @@ export const gradientMethods: readonly AnyExplainer[] = [
   deconvnet,
   fullgrad,
   xrai,
-];
+] as const satisfies readonly AnyExplainer[];

@@ -34,6 +34,15 @@ export interface IntegratedGradientsOptions {
 }
 
 /**
+ * Extras of `integrated-gradients`, per item: Σ attribution − (f(x) − f(x̄)), and the same as a
+ * fraction of |f(x) − f(x̄)|.
+ */
+export type IntegratedGradientsExtras = {
+  readonly completenessGap: number[];
+  readonly relativeCompletenessGap: number[];
+};
+
+/**
  * Sundararajan, Taly & Yan, 2017, "Axiomatic Attribution for Deep Networks", arXiv:1703.01365.
  * Integrated Gradients: (x − x̄) ⊙ ∫₀¹ ∂f_c(x̄ + α(x − x̄))/∂x dα, input-shaped. The steps × items
  * rows of the path are built and differentiated one chunk of `batchSize` rows at a time; a batch
@@ -41,90 +50,92 @@ export interface IntegratedGradientsOptions {
  * Σ attribution − (f(x) − f(x̄)) per item, `extras.relativeCompletenessGap` the same as a fraction
  * of |f(x) − f(x̄)|; both shrink as the quadrature converges.
  */
-export const integratedGradients: Explainer<IntegratedGradientsOptions> =
-  defineExplainer<IntegratedGradientsOptions>({
-    id: 'integrated-gradients',
-    family: 'gradients',
-    title: 'Integrated Gradients',
-    citation:
-      'Sundararajan, Taly & Yan, 2017, Axiomatic Attribution for Deep Networks, ICML, arXiv:1703.01365',
-    description:
-      'Input minus baseline times the gradient averaged along the straight path from the baseline to the input.',
-    requires: ['gradients'],
-    mapKind: 'input',
-    stochastic: true,
-    defaults: { steps: 50, scheme: 'gauss-legendre', baseline: 'zero', blurSigma: 5 },
-    options: {
-      steps: { type: 'integer', doc: 'gradient evaluations along the path per item', min: 1, max: 10_000 },
-      scheme: { type: 'enum', doc: 'quadrature rule of the path integral', values: integrationSchemes },
-      baseline: {
-        type: 'json',
-        doc: `baseline: ${baselineNames.join(', ')} (black/white/uniform from model.info.inputRange), a number, a .npy path (read through the run option files) or a tensor`,
-      },
-      blurSigma: { type: 'number', doc: 'Gaussian blur of the blur baseline', min: 0, unit: 'pixels' },
+export const integratedGradients = defineExplainer<
+  IntegratedGradientsOptions,
+  IntegratedGradientsExtras,
+  'integrated-gradients'
+>({
+  id: 'integrated-gradients',
+  family: 'gradients',
+  title: 'Integrated Gradients',
+  citation: 'Sundararajan, Taly & Yan, 2017, Axiomatic Attribution for Deep Networks, ICML, arXiv:1703.01365',
+  description:
+    'Input minus baseline times the gradient averaged along the straight path from the baseline to the input.',
+  requires: ['gradients'],
+  mapKind: 'input',
+  stochastic: true,
+  defaults: { steps: 50, scheme: 'gauss-legendre', baseline: 'zero', blurSigma: 5 },
+  options: {
+    steps: { type: 'integer', doc: 'gradient evaluations along the path per item', min: 1, max: 10_000 },
+    scheme: { type: 'enum', doc: 'quadrature rule of the path integral', values: integrationSchemes },
+    baseline: {
+      type: 'json',
+      doc: `baseline: ${baselineNames.join(', ')} (black/white/uniform from model.info.inputRange), a number, a .npy path (read through the run option files) or a tensor`,
     },
-    validate(options, model, input) {
-      quadrature(options.scheme, options.steps);
-      // validate has no run options, so a .npy path is read and checked at the top of attribute,
-      // through ctx.files, before the first model pass.
-      if (!isBaselinePath(options.baseline)) checkBaseline(options.baseline, model, input);
-    },
-    async attribute(ctx) {
-      const { input, model, options } = ctx;
-      const n = input.shape[0];
-      const itemShape = input.shape.slice(1);
-      const per = sizeOf(itemShape);
-      const baseline = makeBaseline(options.baseline, model, input, {
-        blurSigma: options.blurSigma,
-        rng: ctx.sampleRng(uniformBaselineStream, 0),
-        files: ctx.files,
-      });
-      const { alphas, weights } = quadrature(options.scheme, options.steps);
-      const sum = new Float64Array(n * per);
-      // Rows are (step k, item i) pairs, step-major (row r = k·n + i): each item meets its steps in
-      // order, so its float64 sum does not depend on where the chunks split.
-      await ctx.streamGradient(
-        {
-          rows: options.steps * n,
-          items: (r) => r % n,
-          input: (start, end) => {
-            const rows = new Float32Array((end - start) * per);
-            for (let r = start; r < end; r++) {
-              const a = alphas[Math.floor(r / n)];
-              const i = r % n;
-              const o = (r - start) * per;
-              for (let j = 0; j < per; j++) {
-                const b = baseline.data[i * per + j];
-                rows[o + j] = b + a * (input.data[i * per + j] - b);
-              }
-            }
-            return { data: rows, shape: [end - start, ...itemShape] };
-          },
-        },
-        ({ start, end, inputGradient }) => {
-          const g = inputGradient!.data;
+    blurSigma: { type: 'number', doc: 'Gaussian blur of the blur baseline', min: 0, unit: 'pixels' },
+  },
+  validate(options, model, input) {
+    quadrature(options.scheme, options.steps);
+    // validate has no run options, so a .npy path is read and checked at the top of attribute,
+    // through ctx.files, before the first model pass.
+    if (!isBaselinePath(options.baseline)) checkBaseline(options.baseline, model, input);
+  },
+  async attribute(ctx) {
+    const { input, model, options } = ctx;
+    const n = input.shape[0];
+    const itemShape = input.shape.slice(1);
+    const per = sizeOf(itemShape);
+    const baseline = makeBaseline(options.baseline, model, input, {
+      blurSigma: options.blurSigma,
+      rng: ctx.sampleRng(uniformBaselineStream, 0),
+      files: ctx.files,
+    });
+    const { alphas, weights } = quadrature(options.scheme, options.steps);
+    const sum = new Float64Array(n * per);
+    // Rows are (step k, item i) pairs, step-major (row r = k·n + i): each item meets its steps in
+    // order, so its float64 sum does not depend on where the chunks split.
+    await ctx.streamGradient(
+      {
+        rows: options.steps * n,
+        items: (r) => r % n,
+        input: (start, end) => {
+          const rows = new Float32Array((end - start) * per);
           for (let r = start; r < end; r++) {
-            const w = weights[Math.floor(r / n)];
+            const a = alphas[Math.floor(r / n)];
             const i = r % n;
             const o = (r - start) * per;
-            for (let j = 0; j < per; j++) sum[i * per + j] += w * g[o + j];
+            for (let j = 0; j < per; j++) {
+              const b = baseline.data[i * per + j];
+              rows[o + j] = b + a * (input.data[i * per + j] - b);
+            }
           }
+          return { data: rows, shape: [end - start, ...itemShape] };
         },
-      );
-      const map = new Float32Array(n * per);
-      for (let e = 0; e < map.length; e++) map[e] = (input.data[e] - baseline.data[e]) * sum[e];
-      const ends = await ctx.forward(concatBatch([input, baseline]));
-      const scores = ctx.scores(ends, [...Array(n).keys(), ...Array(n).keys()]);
-      const gap: number[] = [];
-      const relative: number[] = [];
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let j = 0; j < per; j++) s += map[i * per + j];
-        const delta = scores[i] - scores[n + i];
-        gap.push(s - delta);
-        relative.push(Math.abs(s - delta) / Math.max(Math.abs(delta), 1e-12));
-      }
-      const result: Tensor = { data: map, shape: [...input.shape] };
-      return { map: result, extras: { completenessGap: gap, relativeCompletenessGap: relative } };
-    },
-  });
+      },
+      ({ start, end, inputGradient }) => {
+        const g = inputGradient!.data;
+        for (let r = start; r < end; r++) {
+          const w = weights[Math.floor(r / n)];
+          const i = r % n;
+          const o = (r - start) * per;
+          for (let j = 0; j < per; j++) sum[i * per + j] += w * g[o + j];
+        }
+      },
+    );
+    const map = new Float32Array(n * per);
+    for (let e = 0; e < map.length; e++) map[e] = (input.data[e] - baseline.data[e]) * sum[e];
+    const ends = await ctx.forward(concatBatch([input, baseline]));
+    const scores = ctx.scores(ends, [...Array(n).keys(), ...Array(n).keys()]);
+    const gap: number[] = [];
+    const relative: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < per; j++) s += map[i * per + j];
+      const delta = scores[i] - scores[n + i];
+      gap.push(s - delta);
+      relative.push(Math.abs(s - delta) / Math.max(Math.abs(delta), 1e-12));
+    }
+    const result: Tensor = { data: map, shape: [...input.shape] };
+    return { map: result, extras: { completenessGap: gap, relativeCompletenessGap: relative } };
+  },
+});

@@ -1,4 +1,5 @@
 import {
+  type Extras,
   defineExplainer,
   type ExplainContext,
   type Explainer,
@@ -85,7 +86,7 @@ async function meanOverModels(
  * `gradient`; the map has the base's kind; σ = 0 returns the base map. Model m's noise depends on
  * (seed, m) only, so a batch equals its items one by one.
  */
-export const noisegrad: Explainer<NoiseGradOptions> = defineExplainer<NoiseGradOptions>({
+export const noisegrad = defineExplainer<NoiseGradOptions, Extras, 'noisegrad'>({
   id: 'noisegrad',
   family: 'gradients',
   title: 'NoiseGrad',

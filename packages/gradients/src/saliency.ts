@@ -1,4 +1,5 @@
 import {
+  type Extras,
   defineExplainer,
   type Explainer,
   InputError,
@@ -54,7 +55,7 @@ export const saliencyPlain: PlainGradient<SaliencyOptions> = {
  * The image-specific class saliency map: per pixel, the maximum over channels of |∂f_c/∂x|
  * (`N×H×W`); signed and summed variants via `reduce`.
  */
-export const saliency: Explainer<SaliencyOptions> = defineExplainer<SaliencyOptions>({
+export const saliency = defineExplainer<SaliencyOptions, Extras, 'saliency'>({
   id: 'saliency',
   family: 'gradients',
   title: 'Saliency',

@@ -1,4 +1,10 @@
-import { defineExplainer, type ExplainContext, type Explainer, type MethodResult } from '@xlens/core';
+import {
+  type Extras,
+  defineExplainer,
+  type ExplainContext,
+  type Explainer,
+  type MethodResult,
+} from '@xlens/core';
 import {
   addNoisySamples,
   type BaseMethodOptions,
@@ -70,7 +76,7 @@ export async function noisyInputAttribute(
  * the base map exactly. Noise depends on (seed, sample) only, so a batch equals its items one by
  * one; plain gradient bases stream the samples × items rows in chunks of `batchSize`.
  */
-export const smoothgrad: Explainer<SmoothGradOptions> = defineExplainer<SmoothGradOptions>({
+export const smoothgrad = defineExplainer<SmoothGradOptions, Extras, 'smoothgrad'>({
   id: 'smoothgrad',
   family: 'gradients',
   title: 'SmoothGrad',

@@ -1,4 +1,4 @@
-import { defineExplainer, type Explainer } from '@xlens/core';
+import { type Extras, defineExplainer, type Explainer } from '@xlens/core';
 import { checkBaseOptions } from './noise-tunnel.js';
 import { noiseTunnelOptionSpecs, noisyInputAttribute, type SmoothGradOptions } from './smoothgrad.js';
 
@@ -11,7 +11,7 @@ export type VarGradOptions = SmoothGradOptions;
  * (population) variance of a base method's maps over noisy copies of each item, noise as in
  * SmoothGrad. Wraps any explainer (default base: `gradient`); σ = 0 gives exactly zero.
  */
-export const vargrad: Explainer<VarGradOptions> = defineExplainer<VarGradOptions>({
+export const vargrad = defineExplainer<VarGradOptions, Extras, 'vargrad'>({
   id: 'vargrad',
   family: 'gradients',
   title: 'VarGrad',

@@ -16,9 +16,13 @@ import { greedyRegions, xraiRegions } from './xrai-regions.js';
 
 /** Options of `xrai`. */
 export interface XraiOptions {
-  /** Integrated Gradients steps per baseline. */
+  /** Integrated Gradients steps per baseline (the authors' code uses 100). */
   readonly steps: number;
-  /** IG baselines whose maps are averaged (the paper: black and white, from `model.info.inputRange`). */
+  /**
+   * IG baselines whose maps are averaged: core baseline specs. Default black and white (from
+   * `model.info.inputRange`), as in the paper; the authors' code defaults to constant images at the
+   * item's minimum and maximum value instead.
+   */
   readonly baselines: readonly BaselineSpec[];
   /** Felzenszwalb scales k of the over-segmentation, one segmentation each. */
   readonly scales: readonly number[];
@@ -99,9 +103,12 @@ export const xrai: Explainer<XraiOptions> = defineExplainer<XraiOptions>({
     const hw = h * w;
     // The mean of the baselines' IG maps, then its maximum over channels (as the authors' code).
     const mean = new Float32Array(input.data.length);
-    for (const baseline of options.baselines) {
+    // Progress counts IG runs (nested runs report nothing themselves) and then items segmented.
+    const total = options.baselines.length + n;
+    for (const [b, baseline] of options.baselines.entries()) {
       const ig = await ctx.run(integratedGradients, input, { steps: options.steps, baseline });
       for (let e = 0; e < mean.length; e++) mean[e] += ig.map.data[e] / options.baselines.length;
+      ctx.progress(b + 1, total);
     }
     const attr = Float64Array.from(
       reduceChannels({ data: mean, shape: input.shape }, model.info.layout, 'max').data,
@@ -123,6 +130,7 @@ export const xrai: Explainer<XraiOptions> = defineExplainer<XraiOptions>({
       );
       map.set(result.map, i * hw);
       regions.push(result.regions);
+      ctx.progress(options.baselines.length + i + 1, total);
     }
     return { map: { data: map, shape: [n, h, w] }, extras: { regions } };
   },

@@ -70,7 +70,9 @@ describe('lime', () => {
   });
 
   it('validates before compute', async () => {
-    await expect(lime.explain(model, x, 0, { segmentation: 'quickshift' })).rejects.toThrow(/"quickshift"/);
+    await expect(lime.explain(model, x, 0, { segmentation: 'quickshift' as never })).rejects.toThrow(
+      /"quickshift"/,
+    );
     await expect(
       lime.explain(model, x, 0, { segmentation: { data: new Float32Array(4), shape: [2, 2] } }),
     ).rejects.toThrow(/\[2, 2\].*\[16, 16\]/);

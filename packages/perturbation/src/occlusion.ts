@@ -2,6 +2,8 @@ import { type BaselineSpec, batchStream, defineExplainer, type Explainer } from 
 import { blurSigmaSpec, checkFill, fillSpec, makeFill } from './internal/fill.js';
 import { contextGeometry, fillRect, geometry, itemData } from './internal/image.js';
 import {
+  addToWindow,
+  averageOverWindows,
   checkWindows,
   type PixelSize,
   pixelPair,
@@ -100,18 +102,11 @@ export const occlusion: Explainer<OcclusionOptions> = defineExplainer<OcclusionO
         for (let r = c.start; r < c.end; r++) {
           const i = r % n;
           const win = windows[Math.floor(r / n)];
-          const drop = base[i] - scores[r - c.start];
-          for (let y = win.top; y < win.bottom; y++)
-            for (let x = win.left; x < win.right; x++) sums[(i * h + y) * w + x] += drop;
+          addToWindow(sums, g, i, win, base[i] - scores[r - c.start]);
         }
       },
     );
-    const covered = new Float64Array(h * w);
-    for (const win of windows)
-      for (let y = win.top; y < win.bottom; y++)
-        for (let x = win.left; x < win.right; x++) covered[y * w + x]++;
-    const map = new Float32Array(n * h * w);
-    for (let e = 0; e < map.length; e++) map[e] = sums[e] / covered[e % (h * w)];
+    const map = averageOverWindows(sums, g, windows);
     return { map: { data: map, shape: [n, h, w] }, extras: { windows: windows.length } };
   },
 });

@@ -1,17 +1,10 @@
-import {
-  batchStream,
-  defineExplainer,
-  type Explainer,
-  InputError,
-  OptionError,
-  parseNpy,
-  readFileBytes,
-  type Tensor,
-} from '@xlens/core';
-import { contextGeometry, type Geometry, geometry, itemData } from './internal/image.js';
-import { conditionalSampler, elementIndex, fitPatchGaussian } from './internal/patch-sampler.js';
+import { batchStream, defineExplainer, type Explainer, OptionError, type Tensor } from '@xlens/core';
+import { contextGeometry, geometry, itemData } from './internal/image.js';
 import { rowScores } from './internal/scores.js';
+import { referenceData, windowSampler } from './internal/window-sampler.js';
 import {
+  addToWindow,
+  averageOverWindows,
   checkWindows,
   type PixelSize,
   pixelPair,
@@ -47,26 +40,6 @@ export interface PredictionDifferenceOptions {
    * mean over the samples; `score`: the run's score minus its mean over the samples.
    */
   readonly measure: 'weight-of-evidence' | 'score';
-}
-
-function dataTensor(spec: unknown, g: Geometry, shape: readonly number[], method: string): Tensor | null {
-  if (spec === null || spec === undefined) return null;
-  const t = spec as Tensor;
-  if (!(t.data instanceof Float32Array) || !Array.isArray(t.shape))
-    throw new OptionError(
-      'invalid-option',
-      `${method}: option data must be a tensor M×[${shape.join(', ')}], a .npy path or null`,
-    );
-  if (
-    t.shape.length !== 4 ||
-    t.shape.slice(1).some((d, i) => d !== shape[i]) ||
-    t.data.length !== t.shape[0] * g.per
-  )
-    throw new InputError(
-      'invalid-shape',
-      `${method}: data has shape [${t.shape.join(', ')}]; expected [M, ${shape.join(', ')}] (the input's layout)`,
-    );
-  return t;
 }
 
 /** Log₂ odds, with p kept inside [1e-12, 1 − 1e-12] so certain predictions stay finite. */
@@ -125,8 +98,7 @@ export const predictionDifference: Explainer<PredictionDifferenceOptions> =
         window,
         stridePair('prediction-difference', options.stride, window),
       );
-      if (typeof options.data !== 'string')
-        dataTensor(options.data, g, input.shape.slice(1), 'prediction-difference');
+      if (typeof options.data !== 'string') referenceData(options.data, g, 'prediction-difference');
       if (options.sampling === 'conditional') {
         if (options.data === null)
           throw new OptionError(
@@ -145,58 +117,17 @@ export const predictionDifference: Explainer<PredictionDifferenceOptions> =
       const g = contextGeometry(ctx);
       const { n, h, w } = g;
       const S = options.samples;
-      const spec = options.data;
-      const data =
-        typeof spec === 'string'
-          ? dataTensor(
-              parseNpy(readFileBytes(ctx.files, spec, 'data file'), spec),
-              g,
-              input.shape.slice(1),
-              ctx.method,
-            )
-          : dataTensor(spec, g, input.shape.slice(1), ctx.method);
       const window = pixelPair(ctx.method, 'window', options.window);
       const windows = slidingWindows(g, window, stridePair(ctx.method, options.stride, window));
-      const sampler =
-        options.sampling === 'conditional'
-          ? conditionalSampler(
-              fitPatchGaussian(
-                data!,
-                g,
-                window[0] + 2 * options.padding,
-                window[1] + 2 * options.padding,
-                ctx.rng(pdFitStream),
-              ),
-              g,
-              options.padding,
-            )
-          : null;
+      // A .npy path is read here, through the run option files, before the first model pass.
+      const data = referenceData(options.data, g, ctx.method, ctx.files);
+      const sample = windowSampler(options.sampling, data, g, window, options.padding, ctx.rng(pdFitStream));
       const score = (out: Tensor, items: Int32Array) =>
         rowScores(ctx, out, items, options.measure === 'weight-of-evidence');
       const base = new Float64Array(n);
       await ctx.streamForward({ ...batchStream(input), progress: false }, (c) =>
         base.set(score(c.output, c.items), c.start),
       );
-      const fillRow = (q: number, x: Float32Array, row: Float32Array) => {
-        const win = windows[Math.floor(q / S)];
-        const rng = ctx.sampleRng(pdStream, q);
-        if (sampler) {
-          const z = new Float64Array(g.c * (win.bottom - win.top) * (win.right - win.left));
-          for (let k = 0; k < z.length; k++) z[k] = rng.normal();
-          return sampler(win, x, row, z);
-        }
-        const j = data ? rng.int(data.shape[0]) : -1;
-        for (let y = win.top; y < win.bottom; y++)
-          for (let xx = win.left; xx < win.right; xx++) {
-            const from = data ? null : rng.int(h * w);
-            for (let ch = 0; ch < g.c; ch++) {
-              const e = elementIndex(g, y, xx, ch);
-              row[e] = data
-                ? data.data[j * g.per + e]
-                : x[elementIndex(g, Math.floor(from! / w), from! % w, ch)];
-            }
-          }
-      };
       // Rows are (window, sample, item), item fastest: each item meets its samples in order.
       const sums = new Float64Array(n * h * w);
       const running = new Float64Array(n);
@@ -210,7 +141,8 @@ export const predictionDifference: Explainer<PredictionDifferenceOptions> =
               const x = itemData(input, g, r % n);
               const row = out.subarray((r - start) * g.per, (r - start + 1) * g.per);
               row.set(x);
-              fillRow(Math.floor(r / n), x, row);
+              const q = Math.floor(r / n);
+              sample(windows[Math.floor(q / S)], x, row, ctx.sampleRng(pdStream, q));
             }
             return { data: out, shape: [end - start, ...input.shape.slice(1)] };
           },
@@ -226,18 +158,11 @@ export const predictionDifference: Explainer<PredictionDifferenceOptions> =
             const drop = running[i] / S;
             running[i] = 0;
             const diff = options.measure === 'score' ? drop : logOdds(base[i]) - logOdds(base[i] - drop);
-            const win = windows[Math.floor(q / S)];
-            for (let y = win.top; y < win.bottom; y++)
-              for (let x = win.left; x < win.right; x++) sums[(i * h + y) * w + x] += diff;
+            addToWindow(sums, g, i, windows[Math.floor(q / S)], diff);
           }
         },
       );
-      const covered = new Float64Array(h * w);
-      for (const win of windows)
-        for (let y = win.top; y < win.bottom; y++)
-          for (let x = win.left; x < win.right; x++) covered[y * w + x]++;
-      const map = new Float32Array(n * h * w);
-      for (let e = 0; e < map.length; e++) map[e] = sums[e] / covered[e % (h * w)];
+      const map = averageOverWindows(sums, g, windows);
       return { map: { data: map, shape: [n, h, w] } };
     },
   });

@@ -49,7 +49,11 @@ export function difference(a: Tensor, b: Tensor, clamp: boolean): Tensor {
  * other classes, to which the target's logit is handed in equal shares (relevance `z_t/(K−1)` at
  * each non-target output); `max(0, R − R_dual)` with `clamp`. Both maps use the same rules.
  */
-export const clrp = defineExplainer<ClrpOptions>({
+export const clrp = defineExplainer<
+  ClrpOptions,
+  { targetRelevance: number[]; dualRelevance: number[]; outputRelevance: number[] },
+  'clrp'
+>({
   id: 'clrp',
   family: 'relevance',
   title: 'Contrastive LRP',

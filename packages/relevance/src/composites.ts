@@ -25,6 +25,10 @@ export interface CompositeParams {
  * A composite assigns a rule to each linear layer by its kind and position (Kohlbrenner et al.,
  * 2020, "Towards best practice in explaining neural network decisions with LRP",
  * doi:10.1109/IJCNN48605.2020.9206975; the rule/composite/canonizer split follows zennit).
+ * Only conv and dense layers take a rule. On a residual block the BatchNorm canonizer
+ * (`foldBatchNorm`) gives each conv's rule the conv+BN map, and the addition needs no rule: its
+ * gradient splits relevance in proportion to the addends, as zennit's ResNet canonizer does by
+ * making the sum an explicit module under its `Norm` rule (see the README).
  */
 export interface Composite {
   /** Kebab-case id, the value of the `composite` option. */
@@ -84,10 +88,14 @@ export const epsilonPlusFlat = layered(
   eps,
   flatRule,
 );
-/** Box on the input layer, γ on conv, ε on dense. */
+/**
+ * Box on the input layer, γ on conv, ε on dense (zennit's `EpsilonGammaBox`). γ is the
+ * generalised rule (`gammaRule`), stable where BatchNorm-folded convolutions and residual branches
+ * have outputs of both signs; pass `rules` with `gamma-classic` for the original one.
+ */
 export const epsilonGammaBox = layered(
   'epsilon-gamma-box',
-  'z^B (box) on the input layer, γ on conv, ε on dense',
+  'z^B (box) on the input layer, generalised γ on conv, ε on dense',
   (p) => gammaRule(p.gamma),
   eps,
   box,

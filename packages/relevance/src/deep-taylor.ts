@@ -1,6 +1,6 @@
 import { defineExplainer, type OptionSpecs } from '@xlens/core';
 import { lrpOptionSpecs } from './lrp-options.js';
-import { conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
+import { type ConservationExtras, conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
 import { type BoundOption, lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
 
 /** Options of `deep-taylor`. */
@@ -23,7 +23,7 @@ export interface DeepTaylorOptions {
  * on the positive orthant) and, at the input, z^B for bounded inputs or w² for unbounded ones.
  * It is conservative up to what biases absorb (`extras.conservationGap`).
  */
-export const deepTaylor = defineExplainer<DeepTaylorOptions>({
+export const deepTaylor = defineExplainer<DeepTaylorOptions, ConservationExtras, 'deep-taylor'>({
   id: 'deep-taylor',
   family: 'relevance',
   title: 'Deep Taylor Decomposition',

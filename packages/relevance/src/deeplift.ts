@@ -47,7 +47,11 @@ export interface DeepLiftOptions {
  * average pooling it is complete: Σ attribution = f(x) − f(x_ref), reported as
  * `extras.completenessGap`. Max-pooling passes the gradient, so completeness is then approximate.
  */
-export const deeplift = defineExplainer<DeepLiftOptions>({
+export const deeplift = defineExplainer<
+  DeepLiftOptions,
+  { scoreDifference: number[]; completenessGap: number[] },
+  'deeplift'
+>({
   id: 'deeplift',
   family: 'relevance',
   title: 'DeepLIFT (Rescale)',

@@ -13,7 +13,11 @@ export const lrpOptionSpecs: { readonly [K in keyof LrpMethodOptions]-?: OptionS
     values: compositeIds,
   },
   epsilon: { type: 'number', doc: 'ε of the epsilon rule (stabiliser added to |z|)', min: 0 },
-  gamma: { type: 'number', doc: 'γ of the gamma rule (weight of positive weights added)', min: 0 },
+  gamma: {
+    type: 'number',
+    doc: 'γ of the gamma rule (how much the contributions sharing the output sign are boosted)',
+    min: 0,
+  },
   low: {
     type: 'json',
     doc: 'lower input bound of the box rule: a number or one per channel; default info.inputRange',

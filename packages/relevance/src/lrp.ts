@@ -1,6 +1,6 @@
 import { defineExplainer } from '@xlens/core';
 import { type LrpMethodOptions, lrpOptionSpecs } from './lrp-options.js';
-import { conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
+import { type ConservationExtras, conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
 import { deferRuleFile, lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
 
 /** Options of `lrp`. */
@@ -17,7 +17,7 @@ export type LrpOptions = LrpMethodOptions;
  * modified backward pass: the backend compiles the rules. `extras.conservationGap` is
  * Σ relevance − logit per item (zero for LRP-0 on bias-free ReLU nets; biases and ε absorb some).
  */
-export const lrp = defineExplainer<LrpOptions>({
+export const lrp = defineExplainer<LrpOptions, ConservationExtras, 'lrp'>({
   id: 'lrp',
   family: 'relevance',
   title: 'Layer-wise Relevance Propagation',

@@ -8,7 +8,7 @@ import {
   resolvePatterns,
   validatePatterns,
 } from './pattern-options.js';
-import { conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
+import { type ConservationExtras, conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
 
 /** Options of `pattern-attribution`. */
 export type PatternAttributionOptions = PatternOptions;
@@ -21,7 +21,11 @@ export type PatternAttributionOptions = PatternOptions;
  * patterns) instead of `w`, times the input: a relevance map in which distractor directions the
  * weights cancel do not appear. Weights are read through the `weights` capability.
  */
-export const patternAttribution = defineExplainer<PatternAttributionOptions>({
+export const patternAttribution = defineExplainer<
+  PatternAttributionOptions,
+  ConservationExtras,
+  'pattern-attribution'
+>({
   id: 'pattern-attribution',
   family: 'relevance',
   title: 'PatternAttribution',

@@ -1,4 +1,4 @@
-import { defineExplainer } from '@xlens/core';
+import { type Extras, defineExplainer } from '@xlens/core';
 import {
   type PatternOptions,
   patternDefaults,
@@ -20,7 +20,7 @@ export type PatternNetOptions = PatternOptions;
  * its fitted signal pattern `a` (see `fitPatterns`); ReLUs keep their forward mask. The map is the
  * estimated signal in input space, not a relevance.
  */
-export const patternnet = defineExplainer<PatternNetOptions>({
+export const patternnet = defineExplainer<PatternNetOptions, Extras, 'patternnet'>({
   id: 'patternnet',
   family: 'relevance',
   title: 'PatternNet',

@@ -76,8 +76,15 @@ export function itemSums(t: Tensor): number[] {
   });
 }
 
+/** Extras of an LRP-style run, per item: Σ input relevance, the relevance put in, and their gap. */
+export type ConservationExtras = {
+  readonly relevanceSum: number[];
+  readonly outputRelevance: number[];
+  readonly conservationGap: number[];
+};
+
 /** Extras of a relevance run: input-relevance sums, seeded relevance and their gap per item. */
-export function conservationExtras(run: RelevanceRun): Record<string, number[]> {
+export function conservationExtras(run: RelevanceRun): ConservationExtras {
   return {
     relevanceSum: run.total,
     outputRelevance: run.seeded,

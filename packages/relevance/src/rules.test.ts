@@ -1,6 +1,15 @@
 import { OptionError } from '@xlens/core';
 import { describe, expect, it } from 'vitest';
-import { alphaBetaRule, epsilonRule, gammaRule, lrp0Rule, parseRule, zBoxRule } from './rules.js';
+import {
+  alphaBetaRule,
+  describeRule,
+  epsilonRule,
+  gammaClassicRule,
+  gammaRule,
+  lrp0Rule,
+  parseRule,
+  zBoxRule,
+} from './rules.js';
 
 const defaults = { epsilon: 1e-6, gamma: 0.25, low: -1, high: 1 };
 
@@ -9,6 +18,7 @@ describe('rules', () => {
     expect(lrp0Rule()).toEqual({ kind: 'epsilon', epsilon: 0 });
     expect(epsilonRule(0.25)).toEqual({ kind: 'epsilon', epsilon: 0.25 });
     expect(gammaRule()).toEqual({ kind: 'gamma', gamma: 0.25 });
+    expect(gammaClassicRule(0.5, 0.01)).toEqual({ kind: 'gamma-classic', gamma: 0.5, epsilon: 0.01 });
     expect(alphaBetaRule()).toEqual({ kind: 'alpha-beta', alpha: 2, beta: 1 });
     expect(zBoxRule(0, 1)).toEqual({ kind: 'z-box', low: 0, high: 1 });
   });
@@ -17,6 +27,17 @@ describe('rules', () => {
     expect(parseRule('epsilon', defaults)).toEqual({ kind: 'epsilon', epsilon: 1e-6 });
     expect(parseRule('epsilon:0.3', defaults)).toEqual({ kind: 'epsilon', epsilon: 0.3 });
     expect(parseRule('gamma', defaults)).toEqual({ kind: 'gamma', gamma: 0.25 });
+    expect(parseRule('gamma-classic', defaults)).toEqual({ kind: 'gamma-classic', gamma: 0.25 });
+    expect(parseRule('gamma-classic:0.1:0.01', defaults)).toEqual({
+      kind: 'gamma-classic',
+      gamma: 0.1,
+      epsilon: 0.01,
+    });
+    expect(parseRule({ kind: 'gamma-classic', gamma: 0.3 }, defaults)).toEqual({
+      kind: 'gamma-classic',
+      gamma: 0.3,
+    });
+    expect(describeRule(gammaClassicRule(0.3))).toBe('gamma-classic(0.3)');
     expect(parseRule('alpha2-beta1', defaults)).toEqual({ kind: 'alpha-beta', alpha: 2, beta: 1 });
     expect(parseRule('alpha-beta:3', defaults)).toEqual({ kind: 'alpha-beta', alpha: 3, beta: 2 });
     expect(parseRule('z-box', defaults)).toEqual({ kind: 'z-box', low: -1, high: 1 });

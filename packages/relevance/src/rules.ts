@@ -18,11 +18,29 @@ export function epsilonRule(epsilon = 1e-6): LinearRule {
   return { kind: 'epsilon', epsilon };
 }
 
-/** LRP-γ: weights `w + γ·w⁺` favour positive contributions; `epsilon` stabilises the denominator. */
+/**
+ * LRP-γ, generalised (Montavon et al., 2019; Andéol et al., 2021, arXiv:2106.04923; zennit's
+ * `Gamma` since 0.5): a positive output shares its relevance with the positive contributions
+ * boosted by γ (`x⁺·(w + γw⁺) + x⁻·(w + γw⁻)`, bias `b + γb⁺`), a negative output with the
+ * negative ones boosted; so it stays stable on inputs and outputs of both signs (BatchNorm folded
+ * into a conv, residual branches). `epsilon` (default 1e-6) stabilises the denominator.
+ */
 export function gammaRule(gamma = 0.25, epsilon?: number): LinearRule {
   checkNonNegative('gamma', gamma);
   if (epsilon !== undefined) checkNonNegative('epsilon', epsilon);
   return epsilon === undefined ? { kind: 'gamma', gamma } : { kind: 'gamma', gamma, epsilon };
+}
+
+/**
+ * LRP-γ as first published (Montavon et al., 2019, doi:10.1007/978-3-030-28954-6_10): weights
+ * `w + γ·w⁺`, bias `b + γb⁺`, whatever the signs. Sound only for non-negative inputs and positive
+ * outputs, where it equals `gammaRule`; elsewhere its denominator can vanish. What `gamma` meant
+ * before 0.2 (ADR 0005).
+ */
+export function gammaClassicRule(gamma = 0.25, epsilon?: number): LinearRule {
+  checkNonNegative('gamma', gamma);
+  if (epsilon !== undefined) checkNonNegative('epsilon', epsilon);
+  return epsilon === undefined ? { kind: 'gamma-classic', gamma } : { kind: 'gamma-classic', gamma, epsilon };
 }
 
 /** LRP-αβ: `α·(positive contributions) − β·(negative contributions)`, with α − β = 1 and β ≥ 0. */
@@ -37,7 +55,11 @@ export function alphaBetaRule(alpha = 2, beta = 1): LinearRule {
   return { kind: 'alpha-beta', alpha, beta };
 }
 
-/** z⁺: only positive contributions `x_i w⁺_ij` (Deep Taylor's rule for ReLU layers). */
+/**
+ * z⁺: only positive contributions (Deep Taylor's rule for ReLU layers, `x_i w⁺_ij` on x ≥ 0);
+ * a negative input contributes positively through `w⁻` (alpha-beta with α = 1, β = 0, as
+ * zennit's `ZPlus`).
+ */
 export function zPlusRule(): LinearRule {
   return { kind: 'z-plus' };
 }
@@ -108,6 +130,7 @@ export const ruleNames = [
   'lrp-0',
   'epsilon',
   'gamma',
+  'gamma-classic',
   'alpha-beta',
   'alpha1-beta0',
   'alpha2-beta1',
@@ -143,6 +166,8 @@ export function parseRule(spec: unknown, defaults: RuleDefaults, where = 'rule')
         return epsilonRule(p[0] ?? defaults.epsilon);
       case 'gamma':
         return gammaRule(p[0] ?? defaults.gamma, p[1]);
+      case 'gamma-classic':
+        return gammaClassicRule(p[0] ?? defaults.gamma, p[1]);
       case 'alpha-beta':
         return alphaBetaRule(p[0] ?? 2, p[1] ?? (p[0] ?? 2) - 1);
       case 'z-plus':
@@ -174,6 +199,11 @@ export function parseRule(spec: unknown, defaults: RuleDefaults, where = 'rule')
         return epsilonRule((r.epsilon as number | undefined) ?? defaults.epsilon);
       case 'gamma':
         return gammaRule((r.gamma as number | undefined) ?? defaults.gamma, r.epsilon as number | undefined);
+      case 'gamma-classic':
+        return gammaClassicRule(
+          (r.gamma as number | undefined) ?? defaults.gamma,
+          r.epsilon as number | undefined,
+        );
       case 'alpha-beta':
         return alphaBetaRule(r.alpha as number, r.beta as number);
       case 'z-box':
@@ -226,7 +256,8 @@ export function describeRule(rule: LinearRule): string {
     case 'epsilon':
       return rule.epsilon === 0 ? 'lrp-0' : `epsilon(${rule.epsilon})`;
     case 'gamma':
-      return `gamma(${rule.gamma})`;
+    case 'gamma-classic':
+      return `${rule.kind}(${rule.gamma})`;
     case 'alpha-beta':
       return `alpha-beta(${rule.alpha}, ${rule.beta})`;
     case 'z-box':

@@ -19,7 +19,11 @@ export interface SglrpOptions extends LrpMethodOptions {
  * other class n, so non-target classes are subtracted in proportion to their probability. The
  * output relevance sums to 0, and so does the map for conservative rules.
  */
-export const sglrp = defineExplainer<SglrpOptions>({
+export const sglrp = defineExplainer<
+  SglrpOptions,
+  { relevanceSum: number[]; outputRelevance: number[] },
+  'sglrp'
+>({
   id: 'sglrp',
   family: 'relevance',
   title: 'Softmax-Gradient LRP',

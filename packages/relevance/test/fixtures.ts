@@ -95,20 +95,32 @@ function matTVec(w: Vec, g: Vec, out: number, inn: number): Vec {
   return r;
 }
 
-/** Backward of a bias-free dense layer under `epsilon` (ε = 0 is LRP-0), `z-plus` or the gradient. */
+/**
+ * Backward of a bias-free dense layer under `epsilon` (ε = 0 is LRP-0), `z-plus` or the gradient.
+ * z⁺ as core states it: positive contributions only, x ≥ 0 through W⁺ and x < 0 through W⁻.
+ */
 function denseRule(rule: LinearRule | undefined, w: Vec, x: Vec, g: Vec, out: number, inn: number): Vec {
   if (!rule || rule.kind === 'gradient') return matTVec(w, g, out, inn);
-  const wr = rule.kind === 'z-plus' ? w.map((v) => Math.max(v, 0)) : w;
-  const z = matVec(w, x, out, inn);
-  const zr = matVec(wr, x, out, inn);
-  const eps = rule.kind === 'epsilon' ? rule.epsilon : 0;
   if (rule.kind !== 'epsilon' && rule.kind !== 'z-plus')
     throw new Error(`residual fixture: rule ${rule.kind} not implemented`);
+  const z = matVec(w, x, out, inn);
+  if (rule.kind === 'z-plus') {
+    const wp = w.map((v) => Math.max(v, 0));
+    const wn = w.map((v) => Math.min(v, 0));
+    const xp = x.map((v) => Math.max(v, 0));
+    const xn = x.map((v) => Math.min(v, 0));
+    const zp = matVec(wp, xp, out, inn).map((v, o) => v + matVec(wn, xn, out, inn)[o]);
+    const s = z.map((v, o) => (zp[o] === 0 ? 0 : (v * g[o]) / zp[o]));
+    const gp = matTVec(wp, s, out, inn);
+    const gn = matTVec(wn, s, out, inn);
+    return x.map((v, i) => (v >= 0 ? gp[i] : gn[i]));
+  }
+  const eps = rule.epsilon;
   const s = z.map((v, o) => {
-    const d = zr[o] + eps * (zr[o] >= 0 ? 1 : -1);
+    const d = v + eps * (v >= 0 ? 1 : -1);
     return d === 0 ? 0 : (v * g[o]) / d;
   });
-  return matTVec(wr, s, out, inn);
+  return matTVec(w, s, out, inn);
 }
 
 /**

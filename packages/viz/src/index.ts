@@ -15,6 +15,7 @@ export {
   type Triple,
 } from './color-space.js';
 export * from './colormaps.js';
+export * from './grid.js';
 export * from './image.js';
 export * from './normalize.js';
 export * from './png.js';

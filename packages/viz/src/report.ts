@@ -56,7 +56,9 @@ export interface ReportMethod {
   readonly description?: string;
   /** Time of the method over the whole batch. */
   readonly milliseconds?: number;
-  /** That time ÷ one forward pass of the same batch. */
+  /** Part of `milliseconds` spent on one-time set-up (ONNX graph and session builds). */
+  readonly setupMilliseconds?: number;
+  /** The warm time (without set-up) ÷ one forward pass of the same batch. */
   readonly ratio?: number;
   /** Set when the method failed: its one-line error, shown in place of its maps. */
   readonly error?: string;
@@ -80,6 +82,19 @@ export interface ReportSpec {
   readonly forwardMilliseconds?: number;
   /** ISO time stamp shown in the footer. */
   readonly generatedAt?: string;
+  /** Image sections after the items (`@xlens/synthesis` visualisations). */
+  readonly galleries?: readonly ReportGallery[];
+}
+
+/** A section of images without an input to explain: synthesised images, filters, activation grids, patches. */
+export interface ReportGallery {
+  readonly title: string;
+  readonly description?: string;
+  /** Rows of captioned images (a row per objective, per layer, …). */
+  readonly rows: readonly {
+    readonly label?: string;
+    readonly images: readonly { readonly image: RgbaImage; readonly caption?: string }[];
+  }[];
 }
 
 /** An image the report refers to, by file name. */
@@ -140,6 +155,7 @@ const optionText = (v: unknown): string => {
 };
 
 const css = `
+.gallery{margin:24px 0}.gallery .grow{margin:10px 0}.gallery .gfig{display:flex;flex-wrap:wrap;gap:10px}.gallery figure{margin:0;text-align:center}.gallery figcaption{font-size:12px;color:var(--muted)}.gallery img{max-width:100%}
 :root{--fg:#1d1f24;--muted:#5d6470;--line:#dde1e6;--bg:#f7f8fa;--card:#fff;--accent:#2f5fb3}
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
 header,main,footer{max-width:1400px;margin:0 auto;padding:16px 24px}h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:0 0 8px}h3{font-size:14px;margin:0 0 6px}
@@ -249,7 +265,7 @@ ${warnings}<details><summary>options</summary><table>${opts || '<tr><td class="m
       const cite = m.citation ? `<div class="small muted">${escapeHtml(m.citation)}</div>` : '';
       if (m.error !== undefined)
         return `<tr data-method="${escapeHtml(m.id)}" class="failed"><td>${escapeHtml(m.title)}<div class="small muted">${escapeHtml(m.id)}</div></td><td>${escapeHtml(m.family)}</td><td class="num" colspan="2">failed</td><td><div class="error">${escapeHtml(m.error)}</div>${cite}</td></tr>`;
-      return `<tr data-method="${escapeHtml(m.id)}"><td>${escapeHtml(m.title)}<div class="small muted">${escapeHtml(m.id)}</div></td><td>${escapeHtml(m.family)}</td><td class="num">${m.milliseconds !== undefined ? formatMs(m.milliseconds) : '–'}</td><td class="num">${m.ratio !== undefined ? `${m.ratio.toFixed(1)}×` : '–'}</td><td>${cite}${m.description ? `<div class="small">${escapeHtml(m.description)}</div>` : ''}</td></tr>`;
+      return `<tr data-method="${escapeHtml(m.id)}"><td>${escapeHtml(m.title)}<div class="small muted">${escapeHtml(m.id)}</div></td><td>${escapeHtml(m.family)}</td><td class="num">${m.milliseconds !== undefined ? formatMs(m.milliseconds) : '–'}${m.setupMilliseconds ? `<div class="small muted">incl. ${formatMs(m.setupMilliseconds)} set-up</div>` : ''}</td><td class="num">${m.ratio !== undefined ? `${m.ratio.toFixed(1)}×` : '–'}</td><td>${cite}${m.description ? `<div class="small">${escapeHtml(m.description)}</div>` : ''}</td></tr>`;
     })
     .join('\n');
   const model = spec.model;
@@ -269,16 +285,31 @@ ${warnings}<details><summary>options</summary><table>${opts || '<tr><td class="m
     .map(([k, v]) => `<tr><td>${k}</td><td>${escapeHtml(v!)}</td></tr>`)
     .join('');
   const title = spec.title ?? `xlens report — ${model.name}`;
-  const body = spec.items.map(itemSection).join('\n');
+  const gallery = (g: ReportGallery, gi: number): string => {
+    const rows = g.rows
+      .map((row, ri) => {
+        const figures = row.images
+          .map((im, ii) => {
+            const file = `gallery-${gi + 1}-${slug(g.title)}-${ri + 1}-${ii + 1}.png`;
+            const alt = im.caption ?? `${g.title} ${ri + 1}.${ii + 1}`;
+            return `<figure>${img(src(file, im.image), alt, 'gallery')}${im.caption ? `<figcaption>${escapeHtml(im.caption)}</figcaption>` : ''}</figure>`;
+          })
+          .join('');
+        return `<div class="grow">${row.label ? `<h3>${escapeHtml(row.label)}</h3>` : ''}<div class="gfig">${figures}</div></div>`;
+      })
+      .join('\n');
+    return `<section class="gallery" data-gallery="${gi}"><h2>${escapeHtml(g.title)}</h2>${g.description ? `<p class="small muted">${escapeHtml(g.description)}</p>` : ''}${rows}</section>`;
+  };
+  const body = [...spec.items.map(itemSection), ...(spec.galleries ?? []).map(gallery)].join('\n');
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${css}</style></head>
 <body><header><h1>${escapeHtml(title)}</h1>
 <div class="meta"><table>${modelRows}</table>${settings ? `<table>${settings}</table>` : ''}</div></header>
-<main><h2>Methods</h2><table class="summary"><thead><tr><th>method</th><th>family</th><th>time</th><th>÷ forward</th><th>about</th></tr></thead><tbody>
+<main><h2>Methods</h2><table class="summary"><thead><tr><th>method</th><th>family</th><th>time</th><th>warm ÷ forward</th><th>about</th></tr></thead><tbody>
 ${summary}</tbody></table>
 ${body}</main>
-<footer class="small muted">Raw attributions are normalised for display only (see each colour bar); ratios are wall time ÷ one forward pass of the same batch.${spec.generatedAt ? ` Generated ${escapeHtml(spec.generatedAt)}.` : ''}</footer>
+<footer class="small muted">Raw attributions are normalised for display only (see each colour bar); ratios are warm wall time (one-time set-up such as ONNX session builds excluded) ÷ one forward pass of the same batch.${spec.generatedAt ? ` Generated ${escapeHtml(spec.generatedAt)}.` : ''}</footer>
 </body></html>
 `;
   return { html, assets };

@@ -75,6 +75,7 @@ describe('linear rules on weights reached through constant chains', () => {
   const rules: Array<[string, LinearRule]> = [
     ['epsilon', { kind: 'epsilon', epsilon: 0.01 }],
     ['gamma', { kind: 'gamma', gamma: 0.25 }],
+    ['gamma-classic', { kind: 'gamma-classic', gamma: 0.25 }],
     ['alpha-beta', { kind: 'alpha-beta', alpha: 2, beta: 1 }],
     ['z-plus', { kind: 'z-plus' }],
     ['z-box', { kind: 'z-box', low: -3, high: 3 }],

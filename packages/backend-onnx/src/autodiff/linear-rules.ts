@@ -1,5 +1,6 @@
 import type { LinearRule } from '@xlens/core';
-import { countOf } from '../proto/tensor-data.js';
+import { attrFloat, type GraphInfo } from '../graph/graph-info.js';
+import { countOf, tensorFloat32 } from '../proto/tensor-data.js';
 import type { Emitter } from './emitter.js';
 import type { LinearLayer } from './linear-plan.js';
 import { convInputGrad, convTransposeInputGrad, gemmInputGrad, matmulGrads } from './ops-linear.js';
@@ -21,6 +22,46 @@ export interface RuleInputs {
 
 const pos = (v: Float32Array) => v.map((x) => Math.max(x, 0));
 const neg = (v: Float32Array) => v.map((x) => Math.min(x, 0));
+
+/** Ops whose output is ≥ 0 whatever their input. */
+const nonNegativeOps = new Set(['Relu', 'Sigmoid', 'Softmax', 'Abs']);
+/** Ops whose output is ≥ 0 when all their data inputs are (pooling, layout, selection). */
+const signKeepingOps = new Set([
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Flatten',
+  'Reshape',
+  'Transpose',
+  'Squeeze',
+  'Unsqueeze',
+  'Identity',
+  'Dropout',
+  'Concat',
+  'Slice',
+]);
+
+/**
+ * Whether tensor `t` is provably ≥ 0 from the graph (a ReLU or Clip at 0 upstream, through
+ * pooling and layout ops). The sign-aware rules then skip their x < 0 branch, which would only
+ * multiply zeros: z⁺ costs one replay and one transpose, as when it ignored the sign.
+ */
+export function provablyNonNegative(info: GraphInfo, t: string, depth = 0): boolean {
+  const node = info.producerOf(t);
+  if (!node || depth > 32) return false;
+  if (nonNegativeOps.has(node.opType)) return true;
+  if (node.opType === 'Clip') {
+    // ReLU6 and friends: `min` is an input from opset 11, an attribute before.
+    if (!node.input[1]) return attrFloat(node, 'min', Number.NEGATIVE_INFINITY) >= 0;
+    const min = info.constant(node.input[1]);
+    return min !== undefined && tensorFloat32(min)[0] >= 0;
+  }
+  if (!signKeepingOps.has(node.opType)) return false;
+  // Only the data inputs carry sign (Reshape's shape, Slice's starts… are int64 constants).
+  const data = node.opType === 'Concat' ? node.input : node.input.slice(0, 1);
+  return data.every((x) => provablyNonNegative(info, x, depth + 1));
+}
 
 /** A pattern weight given in the canonical layout (`out×in` for dense) in the node's stored layout. */
 function storedLayout(layer: LinearLayer, canonical: Float32Array): Float32Array {
@@ -71,6 +112,13 @@ export function emitLinearRule(
     return e.safeDiv(r, e.add(den, sign));
   };
   const fromRelevance = (rel: string): LinearRuleResult => ({ gradient: e.safeDiv(rel, x), relevance: rel });
+  // Sign-aware rules split x into x⁺ and x⁻; on an input known to be ≥ 0, x⁻ = 0 and its terms
+  // vanish exactly, so they are not emitted.
+  const nonNegativeInput = provablyNonNegative(e.info, x);
+  const signParts = (): [string, string] => {
+    const xp = e.op('Relu', [x]);
+    return [xp, e.sub(x, xp)];
+  };
   const w = weight.values;
   const b = layer.bias;
   switch (rule.kind) {
@@ -86,14 +134,19 @@ export function emitLinearRule(
       const eps = rule.epsilon ?? defaultGammaEpsilon;
       const up = w.map((v) => v + rule.gamma * Math.max(v, 0));
       const down = w.map((v) => v + rule.gamma * Math.min(v, 0));
-      const xp = e.op('Relu', [x]);
-      const xn = e.sub(x, xp);
+      const bUp = b?.map((v) => v + rule.gamma * Math.max(v, 0));
+      const bDown = b?.map((v) => v + rule.gamma * Math.min(v, 0));
       const r = relevance();
       const zero = e.f32(0);
-      const zUp = e.add(apply(xp, up, b?.map((v) => v + rule.gamma * Math.max(v, 0))), apply(xn, down, undefined));
-      const zDown = e.add(apply(xp, down, b?.map((v) => v + rule.gamma * Math.min(v, 0))), apply(xn, up, undefined));
-      const sUp = stabilised(e.where(e.op('Greater', [layer.z, zero]), r, zero), zUp, eps);
-      const sDown = stabilised(e.where(e.op('Less', [layer.z, zero]), r, zero), zDown, eps);
+      const masked = (op: 'Greater' | 'Less') => e.where(e.op(op, [layer.z, zero]), r, zero);
+      if (nonNegativeInput) {
+        const sUp = stabilised(masked('Greater'), apply(x, up, bUp), eps);
+        const sDown = stabilised(masked('Less'), apply(x, down, bDown), eps);
+        return { gradient: e.add(transpose(sUp, up), transpose(sDown, down)) };
+      }
+      const [xp, xn] = signParts();
+      const sUp = stabilised(masked('Greater'), e.add(apply(xp, up, bUp), apply(xn, down, undefined)), eps);
+      const sDown = stabilised(masked('Less'), e.add(apply(xp, down, bDown), apply(xn, up, undefined)), eps);
       const forPos = e.add(transpose(sUp, up), transpose(sDown, down));
       const forNeg = e.add(transpose(sUp, down), transpose(sDown, up));
       return { gradient: e.where(e.op('GreaterOrEqual', [x, zero]), forPos, forNeg) };
@@ -113,12 +166,17 @@ export function emitLinearRule(
       // zennit's AlphaBeta (ZPlus: α = 1, β = 0, negative side skipped): x ≥ 0 contributes
       // positively through W⁺, x < 0 through W⁻, the other way round for negative contributions.
       const [alpha, beta] = rule.kind === 'z-plus' ? [1, 0] : [rule.alpha, rule.beta];
-      const xp = e.op('Relu', [x]);
-      const xn = e.sub(x, xp);
       const wp = pos(w);
       const wn = neg(w);
       const r = relevance();
       const scale = (t: string, k: number) => (k === 1 ? t : e.mul(t, e.f32(k)));
+      if (nonNegativeInput) {
+        let gradient = scale(transpose(e.safeDiv(r, apply(x, wp, b && pos(b))), wp), alpha);
+        if (beta !== 0)
+          gradient = e.sub(gradient, scale(transpose(e.safeDiv(r, apply(x, wn, b && neg(b))), wn), beta));
+        return { gradient };
+      }
+      const [xp, xn] = signParts();
       const sPos = e.safeDiv(r, e.add(apply(xp, wp, b && pos(b)), apply(xn, wn, undefined)));
       let forPos = scale(transpose(sPos, wp), alpha);
       let forNeg = scale(transpose(sPos, wn), alpha);

@@ -1,6 +1,6 @@
 import { createRng } from '@xlens/core';
-import type * as ortTypes from 'onnxruntime-node';
 import { DataType } from '../proto/types.js';
+import type * as ortTypes from '../runtime.js';
 import { createSession, floatInput, type SessionOptions } from '../session.js';
 import type { GraphInfo, TensorFacts } from './graph-info.js';
 import { shallowCopy } from './prepare.js';
@@ -70,7 +70,7 @@ export async function probeGraph(
     const run = async (n: number) => {
       const data = new Float32Array(n * itemSize);
       for (let i = 0; i < n; i++) data.set(item, i * itemSize);
-      return session.run({ [inputName]: floatInput(data, [n, ...itemDims]) }, names);
+      return session.run({ [inputName]: floatInput(options.runtime, data, [n, ...itemDims]) }, names);
     };
     const one = await run(1);
     let two: Record<string, ortTypes.Tensor> | undefined;

@@ -6,8 +6,9 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { smallToySpec } from '../../test/toy-specs.js';
 import { OnnxGraphBuilder } from '../builder.js';
+import { readOnnxModel } from '../node/files.js';
 import { toyOnnx } from '../toy-onnx.js';
-import { decodeOnnxModel, encodeOnnxModel, readOnnxModel } from './codec.js';
+import { decodeOnnxModel, encodeOnnxModel } from './codec.js';
 import { tensorFloat32 } from './tensor-data.js';
 
 function expectInvalid(fn: () => unknown): void {

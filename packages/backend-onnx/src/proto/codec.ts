@@ -1,13 +1,12 @@
-import { dirname } from 'node:path';
-import { UnsupportedError, XlensError } from '@xlens/core';
-import { readFileChecked, realPathInside } from '@xlens/core/node';
+import { UnsupportedError } from '@xlens/core';
 import { ModelType } from './schema.js';
 import { elementSize } from './tensor-data.js';
 import type { OnnxGraph, OnnxModel, OnnxTensor } from './types.js';
 
 const toObjectOptions = { longs: Number, enums: Number, arrays: true, defaults: false } as const;
 
-function invalid(message: string, cause?: unknown): UnsupportedError {
+/** @internal An `invalid-model` error (shared with the Node file reader). */
+export function invalid(message: string, cause?: unknown): UnsupportedError {
   return new UnsupportedError('invalid-model', message, cause === undefined ? undefined : { cause });
 }
 
@@ -83,7 +82,7 @@ function normaliseGraph(g: OnnxGraph): void {
  * Decode ONNX model bytes. A file that is not a valid ONNX model (corrupt, truncated, another
  * format, or a graph that reads tensors nobody produces) throws `UnsupportedError` with code
  * `invalid-model`; it never reaches ONNX Runtime. Tensors stored as external data keep their
- * `externalData` entries; see `loadExternalData`.
+ * `externalData` entries; `loadExternalData` from `@xlens/backend-onnx/node` reads them.
  */
 export function decodeOnnxModel(bytes: Uint8Array): OnnxModel {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0)
@@ -121,7 +120,8 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   return ModelType.encode(message).finish();
 }
 
-function* allTensors(g: OnnxGraph): Generator<OnnxTensor> {
+/** @internal Every tensor of a graph: initializers and node attributes, subgraphs included. */
+export function* allTensors(g: OnnxGraph): Generator<OnnxTensor> {
   yield* g.initializer;
   for (const n of g.node) {
     for (const a of n.attribute) {
@@ -131,75 +131,4 @@ function* allTensors(g: OnnxGraph): Generator<OnnxTensor> {
       for (const sub of a.graphs ?? []) yield* allTensors(sub);
     }
   }
-}
-
-/**
- * Read every tensor stored as external data (`data_location = EXTERNAL`) from its file, resolved
- * relative to `baseDir` (the model's folder), and keep it inline so the model can be re-encoded
- * and handed to ONNX Runtime as bytes. A location outside `baseDir`, a missing file or a short
- * read throws `invalid-model`.
- */
-export async function loadExternalData(model: OnnxModel, baseDir: string | undefined): Promise<void> {
-  const files = new Map<string, Promise<Uint8Array>>();
-  for (const t of allTensors(model.graph)) {
-    if (t.dataLocation !== 1) continue;
-    const info = new Map((t.externalData ?? []).map((e) => [e.key, e.value]));
-    const location = info.get('location');
-    if (!location) throw invalid(`tensor ${t.name ?? ''} is stored externally but names no location`);
-    if (baseDir === undefined) {
-      throw invalid(
-        `tensor ${t.name ?? ''} is stored in external file ${location}; load the model from its path, not from bytes`,
-      );
-    }
-    let path: string;
-    try {
-      path = realPathInside(baseDir, location, `external data file of tensor ${t.name ?? ''}`);
-    } catch (error) {
-      throw invalid((error as Error).message, error);
-    }
-    if (!files.has(path))
-      files.set(
-        path,
-        Promise.resolve().then(() => readFileChecked(path)),
-      );
-    let data: Uint8Array;
-    try {
-      data = await files.get(path)!;
-    } catch (error) {
-      throw invalid(
-        `cannot read external data file ${location} of tensor ${t.name ?? ''}: ${(error as Error).message}`,
-        error,
-      );
-    }
-    const offset = Number(info.get('offset') ?? 0);
-    const size = elementSize(t.dataType) * t.dims.reduce((a, b) => a * b, 1);
-    const length = info.has('length') ? Number(info.get('length')) : size;
-    if (!(offset >= 0 && length >= 0 && offset + length <= data.length) || length !== size) {
-      throw invalid(
-        `external data of tensor ${t.name ?? ''} (${location}, offset ${offset}, length ${length}) does not fit the file (${data.length} bytes) or the tensor (${size} bytes)`,
-      );
-    }
-    t.rawData = data.slice(offset, offset + length);
-    t.dataLocation = undefined;
-    t.externalData = undefined;
-  }
-}
-
-/**
- * Read an `.onnx` file and its external data files. Only regular files are read (a device such
- * as `/dev/zero` is refused before reading), within a size limit.
- */
-export async function readOnnxModel(path: string): Promise<OnnxModel> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileChecked(path);
-  } catch (error) {
-    throw invalid(
-      `cannot read ONNX model ${path}: ${error instanceof XlensError ? error.message.replace(/^cannot read [^:]*: /, '') : (error as Error).message}`,
-      error,
-    );
-  }
-  const model = decodeOnnxModel(bytes);
-  await loadExternalData(model, dirname(path));
-  return model;
 }

@@ -1,4 +1,5 @@
 import {
+  type Extras,
   imageDims,
   type LayerInfo,
   type MethodResult,
@@ -105,13 +106,13 @@ export function inputSize(model: Model, input: Tensor): { height: number; width:
  * on the finest coarse grid among the layers (the layer's own grid for one layer); `map` is the
  * same maps fused at input resolution when `upsample` is on, else `coarse`.
  */
-export function finishCam(
+export function finishCam<E extends Extras = Extras>(
   coarseMaps: readonly Tensor[],
   layers: readonly LayerInfo[],
   options: Pick<CamLayerOptions, 'upsample' | 'relu'>,
   size: { height: number; width: number },
-  extras?: MethodResult['extras'],
-): MethodResult {
+  extras?: E,
+): MethodResult<E> {
   const maps = options.relu
     ? coarseMaps.map((m) => reluInPlace({ data: m.data.slice(), shape: m.shape }))
     : coarseMaps;

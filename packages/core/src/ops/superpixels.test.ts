@@ -71,6 +71,17 @@ describe('slic', () => {
     }
   });
 
+  it('adaptive (SLICO) keeps the segment count on noise', () => {
+    const rng = createRng(9);
+    const noise = { data: rng.fillUniform(new Float32Array(3 * 48 * 48)), shape: [3, 48, 48] };
+    const s = slic(noise, { segments: 36, adaptive: true });
+    expectContiguous(s);
+    expect(s.count).toBeGreaterThanOrEqual(0.5 * 36);
+    expect(s.count).toBeLessThanOrEqual(1.5 * 36);
+    // On a two-colour image it still splits at the edge.
+    expect(respectsEdge(slic(twoColour(24, 24, 11, 0.05), { segments: 9, adaptive: true }), 11)).toBe(true);
+  });
+
   it('is deterministic and accepts [1, C, H, W]', () => {
     const img = smooth(20, 30);
     const a = slic(img, { segments: 12, compactness: 0.05 });

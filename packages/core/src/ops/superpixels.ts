@@ -25,6 +25,12 @@ export interface SlicOptions {
    * images in [0, 1], 0.1 plays the part of skimage's default 10 on Lab colours.
    */
   readonly compactness?: number;
+  /**
+   * SLICO, the zero-parameter variant: each segment's colour distances are divided by the largest
+   * one it held in the previous round (`compactness` only sets the first round), so segments stay
+   * compact in textured or noisy areas and still follow edges in smooth ones.
+   */
+  readonly adaptive?: boolean;
   /** Most assignment / update rounds (stops earlier when no pixel changes segment). */
   readonly iterations?: number;
   /** Gaussian pre-smoothing of the image before clustering, in pixels (0: none). */
@@ -96,49 +102,89 @@ function relabel(labels: Int32Array, h: number, w: number): Segmentation {
 }
 
 /**
- * Split 4-connected components of equal label apart, and merge components smaller than
- * `minSize` into the component met just before them in raster order (SLIC's connectivity step).
+ * Split 4-connected components of equal label apart, then merge every component smaller than
+ * `minSize` (smallest first) into the neighbouring component of the nearest mean colour — so a
+ * fragment joins the side of an edge it looks like, whatever its position.
  */
-function enforceConnectivity(labels: Int32Array, h: number, w: number, minSize: number): Int32Array {
-  const out = new Int32Array(h * w).fill(-1);
-  const queue = new Int32Array(h * w);
-  let next = 0;
-  for (let start = 0; start < h * w; start++) {
-    if (out[start] >= 0) continue;
-    // The label of an already finished neighbour (left, else above) takes in a fragment.
-    const sy = Math.floor(start / w);
-    const sx = start % w;
-    const adjacent = sx > 0 ? out[start - 1] : sy > 0 ? out[start - w] : -1;
-    const label = next++;
+function enforceConnectivity(
+  labels: Int32Array,
+  planes: { c: number; h: number; w: number; data: Float32Array },
+  minSize: number,
+): Int32Array {
+  const { c, h, w, data } = planes;
+  const hw = h * w;
+  const comp = new Int32Array(hw).fill(-1);
+  const queue = new Int32Array(hw);
+  const sizes: number[] = [];
+  for (let start = 0; start < hw; start++) {
+    if (comp[start] >= 0) continue;
+    const id = sizes.length;
     let head = 0;
     let tail = 0;
     queue[tail++] = start;
-    out[start] = label;
-    const own = labels[start];
+    comp[start] = id;
     while (head < tail) {
       const p = queue[head++];
       const y = Math.floor(p / w);
       const x = p % w;
-      for (let k = 0; k < 4; k++) {
-        if (
-          (k === 0 && x === 0) ||
-          (k === 1 && x === w - 1) ||
-          (k === 2 && y === 0) ||
-          (k === 3 && y === h - 1)
-        )
-          continue;
-        const q = k === 0 ? p - 1 : k === 1 ? p + 1 : k === 2 ? p - w : p + w;
-        if (out[q] < 0 && labels[q] === own) {
-          out[q] = label;
+      for (const q of [
+        x > 0 ? p - 1 : -1,
+        x < w - 1 ? p + 1 : -1,
+        y > 0 ? p - w : -1,
+        y < h - 1 ? p + w : -1,
+      ]) {
+        if (q >= 0 && comp[q] < 0 && labels[q] === labels[start]) {
+          comp[q] = id;
           queue[tail++] = q;
         }
       }
     }
-    if (tail < minSize && adjacent >= 0) {
-      for (let k = 0; k < tail; k++) out[queue[k]] = adjacent;
-      next--;
-    }
+    sizes.push(tail);
   }
+  const n = sizes.length;
+  const colour = new Float64Array(n * c);
+  for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) colour[comp[p] * c + ch] += data[ch * hw + p];
+  const neighbours: Set<number>[] = Array.from({ length: n }, () => new Set());
+  for (let p = 0; p < hw; p++) {
+    const right = p % w < w - 1 ? comp[p + 1] : comp[p];
+    const down = p + w < hw ? comp[p + w] : comp[p];
+    for (const q of [right, down])
+      if (q !== comp[p]) {
+        neighbours[comp[p]].add(q);
+        neighbours[q].add(comp[p]);
+      }
+  }
+  const parent = Int32Array.from({ length: n }, (_, i) => i);
+  const find = (a: number): number => {
+    let x = a;
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => sizes[a] - sizes[b] || a - b);
+  for (const small of order) {
+    const a = find(small);
+    if (sizes[a] >= minSize) continue;
+    let best = -1;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const q of neighbours[a]) {
+      const b = find(q);
+      if (b === a) continue;
+      let d = 0;
+      for (let ch = 0; ch < c; ch++)
+        d += (colour[a * c + ch] / sizes[a] - colour[b * c + ch] / sizes[b]) ** 2;
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = b;
+      }
+    }
+    if (best < 0) continue;
+    parent[a] = best;
+    sizes[best] += sizes[a];
+    for (let ch = 0; ch < c; ch++) colour[best * c + ch] += colour[a * c + ch];
+    for (const q of neighbours[a]) neighbours[best].add(q);
+  }
+  const out = new Int32Array(hw);
+  for (let p = 0; p < hw; p++) out[p] = find(comp[p]);
   return out;
 }
 
@@ -147,8 +193,10 @@ function enforceConnectivity(labels: Int32Array, h: number, w: number, minSize: 
  * Compared to State-of-the-Art Superpixel Methods", IEEE TPAMI 34(11), DOI 10.1109/TPAMI.2012.120.
  *
  * k-means in (colour, position) space with centres started on a regular grid of step
- * S = √(H·W / segments) and each centre searching a 2S×2S window, then a connectivity pass that
- * splits disconnected fragments and merges those under S²/2 pixels into a neighbour. Colours are
+ * S = √(H·W / segments) and each centre searching a 4S×4S window (as skimage), optionally with
+ * SLICO's per-segment colour scale (`adaptive`), then a connectivity pass that
+ * splits disconnected fragments and merges those under S²/2 pixels into the neighbour of nearest
+ * colour. Colours are
  * the image's channels as given (no Lab conversion). Deterministic: no random draws.
  */
 export function slic(image: Tensor, options: SlicOptions = {}): Segmentation {
@@ -173,9 +221,15 @@ export function slic(image: Tensor, options: SlicOptions = {}): Segmentation {
       centres[o + 1] = x;
       for (let ch = 0; ch < c; ch++) centres[o + 2 + ch] = data[ch * hw + y * w + x];
     }
-  const spatial = (m / step) ** 2;
+  const adaptive = options.adaptive ?? false;
+  // Distance = d_colour² / m_j² + d_xy² / S²; m_j = m, or (SLICO) segment j's largest d_colour
+  // of the previous round.
+  const colourScale = new Float64Array(k).fill(Math.max(m * m, 1e-12));
+  const colourMax = new Float64Array(k);
+  const spatial = 1 / (step * step);
   const labels = new Int32Array(hw).fill(-1);
   const distance = new Float64Array(hw);
+  const colourOf = new Float64Array(hw);
   const sums = new Float64Array(k * dim);
   const counts = new Float64Array(k);
   const reach = Math.ceil(2 * step);
@@ -189,10 +243,12 @@ export function slic(image: Tensor, options: SlicOptions = {}): Segmentation {
       for (let y = Math.max(0, cy - reach); y < Math.min(h, cy + reach + 1); y++)
         for (let x = Math.max(0, cx - reach); x < Math.min(w, cx + reach + 1); x++) {
           const p = y * w + x;
-          let d = ((y - centres[o]) ** 2 + (x - centres[o + 1]) ** 2) * spatial;
-          for (let ch = 0; ch < c; ch++) d += (data[ch * hw + p] - centres[o + 2 + ch]) ** 2;
+          let dc = 0;
+          for (let ch = 0; ch < c; ch++) dc += (data[ch * hw + p] - centres[o + 2 + ch]) ** 2;
+          const d = ((y - centres[o]) ** 2 + (x - centres[o + 1]) ** 2) * spatial + dc / colourScale[j];
           if (d < distance[p]) {
             distance[p] = d;
+            colourOf[p] = dc;
             if (labels[p] !== j) {
               labels[p] = j;
               changed = true;
@@ -201,6 +257,11 @@ export function slic(image: Tensor, options: SlicOptions = {}): Segmentation {
         }
     }
     if (!changed) break;
+    if (adaptive) {
+      colourMax.fill(0);
+      for (let p = 0; p < hw; p++) colourMax[labels[p]] = Math.max(colourMax[labels[p]], colourOf[p]);
+      for (let j = 0; j < k; j++) if (colourMax[j] > 0) colourScale[j] = colourMax[j];
+    }
     sums.fill(0);
     counts.fill(0);
     for (let p = 0; p < hw; p++) {
@@ -213,7 +274,11 @@ export function slic(image: Tensor, options: SlicOptions = {}): Segmentation {
     for (let j = 0; j < k; j++)
       if (counts[j] > 0) for (let d = 0; d < dim; d++) centres[j * dim + d] = sums[j * dim + d] / counts[j];
   }
-  const connected = enforceConnectivity(labels, h, w, Math.max(1, Math.floor((step * step) / 2)));
+  const connected = enforceConnectivity(
+    labels,
+    { c, h, w, data },
+    Math.max(1, Math.floor((step * step) / 2)),
+  );
   return relabel(connected, h, w);
 }
 

@@ -29,8 +29,9 @@ export interface ReferenceModelOptions {
 
 /**
  * The oracle: a pure-JS, float64 implementation of the whole `Model` contract for a sequential
- * `ToySpec`, every capability and every backward rule of `rules.ts` included. Backends are
- * tested against it (`conformanceCases`), and methods can be tested on it without a backend.
+ * `ToySpec` (residual `add` layers included), every capability and every backward rule of
+ * `rules.ts` included. Backends are tested against it (`conformanceCases`), and methods can be
+ * tested on it without a backend.
  *
  * `layers()` lists an `input` layer first (kind `input`, channels-first shape), then the spec's
  * layers; a conv/dense layer's output is taken after its fused activation. `derive` hands

@@ -15,33 +15,43 @@ const offsets: readonly [number, number, number][] = [
 
 /**
  * Fill the `removed` pixels of one item (`out`, in the geometry's layout, already holding the
- * item) so that each equals the weighted mean of its neighbours, known or imputed: per channel,
+ * item) so that each equals the weighted mean of its neighbours, kept or imputed: per channel,
  * the linear system (Σw)·v_p − Σ_{q removed} w·v_q = Σ_{q kept} w·x_q, which is symmetric positive
- * definite whenever a pixel is kept, solved by conjugate gradients in float64. Then `noise(k)`
- * (one value per removed pixel and channel, k in removal order × channels) is added.
+ * definite whenever a pixel is kept, solved by conjugate gradients in float64 to a residual of
+ * 1e-6 of the right-hand side. Then `noise` (one value per removed pixel and channel, removal order
+ * × channels) is added.
  */
 export function imputeLinear(out: Float32Array, removed: Int32Array, g: Geometry, noise: Float32Array): void {
   const m = removed.length;
   if (m === 0) return;
   const index = new Int32Array(g.hw).fill(-1);
-  removed.forEach((p, k) => {
-    index[p] = k;
-  });
-  // Neighbour lists of the removed pixels: in-image neighbours and their weights.
-  const nbr: { q: number; w: number }[][] = Array.from({ length: m }, (_, k) => {
-    const p = removed[k];
+  for (let a = 0; a < m; a++) index[removed[a]] = a;
+  // Neighbours of every removed pixel in flat arrays: removed ones by unknown index (for A·v),
+  // kept ones by pixel (for the right-hand side).
+  const start = new Int32Array(m + 1);
+  const nbr = new Int32Array(8 * m);
+  const weight = new Float64Array(8 * m);
+  const diag = new Float64Array(m);
+  let e = 0;
+  for (let a = 0; a < m; a++) {
+    const p = removed[a];
     const x = p % g.w;
     const y = (p - x) / g.w;
-    return offsets
-      .filter(([dy, dx]) => y + dy >= 0 && y + dy < g.h && x + dx >= 0 && x + dx < g.w)
-      .map(([dy, dx, w]) => ({ q: (y + dy) * g.w + x + dx, w }));
-  });
-  const diag = Float64Array.from(nbr, (list) => list.reduce((s, e) => s + e.w, 0));
+    for (const [dy, dx, w] of offsets) {
+      if (y + dy < 0 || y + dy >= g.h || x + dx < 0 || x + dx >= g.w) continue;
+      const q = (y + dy) * g.w + x + dx;
+      diag[a] += w;
+      // Removed neighbours are stored as −(index + 1), kept ones as their pixel.
+      nbr[e] = index[q] >= 0 ? -(index[q] + 1) : q;
+      weight[e++] = w;
+    }
+    start[a + 1] = e;
+  }
   const at = (p: number, k: number): number => (g.layout === 'NCHW' ? k * g.hw + p : p * g.c + k);
   const apply = (v: Float64Array, r: Float64Array): void => {
     for (let a = 0; a < m; a++) {
       let s = diag[a] * v[a];
-      for (const { q, w } of nbr[a]) if (index[q] >= 0) s -= w * v[index[q]];
+      for (let j = start[a]; j < start[a + 1]; j++) if (nbr[j] < 0) s -= weight[j] * v[-nbr[j] - 1];
       r[a] = s;
     }
   };
@@ -50,14 +60,26 @@ export function imputeLinear(out: Float32Array, removed: Int32Array, g: Geometry
   const d = new Float64Array(m);
   const ad = new Float64Array(m);
   for (let k = 0; k < g.c; k++) {
+    // Start from the mean of the kept pixels, closer to the answer than 0.
+    let kept = 0;
+    let mean = 0;
+    for (let p = 0; p < g.hw; p++)
+      if (index[p] < 0) {
+        mean += out[at(p, k)];
+        kept++;
+      }
+    v.fill(kept > 0 ? mean / kept : 0);
+    apply(v, ad);
+    let bb = 0;
+    let rr = 0;
     for (let a = 0; a < m; a++) {
       let b = 0;
-      for (const { q, w } of nbr[a]) if (index[q] < 0) b += w * out[at(q, k)];
-      r[a] = b;
-      v[a] = 0;
+      for (let j = start[a]; j < start[a + 1]; j++) if (nbr[j] >= 0) b += weight[j] * out[at(nbr[j], k)];
+      r[a] = b - ad[a];
+      bb += b * b;
+      rr += r[a] * r[a];
     }
-    let rr = r.reduce((s, e) => s + e * e, 0);
-    const tolerance = 1e-20 * Math.max(rr, 1e-30);
+    const tolerance = 1e-12 * Math.max(bb, 1e-30);
     d.set(r);
     for (let it = 0; it < 4 * m && rr > tolerance; it++) {
       apply(d, ad);
@@ -70,7 +92,8 @@ export function imputeLinear(out: Float32Array, removed: Int32Array, g: Geometry
         r[a] -= alpha * ad[a];
         next += r[a] * r[a];
       }
-      for (let a = 0; a < m; a++) d[a] = r[a] + (next / rr) * d[a];
+      const beta = next / rr;
+      for (let a = 0; a < m; a++) d[a] = r[a] + beta * d[a];
       rr = next;
     }
     for (let a = 0; a < m; a++) out[at(removed[a], k)] = v[a] + noise[a * g.c + k];

@@ -103,8 +103,8 @@ export function conditionalSampler(gauss: PatchGaussian, g: Geometry, padding: n
     const oy = win.top - padding;
     const ox = win.left - padding;
     const key = [
-      oy < 0 ? oy : 0,
-      ox < 0 ? ox : 0,
+      Math.min(0, oy),
+      Math.min(0, ox),
       Math.max(0, oy + gauss.ph - g.h),
       Math.max(0, ox + gauss.pw - g.w),
     ]

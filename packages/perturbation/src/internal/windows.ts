@@ -20,7 +20,7 @@ export function stridePair(method: string, v: unknown, window: [number, number])
 /** `[height, width]` of a `PixelSize`, or an `OptionError` naming the option and what is allowed. */
 export function pixelPair(method: string, key: string, v: unknown): [number, number] {
   const pair = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? v : null;
-  if (!pair || !pair.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 1)) {
+  if (!pair?.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 1)) {
     throw new OptionError(
       'invalid-option',
       `${method}: option ${key} = ${JSON.stringify(v)} is invalid; expected an integer ≥ 1 or [height, width] of integers ≥ 1 (pixels)`,
@@ -87,4 +87,32 @@ export function slidingWindows(
         right: Math.min(g.w, left + window[1]),
       });
   return out;
+}
+
+/** Add `value` to every pixel of `win` in item `i` of an `n×h×w` accumulator. */
+export function addToWindow(
+  sums: Float64Array,
+  g: Pick<Geometry, 'h' | 'w'>,
+  i: number,
+  win: Rect,
+  value: number,
+): void {
+  for (let y = win.top; y < win.bottom; y++) {
+    const row = (i * g.h + y) * g.w;
+    for (let x = win.left; x < win.right; x++) sums[row + x] += value;
+  }
+}
+
+/** Per-pixel sums divided by how many windows cover each pixel: the `n×h×w` map. */
+export function averageOverWindows(
+  sums: Float64Array,
+  g: Pick<Geometry, 'h' | 'w'>,
+  windows: readonly Rect[],
+): Float32Array {
+  const hw = g.h * g.w;
+  const covered = new Float64Array(hw);
+  for (const win of windows) addToWindow(covered, g, 0, win, 1);
+  const map = new Float32Array(sums.length);
+  for (let e = 0; e < map.length; e++) map[e] = sums[e] / covered[e % hw];
+  return map;
 }

@@ -1,8 +1,8 @@
 import type { AnyMetric, Box, EvaluateRequest, Evaluation } from '@xlens/core';
 import { referenceModel, tinyCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
-import { evalMetrics } from '../src/index.js';
-import { batch, gradientTimesInput, noisyGradient, randomMaps, slice } from './fixtures.js';
+import { batch, gradientTimesInput, noisyGradient, randomMaps, slice } from '../test/fixtures.js';
+import { evalMetrics } from './index.js';
 
 // Small options so the loop stays quick; chunks of 4 rows straddle items for every metric.
 const options: Record<string, Record<string, unknown>> = {
