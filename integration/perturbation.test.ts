@@ -4,10 +4,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { fromOnnx } from '@xlens/backend-onnx';
 import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
-import { fromFunction, type Model, type Tensor } from '@xlens/core';
+import { fromFunction, type Model, Registry, type Tensor } from '@xlens/core';
 import { perturbationMethods } from '@xlens/perturbation';
 import { sampleImages, zooModelPath } from '@xlens/zoo';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 
 /** ‖a − b‖ / ‖b‖ over the whole map. */
 function relativeL2(a: Tensor, b: Tensor): number {
@@ -62,4 +62,28 @@ describe('shapes: every perturbation method gives the same map on tfjs, ONNX and
       expect(Array.from(c.map.data)).toEqual(Array.from(b.map.data));
     });
   }
+});
+
+describe('types of the perturbation family', () => {
+  it('Registry.get knows each method by id, with its extras', async () => {
+    const registry = new Registry(perturbationMethods);
+    const lime = registry.get('lime');
+    expectTypeOf(lime.id).toEqualTypeOf<'lime'>();
+    const model = fromFunction(
+      (x) => Float32Array.from({ length: x.shape[0] * 2 }, (_, i) => x.data[i] - i),
+      {
+        inputShape: [1, 4, 4],
+        layout: 'NCHW',
+        numClasses: 2,
+      },
+    );
+    const x: Tensor = { data: new Float32Array(16).map((_, i) => i / 16), shape: [1, 1, 4, 4] };
+    const a = await lime.explain(model, x, 0, { samples: 8, segments: 4 });
+    const weights: readonly number[] = a.extras.segmentWeights;
+    expect(weights.length).toBe(a.extras.segmentCount[0]);
+    const shap = await registry.get('kernel-shap').explain(model, x, 0, { samples: 8, segments: 4 });
+    expectTypeOf(shap.extras.baseValue).toEqualTypeOf<number[]>();
+    const occ = await registry.get('occlusion').explain(model, x, 0, { window: 2 });
+    expect(occ.extras.windows).toBe(9);
+  });
 });

@@ -1,9 +1,9 @@
 import {
-  type Extras,
   batchStream,
   concatBatch,
   defineExplainer,
   type ExplainContext,
+  type Extras,
   type LayerInfo,
   type Model,
   sizeOf,

@@ -1,4 +1,4 @@
-import { type Extras, defineExplainer, type Tensor } from '@xlens/core';
+import { defineExplainer, type Extras, type Tensor } from '@xlens/core';
 import {
   type CamCommonOptions,
   camCommonOptionSpecs,

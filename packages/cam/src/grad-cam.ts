@@ -1,4 +1,4 @@
-import { type Extras, defineExplainer, type Tensor } from '@xlens/core';
+import { defineExplainer, type Extras, type Tensor } from '@xlens/core';
 import { channelMeans, weightedSum } from './internal/combine.js';
 import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, validateCam } from './internal/layers.js';
 import { type CamWeighting, runCam } from './internal/run-cam.js';

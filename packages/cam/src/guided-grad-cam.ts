@@ -1,7 +1,7 @@
 import {
-  type Extras,
   batchStream,
   defineExplainer,
+  type Extras,
   type OptionSpecs,
   sliceBatch,
   type Tensor,

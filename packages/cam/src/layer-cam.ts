@@ -1,4 +1,4 @@
-import { type Extras, defineExplainer, relu } from '@xlens/core';
+import { defineExplainer, type Extras, relu } from '@xlens/core';
 import { elementwiseSum } from './internal/combine.js';
 import { type CamCommonOptions, camCommonOptionSpecs, camDefaults, validateCam } from './internal/layers.js';
 import { runCam } from './internal/run-cam.js';

@@ -1,4 +1,4 @@
-import { type Extras, defineExplainer, type OptionSpecs, type Tensor } from '@xlens/core';
+import { defineExplainer, type Extras, type OptionSpecs, type Tensor } from '@xlens/core';
 import { gradCamPlusPlusWeights } from './grad-cam-plus-plus.js';
 import { finishCam, inputSize, weightedSum } from './internal/combine.js';
 import {

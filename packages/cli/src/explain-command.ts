@@ -56,7 +56,15 @@ function prepareMethods(
     if (layer !== undefined && 'layer' in r.explainer.options && options.layer === undefined)
       options.layer = layer;
     const merged = mergeOptions(r.explainer.id, r.explainer.defaults, r.explainer.options, options);
-    r.explainer.validate?.(merged, model, session.batch.tensor);
+    try {
+      r.explainer.validate?.(merged, model, session.batch.tensor);
+    } catch (e) {
+      // A default method whose settings do not fit the model (an occlusion window larger than
+      // its images, say) is skipped like one whose capabilities are missing.
+      if (explicit) throw e;
+      if (!values.quiet) io.stderr.write(`xlens: skipping ${r.explainer.id}: ${(e as Error).message}\n`);
+      continue;
+    }
     kept.push({ ...r, options });
   }
   if (layer !== undefined && !kept.some((r) => 'layer' in r.explainer.options)) {
@@ -217,7 +225,9 @@ export async function explainCommand(values: Values, io: Io): Promise<number> {
       ]),
       ...failures.map((f) => [f.key, 'failed', '–', '–']),
     ];
-    io.stdout.write(`${textTable(['method', 'time', 'of which set-up', 'warm ÷ forward'], rows, [1, 2, 3])}\n`);
+    io.stdout.write(
+      `${textTable(['method', 'time', 'of which set-up', 'warm ÷ forward'], rows, [1, 2, 3])}\n`,
+    );
     const where = formats.has('html') ? join(outDir, 'index.html') : outDir;
     io.stdout.write(`${formats.has('html') ? 'report' : 'output'}: ${where}\n`);
     for (const f of failures) io.stderr.write(`xlens: ${f.key} failed: ${f.error}\n`);

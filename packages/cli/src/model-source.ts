@@ -110,7 +110,13 @@ async function loadOnnx(path: string, options: LoadModelOptions, name: string): 
     if (!(e instanceof XlensError && /symbolic/.test(e.message) && options.inputShape)) throw e;
     model = await fromOnnx(path, { ...base, inputShape: options.inputShape });
   }
-  return { model, backend: 'onnx', source: path, warnings: [], setupMilliseconds: () => setupMilliseconds(model) };
+  return {
+    model,
+    backend: 'onnx',
+    source: path,
+    warnings: [],
+    setupMilliseconds: () => setupMilliseconds(model),
+  };
 }
 
 /**

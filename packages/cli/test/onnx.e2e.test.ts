@@ -54,6 +54,15 @@ describe('xlens explain on an ONNX model', () => {
     expect(r.stdout).toMatch(/gradient\s/);
     const json = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
     expect(json.model).toMatchObject({ backend: 'onnx', layout: 'NCHW', numClasses: 5 });
+    // The first backward pass builds a session: that one-time set-up is reported apart, and the
+    // ratio is the warm time's.
+    const first = json.methods[0];
+    expect(first.setupMilliseconds).toBeGreaterThan(0);
+    expect(first.ratio).toBeCloseTo(
+      (first.milliseconds - first.setupMilliseconds) / json.forwardMilliseconds,
+      6,
+    );
+    expect(r.stdout).toMatch(/of which set-up/);
     const registry = createRegistry();
     for (const id of ['gradient', 'grad-cam']) {
       const got = parseNpy(await readFile(join(out, `${id}.npy`)));

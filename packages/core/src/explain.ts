@@ -3,11 +3,11 @@ import { CapabilityError, InputError, OptionError, RegistryError, XlensError } f
 import type {
   Attribution,
   AttributionOf,
-  Extras,
   ExplainContext,
   Explainer,
   ExplainerSpec,
   ExplainOptions,
+  Extras,
   GradientRequest,
   GradientResult,
   MethodResult,
@@ -420,14 +420,11 @@ export async function explain<O extends object, E extends Extras = Extras>(
   const n = input.shape[0];
   let predictions: Tensor | undefined;
   if (targetNeedsForward(target)) {
-    // Predict before resolving so `top1` also validates the target path; chunked like everything else.
-    const parts: Tensor[] = [];
-    for (let s = 0; s < n; s += run.batchSize ?? defaultBatchSize)
-      parts.push(
-        await model.forward(sliceBatch(input, s, Math.min(n, s + (run.batchSize ?? defaultBatchSize)))),
-      );
-    predictions = concatBatch(parts);
-    checkFiniteResult(explainer.id, 'the model output', predictions, input);
+    // Predict before resolving so `top1` also validates the target path. A forward needs no
+    // target, so a context with a placeholder one streams it like every other pass.
+    const placeholder: ResolvedTarget = { classes: new Int32Array(n), cotangent: null, score };
+    const parts = { method: explainer.id, model, input, target: placeholder, options: merged, run };
+    predictions = await makeContext<O>({ ...parts, reportProgress: false }).forward(input);
   }
   const resolved = resolveTarget(target, model.info, n, score, predictions);
   const ctx = makeContext<O>({

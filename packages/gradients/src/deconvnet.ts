@@ -1,4 +1,4 @@
-import { type Extras, defineExplainer, type Explainer } from '@xlens/core';
+import { defineExplainer, type Extras } from '@xlens/core';
 import { type PlainGradient, plainAttribute } from './plain-gradient.js';
 
 /** Options of `deconvnet` (none). */

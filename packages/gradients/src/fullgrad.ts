@@ -2,7 +2,6 @@ import {
   abs,
   batchStream,
   defineExplainer,
-  type Explainer,
   InputError,
   imageDims,
   type LayerInfo,

@@ -1,4 +1,4 @@
-import { type Extras, defineExplainer, type ExplainContext, type Explainer } from '@xlens/core';
+import { defineExplainer, type ExplainContext, type Extras } from '@xlens/core';
 import {
   addNoisySamples,
   checkBaseOptions,

@@ -1,4 +1,4 @@
-import { type Extras, defineExplainer, type Explainer, zipWith } from '@xlens/core';
+import { defineExplainer, type Extras, zipWith } from '@xlens/core';
 import { type PlainGradient, plainAttribute } from './plain-gradient.js';
 
 /** Options of `gradient-x-input` (none). */

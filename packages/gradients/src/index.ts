@@ -31,7 +31,7 @@ export { type IntegrationScheme, integrationSchemes, type Quadrature, quadrature
 export { type SaliencyOptions, type SaliencyReduction, saliency } from './saliency.js';
 export { type SmoothGradOptions, smoothgrad } from './smoothgrad.js';
 export { type VarGradOptions, vargrad } from './vargrad.js';
-export { type XraiOptions, xrai } from './xrai.js';
+export { type XraiExtras, type XraiOptions, xrai } from './xrai.js';
 
 /** Every method of this package, to register: `new Registry([...gradientMethods])`. */
 export const gradientMethods = [

@@ -4,7 +4,6 @@ import {
   checkBaseline,
   concatBatch,
   defineExplainer,
-  type Explainer,
   isBaselinePath,
   makeBaseline,
   sizeOf,

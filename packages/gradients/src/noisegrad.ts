@@ -1,8 +1,7 @@
 import {
-  type Extras,
   defineExplainer,
   type ExplainContext,
-  type Explainer,
+  type Extras,
   type Model,
   multiplicativeNoise,
 } from '@xlens/core';

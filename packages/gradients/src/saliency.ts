@@ -1,7 +1,6 @@
 import {
-  type Extras,
   defineExplainer,
-  type Explainer,
+  type Extras,
   InputError,
   imageDims,
   type Layout,

@@ -1,10 +1,4 @@
-import {
-  type Extras,
-  defineExplainer,
-  type ExplainContext,
-  type Explainer,
-  type MethodResult,
-} from '@xlens/core';
+import { defineExplainer, type ExplainContext, type Extras, type MethodResult } from '@xlens/core';
 import {
   addNoisySamples,
   type BaseMethodOptions,

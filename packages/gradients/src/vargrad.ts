@@ -1,4 +1,4 @@
-import { type Extras, defineExplainer, type Explainer } from '@xlens/core';
+import { defineExplainer, type Extras } from '@xlens/core';
 import { checkBaseOptions } from './noise-tunnel.js';
 import { noiseTunnelOptionSpecs, noisyInputAttribute, type SmoothGradOptions } from './smoothgrad.js';
 

@@ -1,4 +1,4 @@
-import { felzenszwalb, resizeBilinear, type Tensor } from '@xlens/core';
+import { felzenszwalbScales, resizeBilinear, type Tensor } from '@xlens/core';
 
 /** How XRAI over-segments an image. */
 export interface RegionOptions {
@@ -36,11 +36,8 @@ export function xraiRegions(image: Tensor, options: RegionOptions): Int32Array[]
   for (let dy = -Math.floor(r); dy <= r; dy++)
     for (let dx = -Math.floor(r); dx <= r; dx++) if (dy * dy + dx * dx <= r * r) offsets.push([dy, dx]);
   const regions: Int32Array[] = [];
-  for (const scale of options.scales) {
-    const seg = felzenszwalb(
-      { data: planes, shape: [c, sh, sw] },
-      { scale, sigma: 0.8, minSize: options.minSize },
-    );
+  const resized = { data: planes, shape: [c, sh, sw] };
+  for (const seg of felzenszwalbScales(resized, options.scales, { sigma: 0.8, minSize: options.minSize })) {
     // Nearest neighbour back to the image's size (pixel centres), then one mask per label.
     const members: number[][] = Array.from({ length: seg.count }, () => []);
     for (let y = 0; y < h; y++)

@@ -2,7 +2,6 @@ import {
   type BaselineSpec,
   checkBaseline,
   defineExplainer,
-  type Explainer,
   InputError,
   imageDims,
   isBaselinePath,
@@ -38,6 +37,9 @@ export interface XraiOptions {
   readonly minPixels: number;
 }
 
+/** Extras of `xrai`: regions added per item. */
+export type XraiExtras = { readonly regions: number[] };
+
 /**
  * Kapishnikov, Bolukbasi, Viégas & Terry, 2019, "XRAI: Better Attributions Through Regions", ICCV,
  * arXiv:1906.02825. Integrated Gradients (averaged over the black and white baselines, maximum
@@ -49,7 +51,7 @@ export interface XraiOptions {
  * 50–1200, min size 150, dilation 5 px, regions adding < 50 px dropped). `extras.regions`: regions
  * added per item.
  */
-export const xrai: Explainer<XraiOptions> = defineExplainer<XraiOptions>({
+export const xrai = defineExplainer<XraiOptions, XraiExtras, 'xrai'>({
   id: 'xrai',
   family: 'gradients',
   title: 'XRAI',

@@ -1,4 +1,4 @@
-import { type Extras, defineExplainer } from '@xlens/core';
+import { defineExplainer, type Extras } from '@xlens/core';
 import {
   type PatternOptions,
   patternDefaults,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../tensor.js';
 import { createRng } from './random.js';
-import { felzenszwalb, type Segmentation, slic } from './superpixels.js';
+import { felzenszwalb, felzenszwalbScales, type Segmentation, slic } from './superpixels.js';
 
 /** A `3×h×w` image whose pixels are `left` where x < split and `right` elsewhere, plus noise. */
 function twoColour(h: number, w: number, split: number, noise = 0, seed = 1): Tensor {
@@ -123,10 +123,14 @@ describe('felzenszwalb', () => {
     expect(felzenszwalb(img, { scale: 1, sigma: 0, minSize: 33 }).count).toBe(1);
   });
 
-  it('is deterministic', () => {
+  it('is deterministic, and several scales at once give each scale’s own segmentation', () => {
     const img = twoColour(16, 16, 7, 0.3, 4);
     const a = felzenszwalb(img, { scale: 50 });
     const b = felzenszwalb(img, { scale: 50 });
     expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+    const many = felzenszwalbScales(img, [5, 50, 500], { minSize: 3 });
+    for (const [i, scale] of [5, 50, 500].entries())
+      expect(Array.from(many[i].labels)).toEqual(Array.from(felzenszwalb(img, { scale, minSize: 3 }).labels));
+    expect(() => felzenszwalbScales(img, [10, -1])).toThrow(/scale = -1/);
   });
 });

@@ -303,7 +303,20 @@ function root(parent: Int32Array, a: number): number {
  * `felzenszwalb` (joint colour distance over channels, scale divided by 255). Deterministic.
  */
 export function felzenszwalb(image: Tensor, options: FelzenszwalbOptions = {}): Segmentation {
-  const scale = positive('felzenszwalb', 'scale', options.scale ?? 1) / 255;
+  return felzenszwalbScales(image, [options.scale ?? 1], options)[0];
+}
+
+/**
+ * `felzenszwalb` at several scales of one image (as XRAI needs): the smoothing, the graph and the
+ * sorting of its edges are done once, so each further scale costs only the merging passes. Gives
+ * exactly what `felzenszwalb` gives at each scale.
+ */
+export function felzenszwalbScales(
+  image: Tensor,
+  scales: readonly number[],
+  options: Omit<FelzenszwalbOptions, 'scale'> = {},
+): Segmentation[] {
+  for (const scale of scales) positive('felzenszwalb', 'scale', scale);
   const minSize = positive('felzenszwalb', 'minSize', options.minSize ?? 20);
   const sigma = positive('felzenszwalb', 'sigma', options.sigma ?? 0.8);
   const { c, h, w, data } = smoothed(image, 'felzenszwalb', sigma);
@@ -331,12 +344,26 @@ export function felzenszwalb(image: Tensor, options: FelzenszwalbOptions = {}): 
   const order = new Uint32Array(edges);
   for (let e = 0; e < edges; e++) order[e] = e;
   order.sort((a, b) => cost[a] - cost[b] || a - b);
+  return scales.map((k) => mergeGraph({ from, to, cost, order }, h, w, k / 255, minSize));
+}
+
+/** Felzenszwalb's merging passes over sorted edges, at threshold scale `k` (already ÷ 255). */
+function mergeGraph(
+  graph: { from: Int32Array; to: Int32Array; cost: Float64Array; order: Uint32Array },
+  h: number,
+  w: number,
+  k: number,
+  minSize: number,
+): Segmentation {
+  const { from, to, cost, order } = graph;
+  const hw = h * w;
   const parent = Int32Array.from({ length: hw }, (_, i) => i);
   const size = new Float64Array(hw).fill(1);
   const internal = new Float64Array(hw);
   const join = (a: number, b: number): number => {
     // The larger tree absorbs the smaller one, so roots stay shallow.
-    const [big, small] = size[a] >= size[b] ? [a, b] : [b, a];
+    const big = size[a] >= size[b] ? a : b;
+    const small = big === a ? b : a;
     parent[small] = big;
     size[big] += size[small];
     return big;
@@ -345,7 +372,7 @@ export function felzenszwalb(image: Tensor, options: FelzenszwalbOptions = {}): 
     const a = root(parent, from[e]);
     const b = root(parent, to[e]);
     if (a === b) continue;
-    if (cost[e] <= Math.min(internal[a] + scale / size[a], internal[b] + scale / size[b])) {
+    if (cost[e] <= Math.min(internal[a] + k / size[a], internal[b] + k / size[b])) {
       // Edges come in increasing order, so this one is the heaviest of the merged tree.
       internal[join(a, b)] = cost[e];
     }
