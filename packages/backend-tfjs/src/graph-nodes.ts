@@ -135,7 +135,7 @@ export function chooseOutput(
   const exists = (key: string) => view.nodes[splitPort(key)[0]] !== undefined;
   if (wanted !== undefined) {
     const key = all.get(wanted) ?? tensorKey(wanted);
-    if (!exists(key))
+    if (!exists(key) || itemShapeOf(key) === undefined)
       throw new LayerError(
         'unknown-layer',
         `GraphModel has no node or output ${JSON.stringify(wanted)} to use as output; its outputs: ${listing}`,

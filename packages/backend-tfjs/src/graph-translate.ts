@@ -41,7 +41,9 @@ interface Plan {
   readonly linear?: LinearPlan;
   /** Run by the GraphModel's executor: no rule semantics, no `derive`. */
   readonly opaque?: boolean;
-  readonly make?: (name: string) => tf.layers.Layer;
+  make?: (name: string) => tf.layers.Layer;
+  /** A mean or max over H, W that kept its axes: a following squeeze makes it global pooling. */
+  readonly pool?: 'mean' | 'max';
 }
 
 /** The GraphDef as a Keras model, and what the backend needs to know about the mapping. @internal */
@@ -122,8 +124,13 @@ function kerasName(name: string): string {
  * `…/block1_conv/Relu`; so a converted Keras model lists its Keras layer names. The last layer of a
  * scope (the Keras layer's output) takes the scope's name; earlier ones keep their path.
  */
-function layerNames(plans: readonly Plan[], reserved: ReadonlySet<string>): Map<Plan, string> {
-  const dirs = plans.map((p) => p.node.split('/').slice(0, -1));
+function layerNames(
+  plans: readonly Plan[],
+  reserved: ReadonlySet<string>,
+  phantom?: string,
+): { names: Map<Plan, string>; phantom?: string } {
+  const nodes = [...plans.map((p) => p.node), ...(phantom ? [phantom] : [])];
+  const dirs = nodes.map((n) => n.split('/').slice(0, -1));
   let common = dirs[0] ?? [];
   for (const d of dirs) {
     let i = 0;
@@ -131,10 +138,10 @@ function layerNames(plans: readonly Plan[], reserved: ReadonlySet<string>): Map<
     common = common.slice(0, i);
   }
   if (dirs.length > 0 && dirs.every((d) => d.length === common.length)) common = common.slice(0, -1);
-  const rest = plans.map((p) => p.node.split('/').slice(common.length));
+  const rest = nodes.map((n) => n.split('/').slice(common.length));
   const lastOfScope = new Map<string, number>();
-  rest.forEach((r, i) => {
-    lastOfScope.set(r[0], i);
+  plans.forEach((_, i) => {
+    lastOfScope.set(rest[i][0], i);
   });
   const names = new Map<Plan, string>();
   const used = new Set(reserved);
@@ -149,7 +156,8 @@ function layerNames(plans: readonly Plan[], reserved: ReadonlySet<string>): Map<
     used.add(name);
     names.set(p, name);
   });
-  return names;
+  // A removed head is named by its scope, as the Keras layer it was fused into (Dense 'predictions').
+  return { names, ...(phantom ? { phantom: kerasName(rest[rest.length - 1][0]) } : {}) };
 }
 
 /**
@@ -247,15 +255,27 @@ export function translateGraph(view: GraphView, top: string, named?: string): Gr
     constants: tf.Tensor[] = [],
   ) => simple(key, node, inputs, (name) => new GraphOpLayer(name, shapeOf(key), fn, constants));
 
-  /** Fold `bias` or `activation` into the linear layer computing `from`, when nobody else reads it. */
+  /**
+   * Whether the layer computing `from` may absorb `node`: nobody else reads it, and both sit in one
+   * Keras layer's scope (`conv/BiasAdd` → `conv/Relu`; a ReLU layer of its own, as in
+   * `conv2/BiasAdd` → `relu2/Relu`, stays a layer).
+   */
+  const absorbs = (from: string, node: GraphNode): Plan | null => {
+    const p = planOf.get(from);
+    const scope = (n: string) => n.slice(0, Math.max(n.lastIndexOf('/'), 0));
+    const ok = p && consumers.get(from) === 1 && scope(p.node) !== '' && scope(p.node) === scope(node.name);
+    return ok ? p : null;
+  };
+
+  /** Fold `bias` or `activation` into the linear layer computing `from`. */
   const fuse = (
     from: string,
     key: string,
     node: GraphNode,
     what: { bias?: tf.Tensor; activation?: string },
   ) => {
-    const p = planOf.get(from);
-    if (!p?.linear || consumers.get(from) !== 1) return false;
+    const p = absorbs(from, node);
+    if (!p?.linear) return false;
     if (what.bias) {
       const channels = shapeOf(from).at(-1);
       if (p.linear.bias || p.linear.activation || what.bias.size !== channels) return false;
@@ -300,15 +320,20 @@ export function translateGraph(view: GraphView, top: string, named?: string): Gr
       const e = attrOf<number[]>(node, 'explicitPaddings', []);
       if (e[0] || e[1] || e[6] || e[7]) return opaque(key, node);
       const padKey = `${key}/explicit_padding`;
-      simple(padKey, { ...node, name: padKey }, [input], (name) =>
-        tf.layers.zeroPadding2d({
-          name,
-          padding: [
-            [e[2], e[3]],
-            [e[4], e[5]],
-          ],
-        }),
-      );
+      add({
+        key: padKey,
+        node: padKey,
+        op: 'Pad',
+        inputs: [input],
+        make: (name) =>
+          tf.layers.zeroPadding2d({
+            name,
+            padding: [
+              [e[2], e[3]],
+              [e[4], e[5]],
+            ],
+          }),
+      });
       input = padKey;
       padding = 'valid';
     }
@@ -362,9 +387,15 @@ export function translateGraph(view: GraphView, top: string, named?: string): Gr
         mean ? tf.layers.globalAveragePooling2d({ name }) : tf.layers.globalMaxPooling2d({ name }),
       );
     }
-    opLayer(key, node, dataInputs(node), ([x]) =>
-      mean ? tf.mean(x, [1, 2], true) : tf.max(x, [1, 2], true),
-    );
+    const fn = (xs: tf.Tensor[]) => (mean ? tf.mean(xs[0], [1, 2], true) : tf.max(xs[0], [1, 2], true));
+    add({
+      key,
+      node: node.name,
+      op: node.op,
+      inputs: dataInputs(node),
+      pool: mean ? 'mean' : 'max',
+      make: (name) => new GraphOpLayer(name, shapeOf(key), fn),
+    });
   };
 
   const translate = (key: string, node: GraphNode): void => {
@@ -474,6 +505,20 @@ export function translateGraph(view: GraphView, top: string, named?: string): Gr
           aliasOf.set(key, ins[0]);
           return;
         }
+        const pool = absorbs(ins[0], node);
+        if (pool?.pool && to.length === 1) {
+          // Mean (or Max) with kept dims, then a squeeze: one global pooling layer, as in Keras.
+          const kind = pool.pool;
+          pool.make = (name) =>
+            kind === 'mean'
+              ? tf.layers.globalAveragePooling2d({ name })
+              : tf.layers.globalMaxPooling2d({ name });
+          planOf.delete(pool.key);
+          pool.key = key;
+          pool.node = node.name;
+          planOf.set(key, pool);
+          return;
+        }
         if (to.length === 1 && from.length === 3)
           return simple(key, node, ins, (name) => tf.layers.flatten({ name }));
         return simple(key, node, ins, (name) => tf.layers.reshape({ name, targetShape: [...to] }));
@@ -505,8 +550,7 @@ export function translateGraph(view: GraphView, top: string, named?: string): Gr
   if (out === INPUT) throw new UnsupportedError('invalid-model', `GraphModel output ${top} is its input`);
 
   const inputLayer = kerasName(view.inputName);
-  const phantom: Plan | undefined = named ? { key: named, node: named, op: '', inputs: [] } : undefined;
-  const names = layerNames(phantom ? [...plans, phantom] : plans, new Set([inputLayer]));
+  const { names, phantom } = layerNames(plans, new Set([inputLayer]), named);
   const ops = new Map<string, string>();
   const opaqueNames = new Map<string, string>();
   const aliases = new Map<string, string>();
@@ -540,7 +584,7 @@ export function translateGraph(view: GraphView, top: string, named?: string): Gr
     aliases,
     outputLayer: names.get(planOf.get(out)!)!,
     owned,
-    ...(phantom ? { namedAs: names.get(phantom) } : {}),
+    ...(phantom ? { namedAs: phantom } : {}),
   };
 }
 

@@ -10,15 +10,15 @@ beforeAll(useWasm);
  * x (2) → Dense W1 (fused ReLU, or a separate ReLU/ReLU6 layer) → Dense w2 → 1 output. Hand
  * values: W1 = [[1, −1], [2, 1]] (in×out), b1 = [0, 0.5], w2 = [1, −2].
  */
-function twoLayer(activation: 'fused' | 'relu-layer' | 'relu6'): tf.LayersModel {
+function twoLayer(activation: 'fused' | 'relu-layer' | 'relu6' | 'fused-relu6'): tf.LayersModel {
   const input = tf.input({ shape: [2], name: 'x' });
   const d1 = tf.layers.dense({
     name: 'd1',
     units: 2,
-    activation: activation === 'fused' ? 'relu' : 'linear',
+    activation: activation === 'fused' ? 'relu' : activation === 'fused-relu6' ? 'relu6' : 'linear',
   });
   let h = d1.apply(input) as tf.SymbolicTensor;
-  if (activation !== 'fused')
+  if (activation === 'relu-layer' || activation === 'relu6')
     h = tf.layers
       .reLU({ name: 'act', ...(activation === 'relu6' ? { maxValue: 6 } : {}) })
       .apply(h) as tf.SymbolicTensor;
@@ -58,18 +58,21 @@ describe('ReLU rules (hand-computed on a two-layer net)', () => {
     }
   }
 
-  it('ReLU6 (maxValue) is closed above 6 for gradient and guided, open for deconvnet', async () => {
-    const model = fromTfjs(twoLayer('relu6'));
-    // x = (3, 3): z = (9, 0.5): unit 1 above 6 → closed.
-    const x = input(3, 3);
-    const g = await model.backward!({ input: x, seed });
-    expectClose(g.inputGradient!.data, [2, -2], 1e-6);
-    const guided = await model.backward!({ input: x, seed, rules: { relu: 'guided' } });
-    expectClose(guided.inputGradient!.data, [0, 0], 1e-6);
-    const deconv = await model.backward!({ input: x, seed, rules: { relu: 'deconvnet' } });
-    expectClose(deconv.inputGradient!.data, [1, 2], 1e-6);
-    model.dispose();
-  });
+  it.each(['relu6', 'fused-relu6'] as const)(
+    'ReLU6 (%s) is closed above 6 for gradient and guided, open for deconvnet',
+    async (kind) => {
+      const model = fromTfjs(twoLayer(kind));
+      // x = (3, 3): z = (9, 0.5): unit 1 above 6 → closed.
+      const x = input(3, 3);
+      const g = await model.backward!({ input: x, seed });
+      expectClose(g.inputGradient!.data, [2, -2], 1e-6);
+      const guided = await model.backward!({ input: x, seed, rules: { relu: 'guided' } });
+      expectClose(guided.inputGradient!.data, [0, 0], 1e-6);
+      const deconv = await model.backward!({ input: x, seed, rules: { relu: 'deconvnet' } });
+      expectClose(deconv.inputGradient!.data, [1, 2], 1e-6);
+      model.dispose();
+    },
+  );
 
   it('rescale (DeepLIFT) satisfies summation-to-delta on a conv/ReLU/average-pool net', async () => {
     const input = tf.input({ shape: [6, 6, 2] });

@@ -105,7 +105,7 @@ describe('fromTfjs on a LayersModel', () => {
 
   it('flattens nested models into outer/inner names and captures them channels-first', async () => {
     const tfm = nestedModel();
-    const model = fromTfjs(tfm, { stripSoftmax: true, disposeModel: false });
+    const model = fromTfjs(tfm, { disposeModel: false });
     const names = model.layers!().map((l) => l.name);
     expect(names).toEqual(['img', 'stem', 'block/c1', 'block/mp', 'block', 'flat', 'head']);
     expect(model.layers!()[2].inputs).toEqual(['stem']);
@@ -166,16 +166,18 @@ describe('fromTfjs on a LayersModel', () => {
     tfm.dispose();
   });
 
-  it('strips a final softmax only when asked, and says so otherwise', async () => {
+  it('removes a softmax head by default and records it; keeps it when asked, and says so', async () => {
     const tfm = nestedModel();
-    const plain = fromTfjs(tfm, { disposeModel: false });
-    const stripped = fromTfjs(tfm, { stripSoftmax: true, disposeModel: false });
-    expect(plain.info.outputKind).toBe('probabilities');
-    expect(plain.warnings.join(' ')).toMatch(/softmax.*stripSoftmax/);
+    const stripped = fromTfjs(tfm, { disposeModel: false });
+    const kept = fromTfjs(tfm, { stripSoftmax: false, disposeModel: false });
     expect(stripped.info.outputKind).toBe('logits');
+    expect(stripped.info.outputActivation).toEqual({ kind: 'softmax', layer: 'head', removed: true });
     expect(stripped.warnings).toEqual([]);
+    expect(kept.info.outputKind).toBe('probabilities');
+    expect(kept.info.outputActivation).toEqual({ kind: 'softmax', layer: 'head', removed: false });
+    expect(kept.warnings.join(' ')).toMatch(/ends in a softmax \(head\), kept by stripSoftmax: false/);
     const x = randomTensor([2, 8, 8, 3], 9);
-    const p = await plain.forward(x);
+    const p = await kept.forward(x);
     const z = await stripped.forward(x);
     for (let i = 0; i < 2; i++) {
       const row = Array.from(z.data.subarray(i * 5, i * 5 + 5));
@@ -188,7 +190,45 @@ describe('fromTfjs on a LayersModel', () => {
         1e-5,
       );
     }
+    // The softmax's gradient: scoring the stripped model's logits through a softmax (core's
+    // `score: 'softmax'` cotangent p_c(e_c − p)) equals the kept model's plain gradient.
+    const cotangent = oneHot(2, 5, [1, 3]);
+    const want = await kept.backward!({ input: x, seed: { kind: 'output', cotangent } });
+    const scored = { data: new Float32Array(10), shape: [2, 5] };
+    for (let i = 0; i < 2; i++) {
+      const c = [1, 3][i];
+      for (let j = 0; j < 5; j++)
+        scored.data[i * 5 + j] = p.data[i * 5 + c] * ((j === c ? 1 : 0) - p.data[i * 5 + j]);
+    }
+    const got = await stripped.backward!({ input: x, seed: { kind: 'output', cotangent: scored } });
+    expectClose(got.inputGradient!.data, want.inputGradient!.data, 1e-4);
     tfm.dispose();
+  });
+
+  it('finds a softmax behind dropout, and warns about probabilities it cannot trace to a softmax', async () => {
+    const input = tf.input({ shape: [4], name: 'x' });
+    const dense = tf.layers.dense({ name: 'd', units: 3, activation: 'softmax' });
+    const probs = dense.apply(input) as tf.SymbolicTensor;
+    const dropped = tf.layers.dropout({ name: 'drop', rate: 0.5 }).apply(probs) as tf.SymbolicTensor;
+    const behindDropout = fromTfjs(tf.model({ inputs: input, outputs: dropped }), { disposeModel: false });
+    expect(behindDropout.info).toMatchObject({
+      outputKind: 'logits',
+      outputActivation: { kind: 'softmax', layer: 'd', removed: true },
+    });
+    // A reshape hides the softmax from the backend: a probe pass finds rows of probabilities.
+    const reshaped = tf.layers.reshape({ name: 'r', targetShape: [3] }).apply(probs) as tf.SymbolicTensor;
+    const hidden = fromTfjs(tf.model({ inputs: input, outputs: reshaped }), { disposeModel: false });
+    expect(hidden.info.outputKind).toBe('probabilities');
+    expect(hidden.info.outputActivation).toBeUndefined();
+    expect(hidden.warnings.join(' ')).toMatch(/non-negative and sum to 1 .*no softmax layer was found/);
+    const declared = fromTfjs(tf.model({ inputs: input, outputs: reshaped }), {
+      outputKind: 'logits',
+      disposeModel: false,
+    });
+    expect(declared.warnings).toEqual([]);
+    declared.dispose();
+    behindDropout.dispose();
+    hidden.dispose();
   });
 
   it('computes input gradients equal to tfjs autodiff and to finite differences', async () => {

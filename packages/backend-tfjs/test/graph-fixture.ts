@@ -128,3 +128,106 @@ export async function buildGraphFixture(): Promise<GraphFixture> {
   const model = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
   return { model, ...weights };
 }
+
+/**
+ * A second hand-written GraphDef, for the translation of ops a Keras model does not produce:
+ * input 5×5×2 → `Sub` a constant mean → `Mul` by 2 → `_FusedConv2D` 3×3×2→3 with EXPLICIT
+ * padding and a fused `LeakyRelu` (α 0.1) → `Square` (an op the translation does not interpret)
+ * → `Mean` over H, W with `keep_dims` → `Squeeze` → `MatMul` with `transpose_b` → `BiasAdd` →
+ * `Softmax` → `Identity`. Outputs are named by a signature with `:0` ports.
+ */
+export function opsGraphArtifacts(): tf.io.ModelArtifacts {
+  const mean = Float32Array.of(0.25, -0.5);
+  const two = Float32Array.of(2);
+  const kernel = values(3 * 3 * 2 * 3, 5);
+  const bias = values(3, 6).map((v) => v * 0.1);
+  const fcT = values(4 * 3, 7); // [out, in], read with transpose_b
+  const fcBias = values(4, 8);
+  const axes = new Int32Array([1, 2]);
+  const nodes = [
+    { name: 'pixels', op: 'Placeholder', attr: { dtype: float, shape: { shape: shape([-1, 5, 5, 2]) } } },
+    constNode('pre/mean', [2]),
+    constNode('pre/two', []),
+    constNode('conv/kernel', [3, 3, 2, 3]),
+    constNode('conv/bias', [3]),
+    constNode('head/kernel_t', [4, 3]),
+    constNode('head/bias', [4]),
+    {
+      ...constNode('pool/axes', [2]),
+      attr: {
+        dtype: { type: 'DT_INT32' },
+        value: { tensor: { dtype: 'DT_INT32', tensorShape: shape([2]) } },
+      },
+    },
+    { name: 'pre/sub', op: 'Sub', input: ['pixels', 'pre/mean'], attr: { T: float } },
+    { name: 'pre/mul', op: 'Mul', input: ['pre/sub', 'pre/two'], attr: { T: float } },
+    {
+      name: 'conv/LeakyRelu',
+      op: '_FusedConv2D',
+      input: ['pre/mul', 'conv/kernel', 'conv/bias'],
+      attr: {
+        T: float,
+        strides: ints([1, 1, 1, 1]),
+        padding: { s: b64('EXPLICIT') },
+        explicit_paddings: ints([0, 0, 1, 1, 1, 1, 0, 0]),
+        data_format: { s: b64('NHWC') },
+        dilations: ints([1, 1, 1, 1]),
+        fused_ops: { list: { s: [b64('BiasAdd'), b64('LeakyRelu')] } },
+        num_args: { i: '1' },
+        leakyrelu_alpha: { f: 0.1 },
+      },
+    },
+    { name: 'energy/Square', op: 'Square', input: ['conv/LeakyRelu'], attr: { T: float } },
+    {
+      name: 'pool/Mean',
+      op: 'Mean',
+      input: ['energy/Square', 'pool/axes'],
+      attr: { T: float, Tidx: { type: 'DT_INT32' }, keep_dims: { b: true } },
+    },
+    {
+      name: 'pool/Squeeze',
+      op: 'Squeeze',
+      input: ['pool/Mean'],
+      attr: { T: float, squeeze_dims: ints([1, 2]) },
+    },
+    {
+      name: 'head/MatMul',
+      op: 'MatMul',
+      input: ['pool/Squeeze', 'head/kernel_t'],
+      attr: { T: float, transpose_a: { b: false }, transpose_b: { b: true } },
+    },
+    { name: 'head/BiasAdd', op: 'BiasAdd', input: ['head/MatMul', 'head/bias'], attr: { T: float } },
+    { name: 'head/Softmax', op: 'Softmax', input: ['head/BiasAdd'], attr: { T: float } },
+    { name: 'Identity', op: 'Identity', input: ['head/Softmax'], attr: { T: float } },
+  ];
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [
+    { name: 'pre/mean', shape: [2], dtype: 'float32' },
+    { name: 'pre/two', shape: [], dtype: 'float32' },
+    { name: 'conv/kernel', shape: [3, 3, 2, 3], dtype: 'float32' },
+    { name: 'conv/bias', shape: [3], dtype: 'float32' },
+    { name: 'head/kernel_t', shape: [4, 3], dtype: 'float32' },
+    { name: 'head/bias', shape: [4], dtype: 'float32' },
+    { name: 'pool/axes', shape: [2], dtype: 'int32' },
+  ];
+  const parts = [mean, two, kernel, bias, fcT, fcBias, axes];
+  const total = parts.reduce((a, p) => a + p.byteLength, 0);
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    weightData.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset);
+    offset += p.byteLength;
+  }
+  const info = (name: string, dims: number[]) => ({ name, dtype: 'DT_FLOAT', tensorShape: shape(dims) });
+  return {
+    modelTopology: { node: nodes, library: {}, versions: { producer: 1 } },
+    weightSpecs,
+    weightData: weightData.buffer,
+    format: 'graph-model',
+    userDefinedMetadata: {
+      signature: {
+        inputs: { pixels: info('pixels:0', [-1, 5, 5, 2]) },
+        outputs: { scores: info('Identity:0', [-1, 4]) },
+      },
+    },
+  };
+}

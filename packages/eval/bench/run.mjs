@@ -115,7 +115,7 @@ function table(c) {
     '|---|---|---:|---:|---:|---:|',
     ...c.rows.map(
       (r) =>
-        `| ${r.id} | ${r.shown || '–'} | ${r.batched.toFixed(1)} | ${r.single.toFixed(1)} | ${(r.single / r.batched).toFixed(1)}× | ${(r.batched / r.fwd).toFixed(0)}× |`,
+        `| ${r.id} | ${r.shown || '–'} | ${r.batched.toFixed(1)} | ${r.single.toFixed(1)} | ${(r.single / r.batched).toFixed(1)}× | ${(r.batched / r.fwd).toPrecision(2)}× |`,
     ),
   ];
   for (const s of c.skipped) lines.push(`\n- skipped to stay in budget: ${s}`);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gradientMethods } from '../src/index.js';
 import { maxAbs, maxAbsDiff, randomTensor } from './fixtures.js';
 
-const small: Record<string, unknown> = { steps: 8, samples: 3, models: 2 };
+const small: Record<string, unknown> = { steps: 8, samples: 3, models: 2, segmentationSize: 0 };
 
 describe.each([tinyCnn(), cnnWithBatchNorm()])('on tfjs: $name', (spec) => {
   let model: Model;

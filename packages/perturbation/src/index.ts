@@ -11,19 +11,19 @@ import { occlusion } from './occlusion.js';
 import { predictionDifference } from './prediction-difference.js';
 import { rise } from './rise.js';
 
-export type { SegmentationSpec, SegmentFill, SegmentOptions } from './internal/segments.js';
+export type { SegmentationSpec, SegmentExtras, SegmentFill, SegmentOptions } from './internal/segments.js';
 export type { PixelSize } from './internal/windows.js';
-export { type KernelShapOptions, kernelShap } from './kernel-shap.js';
-export { type LimeOptions, lime } from './lime.js';
-export { type OcclusionOptions, occlusion } from './occlusion.js';
+export { type KernelShapExtras, type KernelShapOptions, kernelShap } from './kernel-shap.js';
+export { type LimeExtras, type LimeOptions, lime } from './lime.js';
+export { type OcclusionExtras, type OcclusionOptions, occlusion } from './occlusion.js';
 export { type PredictionDifferenceOptions, predictionDifference } from './prediction-difference.js';
 export { type RiseOptions, rise } from './rise.js';
 
 /** Every method of this package, to register: `new Registry([...perturbationMethods])`. */
-export const perturbationMethods: readonly AnyExplainer[] = [
+export const perturbationMethods = [
   occlusion,
   rise,
   lime,
   kernelShap,
   predictionDifference,
-];
+] as const satisfies readonly AnyExplainer[];

@@ -68,7 +68,7 @@ describe('kernel-shap', () => {
       });
       const exact = await bruteForceShapley(model, x, labels, m, 0);
       expect(a.extras.exact).toEqual([1]);
-      const values = a.extras.segmentWeights as number[];
+      const values = a.extras.segmentWeights;
       for (let j = 0; j < m; j++) expect(values[j]).toBeCloseTo(exact[j], 5);
     }
   });
@@ -81,9 +81,9 @@ describe('kernel-shap', () => {
     for (const fill of ['zero', 'mean', 0.5] as const) {
       const a = await kernelShap.explain(model, x, 0, { segmentation, samples: 300, fill, batchSize: 64 });
       expect(a.extras.exact).toEqual([0]);
-      const values = a.extras.segmentWeights as number[];
+      const values = a.extras.segmentWeights;
       const total = values.reduce((s, v) => s + v, 0);
-      const [full, base] = [(a.extras.fullValue as number[])[0], (a.extras.baseValue as number[])[0]];
+      const [full, base] = [a.extras.fullValue[0], a.extras.baseValue[0]];
       expect(total).toBeCloseTo(full - base, 9);
       const out = await model.forward(x);
       expect(full).toBeCloseTo(out.data[0], 6);
@@ -103,7 +103,7 @@ describe('kernel-shap', () => {
     });
     const sums = new Float64Array(16);
     for (let ch = 0; ch < 2; ch++) for (let p = 0; p < 144; p++) sums[labels[p]] += x.data[ch * 144 + p];
-    const values = a.extras.segmentWeights as number[];
+    const values = a.extras.segmentWeights;
     for (let k = 0; k < 16; k++) expect(values[k]).toBeCloseTo(v[k] * sums[k], 3);
   });
 
@@ -111,8 +111,8 @@ describe('kernel-shap', () => {
     const labels = gridLabels(16, 16, 2, 2);
     const model = segmentModel([2, 16, 16], labels, 4, 2, interacting(4));
     const a = await kernelShap.explain(model, image(16, 16), 1, { segments: 8, samples: 100 });
-    const count = (a.extras.segmentCount as number[])[0];
-    expect((a.extras.segmentWeights as number[]).length).toBe(count);
+    const count = a.extras.segmentCount[0];
+    expect(a.extras.segmentWeights.length).toBe(count);
     expect(a.map.data.every(Number.isFinite)).toBe(true);
   });
 });

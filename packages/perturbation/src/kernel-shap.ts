@@ -1,9 +1,10 @@
-import { defineExplainer, type Explainer } from '@xlens/core';
+import { defineExplainer } from '@xlens/core';
 import { blurSigmaSpec } from './internal/fill.js';
 import { contextGeometry } from './internal/image.js';
 import {
   checkSegmentOptions,
   makeSegmentFill,
+  type SegmentExtras,
   type SegmentFill,
   type SegmentOptions,
   scoreDesigns,
@@ -28,6 +29,16 @@ export interface KernelShapOptions extends SegmentOptions {
   readonly blurSigma: number;
 }
 
+/** Extras of `kernel-shap`: the segmentation, the Shapley values and the game's two ends. */
+export type KernelShapExtras = SegmentExtras & {
+  /** f(fill): the score with every segment absent, per item. */
+  readonly baseValue: number[];
+  /** f(x), per item. */
+  readonly fullValue: number[];
+  /** 1 where every coalition was evaluated (exact Shapley values), else 0, per item. */
+  readonly exact: number[];
+};
+
 /**
  * Lundberg & Lee, 2017, "A Unified Approach to Interpreting Model Predictions", NeurIPS,
  * arXiv:1705.07874. KernelSHAP on superpixels: the Shapley values of the game whose players are
@@ -37,7 +48,7 @@ export interface KernelShapOptions extends SegmentOptions {
  * used and the values are exact (`extras.exact`). Scores are the run's (logit by default).
  * `extras`: the segmentation and the values as for LIME, `baseValue` f(fill) and `fullValue` f(x).
  */
-export const kernelShap: Explainer<KernelShapOptions> = defineExplainer<KernelShapOptions>({
+export const kernelShap = defineExplainer<KernelShapOptions, KernelShapExtras, 'kernel-shap'>({
   id: 'kernel-shap',
   family: 'perturbation',
   title: 'KernelSHAP',

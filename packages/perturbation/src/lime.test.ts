@@ -41,15 +41,15 @@ describe('lime', () => {
     });
     expect(exact.extras.segmentCount).toEqual([4]);
     expect(exact.extras.segments).toEqual(Array.from(labels));
-    const weights = exact.extras.segmentWeights as number[];
+    const weights = exact.extras.segmentWeights;
     for (let k = 0; k < 4; k++) expect(weights[k]).toBeCloseTo(v[k], 6);
-    expect((exact.extras.intercept as number[])[0]).toBeCloseTo(0.3, 6);
-    expect((exact.extras.r2 as number[])[0]).toBeCloseTo(1, 9);
+    expect(exact.extras.intercept[0]).toBeCloseTo(0.3, 6);
+    expect(exact.extras.r2[0]).toBeCloseTo(1, 9);
     // The map paints every pixel with its segment's weight.
     for (let p = 0; p < 256; p++) expect(exact.map.data[p]).toBeCloseTo(v[labels[p]], 6);
     // The default ridge penalty (α = 1) shrinks the weights only a little with 1000 samples.
     const ridge = await lime.explain(model, x, 0, { segments: 4, fill: 'zero', probability: false });
-    const shrunk = ridge.extras.segmentWeights as number[];
+    const shrunk = ridge.extras.segmentWeights;
     for (let k = 0; k < 4; k++) expect(Math.abs(shrunk[k] - v[k])).toBeLessThan(0.02 * Math.abs(v[k]) + 0.01);
   });
 
@@ -61,7 +61,7 @@ describe('lime', () => {
       alpha: 0,
       probability: false,
     });
-    expect((given.extras.segmentWeights as number[]).map((w) => Number(w.toFixed(6)))).toEqual(v);
+    expect(given.extras.segmentWeights.map((w) => Number(w.toFixed(6)))).toEqual(v);
     const fz = await lime.explain(model, x, 0, { segmentation: 'felzenszwalb', scale: 50, samples: 50 });
     expect(fz.extras.segmentCount).toEqual([4]);
     // segment-mean fill of a flat quadrant changes little: small, finite weights.

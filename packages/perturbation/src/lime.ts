@@ -1,4 +1,4 @@
-import { defineExplainer, type Explainer } from '@xlens/core';
+import { defineExplainer } from '@xlens/core';
 import { blurSigmaSpec } from './internal/fill.js';
 import { contextGeometry } from './internal/image.js';
 import { weightedRidge } from './internal/linear.js';
@@ -7,6 +7,7 @@ import {
   checkSegmentOptions,
   type Design,
   makeSegmentFill,
+  type SegmentExtras,
   type SegmentFill,
   type SegmentOptions,
   scoreDesigns,
@@ -36,6 +37,14 @@ export interface LimeOptions extends SegmentOptions {
   readonly probability: boolean;
 }
 
+/** Extras of `lime`: the segmentation, the coefficients and the quality of each item's fit. */
+export type LimeExtras = SegmentExtras & {
+  /** Intercept of the linear fit, per item. */
+  readonly intercept: number[];
+  /** Weighted R² of the linear fit on its samples, per item. */
+  readonly r2: number[];
+};
+
 /**
  * Ribeiro, Singh & Guestrin, 2016, "“Why Should I Trust You?”: Explaining the Predictions of Any
  * Classifier", KDD, arXiv:1602.04938. Each item is cut into superpixels; sample s switches each
@@ -45,7 +54,7 @@ export interface LimeOptions extends SegmentOptions {
  * coefficient; `extras` hold the segmentation (`segments`, N×H×W labels, `segmentCount` per item),
  * the coefficients (`segmentWeights`, item after item), `intercept` and the fit's weighted `r2`.
  */
-export const lime: Explainer<LimeOptions> = defineExplainer<LimeOptions>({
+export const lime = defineExplainer<LimeOptions, LimeExtras, 'lime'>({
   id: 'lime',
   family: 'perturbation',
   title: 'LIME',

@@ -1,4 +1,4 @@
-import { type BaselineSpec, batchStream, defineExplainer, type Explainer } from '@xlens/core';
+import { type BaselineSpec, batchStream, defineExplainer } from '@xlens/core';
 import { blurSigmaSpec, checkFill, fillSpec, makeFill } from './internal/fill.js';
 import { contextGeometry, fillRect, geometry, itemData } from './internal/image.js';
 import {
@@ -31,6 +31,9 @@ export interface OcclusionOptions {
   readonly blurSigma: number;
 }
 
+/** Extras of `occlusion`: the number of window positions. */
+export type OcclusionExtras = { readonly windows: number };
+
 /**
  * Zeiler & Fergus, 2014, "Visualizing and Understanding Convolutional Networks", ECCV,
  * arXiv:1311.2901. Occlusion sensitivity: a window (all channels) slides over the image, each
@@ -41,7 +44,7 @@ export interface OcclusionOptions {
  * drop. The score is the run's (logit by default). Rows (windows × items) are streamed in chunks
  * of `batchSize`.
  */
-export const occlusion: Explainer<OcclusionOptions> = defineExplainer<OcclusionOptions>({
+export const occlusion = defineExplainer<OcclusionOptions, OcclusionExtras, 'occlusion'>({
   id: 'occlusion',
   family: 'perturbation',
   title: 'Occlusion',

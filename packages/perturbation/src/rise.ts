@@ -2,7 +2,7 @@ import {
   type BaselineSpec,
   defineExplainer,
   type ExplainContext,
-  type Explainer,
+  type Extras,
   OptionError,
   resizeBilinear,
 } from '@xlens/core';
@@ -72,7 +72,7 @@ function riseMask(
  * uses the run's score kind). Masks are drawn and consumed one chunk of `batchSize` rows at a
  * time, so memory does not grow with N.
  */
-export const rise: Explainer<RiseOptions> = defineExplainer<RiseOptions>({
+export const rise = defineExplainer<RiseOptions, Extras, 'rise'>({
   id: 'rise',
   family: 'perturbation',
   title: 'RISE',

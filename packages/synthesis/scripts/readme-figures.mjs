@@ -5,8 +5,8 @@ import { fromOnnx } from '@xlens/backend-onnx';
 import { channelTiles, encodePng, filterTiles, getColormap, imageGrid, imageInRange } from '@xlens/viz';
 import { SHAPE_CLASSES, sampleImages, shapesDataset, zooModelPath } from '@xlens/zoo';
 import {
-  activationMaximisation,
   activationGrid,
+  activationMaximisation,
   conceptsFromLabels,
   dissect,
   filterImages,
@@ -24,11 +24,21 @@ const picture = (t, i, scale = 2) => imageGrid([imageInRange(t, 'NHWC', i, 0, 1)
 // 1. Class visualisations, the image every 32 steps (default recipe, seed 0).
 const grey = { data: new Float32Array(6 * 64 * 64 * 3).fill(0.5), shape: [6, 64, 64, 3] };
 const classes = [0, 1, 2, 3, 4, 5];
-const am = await activationMaximisation.explain(model, grey, classes, { steps: 256, snapshotEvery: 32, batchSize: 6 });
+const am = await activationMaximisation.explain(model, grey, classes, {
+  steps: 256,
+  snapshotEvery: 32,
+  batchSize: 6,
+});
 const snaps = synthesisSnapshots(am);
 const rows = classes.flatMap((c) => snaps.map((s) => picture(s.images, c)));
 save('shapes-classes.png', imageGrid(rows, { columns: snaps.length, gap: 4 }));
-save('shapes-classes-final.png', imageGrid(classes.map((c) => picture(am.map, c)), { columns: 6, gap: 6 }));
+save(
+  'shapes-classes-final.png',
+  imageGrid(
+    classes.map((c) => picture(am.map, c)),
+    { columns: 6, gap: 6 },
+  ),
+);
 const logits = await model.forward(am.map);
 const own = classes.map((c) => {
   const row = Array.from(logits.data.slice(c * 6, c * 6 + 6));
@@ -39,7 +49,10 @@ const own = classes.map((c) => {
 console.log(`class visualisations (256 steps): p(own class) ${own.map((p) => p.toFixed(4)).join(' ')}`);
 
 // 2. First-layer filters.
-save('shapes-filters.png', imageGrid(filterTiles((await filterImages(model)).images), { scale: 10, gap: 3, columns: 8 }));
+save(
+  'shapes-filters.png',
+  imageGrid(filterTiles((await filterImages(model)).images), { scale: 10, gap: 3, columns: 8 }),
+);
 
 // 3. Inversion of one sample at every conv layer.
 const sample = sampleImages('shapes', 6);
@@ -55,7 +68,10 @@ save('shapes-inversion.png', imageGrid(inverted, { columns: 5, gap: 6 }));
 
 // 4. Activation grid of conv2 for that sample, and the top patches of four conv3 units.
 const grid = await activationGrid(model, star, 'conv2');
-save('shapes-conv2-activations.png', imageGrid(channelTiles(grid.maps, 0, getColormap('ember')), { scale: 3, columns: 8 }));
+save(
+  'shapes-conv2-activations.png',
+  imageGrid(channelTiles(grid.maps, 0, getColormap('ember')), { scale: 3, columns: 8 }),
+);
 const data = shapesDataset({ count: 600, seed: 7 });
 const units = await topPatches(model, data.images, { layer: 'conv3', channels: [0, 1, 2, 3], k: 8 });
 const patchTiles = units.flatMap((u) =>

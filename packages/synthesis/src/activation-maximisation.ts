@@ -9,7 +9,7 @@ import {
 import { geometryOf } from './image-space.js';
 import { formatObjective, type Objective, toObjective } from './objective.js';
 import { baseSettings, checkSettings, type SynthesisSettings, settingSpecs } from './settings.js';
-import { synthesize } from './synthesize.js';
+import { type SynthesisExtras, synthesize } from './synthesize.js';
 import { checkObjectiveOn, compileObjective } from './terms.js';
 
 /** Options of `activation-maximisation`: the objective and every setting of the loop. */
@@ -49,42 +49,45 @@ export function validateSynthesis(
  * which the defaults use. The map is the synthesised image per item (input layout); the input
  * batch gives the number of images, their start (`init: 'input'`) and their `target` classes.
  */
-export const activationMaximisation: Explainer<ActivationMaximisationOptions> =
-  defineExplainer<ActivationMaximisationOptions>({
-    id: 'activation-maximisation',
-    family: 'synthesis',
-    title: 'Activation maximisation',
-    citation:
-      'Erhan, Bengio, Courville & Vincent, 2009, Visualizing Higher-Layer Features of a Deep Network, Université de Montréal TR 1341',
-    description:
-      'The image that maximises an objective (class, unit, channel, layer, their sums), found by regularised gradient ascent on the input.',
-    requires: ['gradients'],
-    mapKind: 'input',
-    stochastic: true,
-    defaults: {
-      ...baseSettings,
-      objective: 'target',
-      parametrization: 'fourier',
-      // Lucid starts at 0.01; a livelier start avoids the max-pool ties of a flat image, which
-      // backends break differently (their trajectories then part).
-      initNoise: 0.1,
-      jitter: 2,
-      scales: [0.95, 1, 1.05],
-      rotate: 5,
+export const activationMaximisation: Explainer<
+  ActivationMaximisationOptions,
+  SynthesisExtras,
+  'activation-maximisation'
+> = defineExplainer<ActivationMaximisationOptions, SynthesisExtras, 'activation-maximisation'>({
+  id: 'activation-maximisation',
+  family: 'synthesis',
+  title: 'Activation maximisation',
+  citation:
+    'Erhan, Bengio, Courville & Vincent, 2009, Visualizing Higher-Layer Features of a Deep Network, Université de Montréal TR 1341',
+  description:
+    'The image that maximises an objective (class, unit, channel, layer, their sums), found by regularised gradient ascent on the input.',
+  requires: ['gradients'],
+  mapKind: 'input',
+  stochastic: true,
+  defaults: {
+    ...baseSettings,
+    objective: 'target',
+    parametrization: 'fourier',
+    // Lucid starts at 0.01; a livelier start avoids the max-pool ties of a flat image, which
+    // backends break differently (their trajectories then part).
+    initNoise: 0.1,
+    jitter: 2,
+    scales: [0.95, 1, 1.05],
+    rotate: 5,
+  },
+  options: {
+    ...settingSpecs,
+    objective: {
+      type: 'json',
+      doc: 'what to maximise: target (each item’s class), class:3[:probability], unit:L:k[:y:x], channel:L:k[:centre], layer:L, diversity:L, joined by + and - with weights',
     },
-    options: {
-      ...settingSpecs,
-      objective: {
-        type: 'json',
-        doc: 'what to maximise: target (each item’s class), class:3[:probability], unit:L:k[:y:x], channel:L:k[:centre], layer:L, diversity:L, joined by + and - with weights',
-      },
-    },
-    validate(options, model, input) {
-      validateSynthesis('activation-maximisation', options, model, input);
-    },
-    async attribute(ctx) {
-      const objective = toObjective(ctx.options.objective);
-      const result = await synthesize(ctx, compileObjective(ctx, objective), ctx.options);
-      return { ...result, resolvedOptions: { objective: formatObjective(objective) } };
-    },
-  });
+  },
+  validate(options, model, input) {
+    validateSynthesis('activation-maximisation', options, model, input);
+  },
+  async attribute(ctx) {
+    const objective = toObjective(ctx.options.objective);
+    const result = await synthesize(ctx, compileObjective(ctx, objective), ctx.options);
+    return { ...result, resolvedOptions: { objective: formatObjective(objective) } };
+  },
+});

@@ -1,7 +1,7 @@
 import { defineExplainer, type Explainer } from '@xlens/core';
 import { validateSynthesis } from './activation-maximisation.js';
 import { baseSettings, type SynthesisSettings, settingSpecs } from './settings.js';
-import { synthesize } from './synthesize.js';
+import { type SynthesisExtras, synthesize } from './synthesize.js';
 import { compileObjective } from './terms.js';
 
 /** Options of `class-model`. */
@@ -29,7 +29,11 @@ const keys = [
  * range centre (the paper's zero image; with `init: 'input'` and a data-set mean image as the
  * input, its "mean image added" start), clipped to the input range after each step.
  */
-export const classModel: Explainer<ClassModelOptions> = defineExplainer<ClassModelOptions>({
+export const classModel: Explainer<ClassModelOptions, SynthesisExtras, 'class-model'> = defineExplainer<
+  ClassModelOptions,
+  SynthesisExtras,
+  'class-model'
+>({
   id: 'class-model',
   family: 'synthesis',
   title: 'Class model',

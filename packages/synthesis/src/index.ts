@@ -1,8 +1,8 @@
 /**
  * @xlens/synthesis — what a network has learned rather than why it made one decision: activation
  * maximisation with the regularisers of the literature and Olah's decorrelated parametrisation,
- * Simonyan's class model, representation inversion, hidden-layer views (activation grids, filters,
- * top data-set patches) and network dissection. Objectives are plain data. Nothing registers itself:
+ * Simonyan's class model, representation inversion, DGN-AM (in a generator's code space), hidden-layer
+ * views (activation grids, filters, top data-set patches) and network dissection. Objectives are plain data. Nothing registers itself:
  * add `synthesisMethods` to a registry.
  */
 import type { AnyExplainer } from '@xlens/core';
@@ -35,7 +35,11 @@ export {
 } from './objective.js';
 export { baseSettings, type SynthesisSettings, settingSpecs } from './settings.js';
 export { type Snapshot, synthesisSnapshots } from './snapshots.js';
+export type { SynthesisExtras } from './synthesize.js';
 export { type ReceptiveField, receptiveField, topPatches, type UnitPatches } from './top-patches.js';
 
-/** Every synthesis method, to register: `new Registry([...synthesisMethods])`. */
+/**
+ * Every synthesis method, to register: `new Registry([...synthesisMethods])`. DGN-AM needs a
+ * generator, so it is made per generator (`dgnAm(generator)`) and is not in this list.
+ */
 export const synthesisMethods: readonly AnyExplainer[] = [activationMaximisation, classModel, inversion];

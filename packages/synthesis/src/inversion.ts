@@ -8,7 +8,7 @@ import {
 } from '@xlens/core';
 import { validateSynthesis } from './activation-maximisation.js';
 import { baseSettings, type SynthesisSettings, settingSpecs } from './settings.js';
-import { synthesize } from './synthesize.js';
+import { type SynthesisExtras, synthesize } from './synthesize.js';
 import type { Term } from './terms.js';
 
 /** Options of `inversion`. */
@@ -78,7 +78,11 @@ function matchTerm(layer: string, shape: readonly number[], codes: readonly Floa
  * optional jitter (their 2016 follow-up). `extras.objective` is minus the final normalised loss.
  * Invert several layers (one call each) to see what each keeps.
  */
-export const inversion: Explainer<InversionOptions> = defineExplainer<InversionOptions>({
+export const inversion: Explainer<InversionOptions, SynthesisExtras, 'inversion'> = defineExplainer<
+  InversionOptions,
+  SynthesisExtras,
+  'inversion'
+>({
   id: 'inversion',
   family: 'synthesis',
   title: 'Representation inversion',

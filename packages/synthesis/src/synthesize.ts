@@ -22,6 +22,18 @@ import type { SynthesisSettings } from './settings.js';
 import type { Term } from './terms.js';
 import { applyWarp, drawWarp, warpAdjoint } from './transforms.js';
 
+/**
+ * What synthesis methods report besides the images (ADR 0006): each image's final objective value
+ * (no transformations, no priors); with `snapshotEvery`, the steps kept, the images then
+ * (`[S, N, …item]`, model layout) and their objective values (`[S, N]`).
+ */
+export type SynthesisExtras = {
+  readonly objective: number[];
+  readonly snapshotSteps?: number[];
+  readonly snapshots?: number[];
+  readonly objectiveTrace?: number[];
+};
+
 /** Sample streams of `ctx.sampleRng` (ADR 0003): the start noise, and the per-step transformations. */
 export const initStream = 41;
 export const warpStream = 42;
@@ -47,7 +59,7 @@ export async function synthesize(
   ctx: ExplainContext<unknown>,
   terms: readonly Term[],
   s: SynthesisSettings,
-): Promise<MethodResult> {
+): Promise<MethodResult<SynthesisExtras>> {
   const g = geometryOf(ctx.model, ctx.input, ctx.method);
   const range = rangeOf(ctx.model, g.c, s.range, ctx.method);
   const param =

@@ -2,9 +2,9 @@
 import { fromOnnx } from '@xlens/backend-onnx';
 import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import type { Model, Tensor } from '@xlens/core';
+import { decodePng, encodePng, filterTiles, imageGrid } from '@xlens/viz';
 import { zooModelPath } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng, encodePng, filterTiles, imageGrid } from '@xlens/viz';
 import { activationMaximisation, filterImages } from '../src/index.js';
 import { correlation } from './toys.js';
 
@@ -70,7 +70,8 @@ describe('first-layer filters of the zoo models', () => {
         const channels = name === 'mnist' ? 1 : 3;
         expect(fa.weights.shape).toEqual([name === 'mnist' ? 32 : 16, channels, 3, 3]);
         expect(fb.weights.shape).toEqual(fa.weights.shape);
-        for (let i = 0; i < fa.images.data.length; i++) expect(fb.images.data[i]).toBeCloseTo(fa.images.data[i], 5);
+        for (let i = 0; i < fa.images.data.length; i++)
+          expect(fb.images.data[i]).toBeCloseTo(fa.images.data[i], 5);
         const tiles = filterTiles(fa.images);
         expect(tiles).toHaveLength(fa.weights.shape[0]);
         const grid = imageGrid(tiles, { scale: 8, gap: 2 });

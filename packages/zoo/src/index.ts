@@ -3,6 +3,7 @@
  * ground-truth masks and boxes, its shortcut variant, MNIST digits, and CNNs trained on them (tfjs
  * and ONNX files with the same weights).
  */
+export { ZOO_GENERATOR_NAMES, type ZooGeneratorName, zooGeneratorPath } from './generators.js';
 export { type Box, MARK_BOX, pasteMark, SHAPES_SIZE } from './mark.js';
 export {
   MNIST_CLASSES,

@@ -229,12 +229,22 @@ export async function scoreDesigns(
   return out;
 }
 
+/** Extras every segment method reports. */
+export type SegmentExtras = {
+  /** The labels of every item, `N×H×W` flattened. */
+  readonly segments: number[];
+  /** Segments per item. */
+  readonly segmentCount: number[];
+  /** Each segment's value (LIME coefficient, Shapley value), item after item. */
+  readonly segmentWeights: number[];
+};
+
 /** The pixel map of per-segment values, plus the extras every segment method reports. */
 export function segmentResult(
   g: Geometry,
   segs: readonly Segmentation[],
   values: readonly Float64Array[],
-): { map: Tensor; extras: Record<string, number[]> } {
+): { map: Tensor; extras: SegmentExtras } {
   const hw = g.h * g.w;
   const map = new Float32Array(g.n * hw);
   const labels: number[] = [];
