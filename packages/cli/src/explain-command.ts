@@ -18,7 +18,7 @@ import { checkOutDir, parseFormats, writeOutputs } from './outputs.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
 import { createRegistry, defaultMethodIds } from './registry.js';
 import { buildReportSpec, type MethodFailure, type MethodRun, warmMilliseconds } from './report-spec.js';
-import { resultsJson } from './results-json.js';
+import { outputNotes, resultsJson } from './results-json.js';
 import { openSession, type Session } from './session.js';
 import { formatMs, printable, textTable } from './table.js';
 import { parseTarget } from './targets.js';
@@ -190,6 +190,7 @@ export async function explainCommand(values: Values, io: Io): Promise<number> {
               forwardMs: session.forwardMs,
               settings: {
                 ...settings,
+                ...outputNotes(session),
                 ...Object.fromEntries(
                   Object.entries(session.preprocessing).map(([k, v]) => [
                     `input ${k}`,

@@ -5,6 +5,31 @@ import { versions } from './versions.js';
 /** Extras longer than this (e.g. CLEAR's per-pixel classes) stay out of results.json; npy has the maps. */
 const MAX_EXTRA_LENGTH = 64;
 
+/** The backend's notes on the model, and a warning whenever the explained outputs are probabilities. */
+export function modelWarnings(session: Session): string[] {
+  const { info } = session.model;
+  const notes = [...session.warnings];
+  if (info.outputKind === 'probabilities' && !notes.some((w) => /probabilit/.test(w))) {
+    notes.push(
+      `${info.name}'s outputs are probabilities: explained scores saturate where the model is confident (gradients vanish with p(1 − p)) and LRP relevance does not sum to a logit`,
+    );
+  }
+  return notes;
+}
+
+/** What the model's outputs are, for the report: logits (and the softmax removed) or probabilities. */
+export function outputNotes(session: Session): Record<string, string> {
+  const { outputKind, outputActivation: head } = session.model.info;
+  const outputs =
+    head?.removed === true
+      ? `logits (${head.kind} ${head.layer} removed; --score softmax explains the probability)`
+      : head
+        ? `${outputKind} (${head.kind} ${head.layer} kept)`
+        : outputKind;
+  const warnings = modelWarnings(session);
+  return { outputs, ...(warnings.length > 0 ? { 'model warnings': warnings.join(' · ') } : {}) };
+}
+
 /** The content of `results.json`: model, settings, per input and per method what was done and found. */
 export function resultsJson(
   session: Session,
@@ -24,6 +49,9 @@ export function resultsJson(
       layout: model.info.layout,
       numClasses: model.info.numClasses,
       labels: model.info.labels,
+      outputKind: model.info.outputKind,
+      outputActivation: model.info.outputActivation,
+      warnings: modelWarnings(session),
     },
     settings,
     preprocessing: session.preprocessing,

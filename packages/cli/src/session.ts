@@ -28,6 +28,8 @@ export interface Session {
   readonly setupMilliseconds: () => number;
   /** How images became the model's input (or that `--input` was used as it is). */
   readonly preprocessing: Readonly<Record<string, string | number | boolean | readonly number[]>>;
+  /** What the backend noted while loading the model (e.g. a kept softmax). */
+  readonly warnings: readonly string[];
 }
 
 /** Probabilities from outputs: softmax of logits, or the outputs when they already are probabilities. */
@@ -143,6 +145,7 @@ export async function openSession(values: ParsedArgs['values'], _io: unknown): P
       forwardMs: ms,
       preprocessing: describePreprocessing(values, pre, model, batch),
       setupMilliseconds: loaded.setupMilliseconds ?? (() => 0),
+      warnings: loaded.warnings,
     };
   } catch (e) {
     await model.dispose();

@@ -4,11 +4,11 @@
 //   node scripts/train-generator.mjs [--dry] [--epochs N] [--train-count N]
 //
 // The generator inverts the shapes classifier's code, as the DGN of Nguyen et al. inverts AlexNet's
-// fc6 (Dosovitskiy & Brox, 2016): its input is the conv4 activation (8×8×64, after ReLU) of the zoo
-// `shapes` model for an image — a spatial code, since the pooled code forgets where the shape is —
-// and its output that image (64×64×3 in [0, 1], flattened in NHWC order, so it feeds the
-// classifier directly). Architecture: a 3×3 conv (32, ReLU), then three times [2× nearest
-// upsampling, 3×3 conv, ReLU] (32, 16, 8 channels) and a 3×3 conv to 3 channels with a sigmoid.
+// fc6 (Dosovitskiy & Brox, 2016): its input is the conv3 activation (16×16×64, after ReLU) of the
+// zoo `shapes` model for an image — a spatial code: the pooled code forgets where the shape is, and
+// conv4's barely keeps its outline — and its output that image (64×64×3 in [0, 1], flattened in
+// NHWC order, so it feeds the classifier directly). Architecture: a 3×3 conv (32, ReLU), then twice
+// [2× nearest upsampling, 3×3 conv (16), ReLU] and a 3×3 conv to 3 channels with a sigmoid.
 // Loss: mean squared pixel error (`--feature-weight w` adds w × the squared error between the code
 // of the output and the input code, the DGN's feature loss, at about twice the time). Weights,
 // data and batch order come from fixed seeds. Needs the package built first.
@@ -29,17 +29,18 @@ const flag = (name, fallback) => {
 const SEED = 21;
 const TRAIN_SEED = 1001;
 const TEST_SEED = 2002;
-const epochs = flag('epochs', 8);
+const epochs = flag('epochs', 10);
 const trainCount = flag('train-count', 3200);
 const batchSize = 32;
-const learningRate = 2e-3;
+const learningRate = flag('lr', 3e-3);
 const featureWeight = flag('feature-weight', 0);
-const CODE = [8, 8, 64];
+const CODE_LAYER = 'conv3';
+const CODE = [16, 16, 64];
 const FIRST = 32;
-const STAGES = [32, 16, 8];
+const STAGES = [16, 16];
 
 const classifier = await loadLayersModel(join(here, '..', 'models', 'shapes'));
-const encoder = tf.model({ inputs: classifier.inputs, outputs: classifier.getLayer('conv4').output });
+const encoder = tf.model({ inputs: classifier.inputs, outputs: classifier.getLayer(CODE_LAYER).output });
 const codesOf = (images) => {
   const parts = [];
   for (let s = 0; s < images.shape[0]; s += 256)
@@ -180,12 +181,12 @@ console.log(`[shapes-generator] test pixel MSE ${mse.toFixed(5)} in ${seconds} s
 const meta = {
   name: 'shapes-generator',
   description:
-    "Generator (decoder) of 64×64×3 shapes images from the zoo shapes classifier's conv4 code (8×8×64 after ReLU), the image prior of DGN-AM",
+    "Generator (decoder) of 64×64×3 shapes images from the zoo shapes classifier's conv3 code (16×16×64 after ReLU), the image prior of DGN-AM",
   inputShape: [CODE],
   outputShape: [64, 64, 3],
   outputLayout: 'NHWC, flattened to 12288',
   outputRange: [0, 1],
-  codeOf: { model: 'shapes', layer: 'conv4' },
+  codeOf: { model: 'shapes', layer: CODE_LAYER },
   architecture: `conv3x3-${FIRST}-relu > ${STAGES.map((c) => `up2 conv3x3-${c}-relu`).join(' > ')} > conv3x3-3-sigmoid > flatten`,
   parameters: model.countParams(),
   loss:

