@@ -89,9 +89,12 @@ export const scoreCam = defineExplainer<ScoreCamOptions, { constantChannels: num
     const scores = acts.map((a) => new Float64Array(n * a.shape[1]));
     const scored = acts.map((a) => new Uint8Array(n * a.shape[1]));
     const mask = (a: Tensor, b: number, k: number) => channelMask(a, b, k, size.height, size.width);
-    // A mask is rebuilt for its row rather than kept from `keep`: one H×W plane per job would
-    // otherwise be alive for the whole layer.
-    const keep = (a: Tensor, b: number, k: number) => !isConstantChannel(a, b, k) && mask(a, b, k) !== null;
+    // A mask is built for its row only: one H×W plane per job would otherwise be alive for the
+    // whole layer. Bilinear upsampling keeps a non-constant channel non-constant, so only a layer
+    // larger than the input (downsampled masks) needs the mask itself to tell.
+    const keep = (a: Tensor, b: number, k: number) =>
+      !isConstantChannel(a, b, k) &&
+      ((a.shape[2] <= size.height && a.shape[3] <= size.width) || mask(a, b, k) !== null);
     await runChannelJobs(ctx, acts, keep, ({ layer: li, jobs, items, progress }) => {
       const a = acts[li];
       const c = a.shape[1];

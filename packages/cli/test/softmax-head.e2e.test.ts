@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './fixtures.js';
 
 // A converted TF2 GraphModel with a softmax head (backend-tfjs's test fixture, see its README).
-const emotion = fileURLToPath(new URL('../../backend-tfjs/test/fixtures/emotion/emotion.json', import.meta.url));
+const emotion = fileURLToPath(
+  new URL('../../backend-tfjs/test/fixtures/emotion/emotion.json', import.meta.url),
+);
 
 function faces(n: number): Tensor {
   const data = new Float32Array(n * 64 * 64);
@@ -28,7 +30,10 @@ afterAll(async () => {
 
 describe('a model with a softmax head (the emotion GraphModel)', () => {
   it('predicts probabilities: a softmax of the logits the model now outputs', async () => {
-    const r = await runCli(['predict', '--model', emotion, '--input', 'faces.npy', '--top', '7', '--json'], dir);
+    const r = await runCli(
+      ['predict', '--model', emotion, '--input', 'faces.npy', '--top', '7', '--json'],
+      dir,
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as { predictions: { index: number; probability: number }[] }[];
@@ -46,7 +51,17 @@ describe('a model with a softmax head (the emotion GraphModel)', () => {
 
   it('explains the logits and records the removed softmax in results.json and the report', async () => {
     const out = join(dir, 'report');
-    const args = ['explain', '--model', emotion, '--input', 'faces.npy', '--method', 'saliency', '--method', 'lrp'];
+    const args = [
+      'explain',
+      '--model',
+      emotion,
+      '--input',
+      'faces.npy',
+      '--method',
+      'saliency',
+      '--method',
+      'lrp',
+    ];
     const r = await runCli([...args, '--format', 'json,html', '--out', out, '--quiet'], dir);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -61,7 +76,10 @@ describe('a model with a softmax head (the emotion GraphModel)', () => {
     expect(html).toContain('logits (softmax predictions removed; --score softmax explains the probability)');
     // --score softmax still explains the probability.
     const soft = join(dir, 'soft');
-    const s = await runCli([...args, '--score', 'softmax', '--format', 'json', '--out', soft, '--quiet'], dir);
+    const s = await runCli(
+      [...args, '--score', 'softmax', '--format', 'json', '--out', soft, '--quiet'],
+      dir,
+    );
     expect(s.code).toBe(0);
     expect(JSON.parse(await readFile(join(soft, 'results.json'), 'utf8')).settings.score).toBe('softmax');
   });

@@ -5,9 +5,9 @@
 // Run after building: `pnpm --filter @xlens/synthesis bench`.
 import { fromOnnx } from '@xlens/backend-onnx';
 import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
-import { zooModelPath } from '@xlens/zoo';
+import { zooGeneratorPath, zooModelPath } from '@xlens/zoo';
 import { markdownTable, timeIt } from '../../../scripts/bench-util.mjs';
-import { activationMaximisation, classModel, inversion } from '../dist/index.js';
+import { activationMaximisation, classModel, dgnAm, inversion } from '../dist/index.js';
 
 const STEPS = 8;
 const cases = [
@@ -46,25 +46,25 @@ function noise(n) {
   return { data, shape: [n, 64, 64, 3] };
 }
 
-async function column(title, model, n) {
+async function column(title, model, n, generator) {
   const x = noise(n);
   const targets = Array.from({ length: n }, (_, i) => i % 6);
-  const fwd = await timeIt(() => model.forward(x), { warmup: 3, repeats: 15 });
+  const forward = () => timeIt(() => model.forward(x), { warmup: 2, repeats: 9 });
+  const fwd = await forward();
   const rows = [{ name: 'forward', ms: fwd, ratio: 1 }];
-  for (const [name, method, options] of cases) {
-    const run = () => method.explain(model, x, targets, { ...options, steps: STEPS, batchSize: n });
-    // One step's share: (STEPS steps − 1 step) / (STEPS − 1), so set-up and the final evaluation drop out.
-    const many = await timeIt(run, { warmup: 1, repeats: 3 });
-    const one = await timeIt(
-      () => method.explain(model, x, targets, { ...options, steps: 1, batchSize: n }),
-      {
-        warmup: 0,
-        repeats: 3,
-      },
-    );
+  const all = [...cases, ['dgn-am (zoo generator, tfjs)', dgnAm(generator), { codeRange: [0, 4] }]];
+  for (const [name, method, options] of all) {
+    const run = (steps) => () => method.explain(model, x, targets, { ...options, steps, batchSize: n });
+    // One step's share: (STEPS steps − 1 step) / (STEPS − 1), so set-up and the final evaluation
+    // drop out; the forward is re-measured next to each case, as the shared machine's load drifts.
+    const before = await forward();
+    const many = await timeIt(run(STEPS), { warmup: 1, repeats: 3 });
+    const one = await timeIt(run(1), { warmup: 0, repeats: 3 });
+    const after = await forward();
     const ms = (many - one) / (STEPS - 1);
-    rows.push({ name: `${name} (per step)`, ms, ratio: ms / fwd });
-    console.error(`${title}: ${name} ${ms.toFixed(1)} ms per step (${(ms / fwd).toFixed(1)}×)`);
+    const unit = (before + after) / 2;
+    rows.push({ name: `${name} (per step)`, ms, ratio: ms / unit });
+    console.error(`${title}: ${name} ${ms.toFixed(1)} ms per step (${(ms / unit).toFixed(1)}×)`);
   }
   return { title: `${title} (forward ${fwd.toFixed(1)} ms)`, rows };
 }
@@ -72,11 +72,13 @@ async function column(title, model, n) {
 await initTfjsBackend('wasm');
 const tfjs = await loadTfjsModel(zooModelPath('shapes', 'tfjs'), { inputRange: [0, 1] });
 const onnx = await fromOnnx(zooModelPath('shapes', 'onnx'), { inputRange: [0, 1], intraOpThreads: 1 });
+const generator = await loadTfjsModel(zooGeneratorPath());
 const columns = [];
 for (const n of [1, 6]) {
-  columns.push(await column(`tfjs wasm, batch ${n}`, tfjs, n));
-  columns.push(await column(`ONNX Runtime, batch ${n}`, onnx, n));
+  columns.push(await column(`tfjs wasm, batch ${n}`, tfjs, n, generator));
+  columns.push(await column(`ONNX Runtime, batch ${n}`, onnx, n, generator));
 }
+await generator.dispose();
 await tfjs.dispose();
 await onnx.dispose();
 console.log(

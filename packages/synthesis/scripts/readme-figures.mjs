@@ -1,13 +1,16 @@
 // Renders the figures of the README from the zoo shapes model and prints the numbers quoted there.
-// Run after building: `node scripts/readme-figures.mjs` (about two minutes on ONNX Runtime).
+// Run after building: `node scripts/readme-figures.mjs` (about three minutes on ONNX Runtime);
+// `node scripts/readme-figures.mjs dgn-am` renders the DGN-AM figure alone.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fromOnnx } from '@xlens/backend-onnx';
+import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import { channelTiles, encodePng, filterTiles, getColormap, imageGrid, imageInRange } from '@xlens/viz';
-import { SHAPE_CLASSES, sampleImages, shapesDataset, zooModelPath } from '@xlens/zoo';
+import { SHAPE_CLASSES, sampleImages, shapesDataset, zooGeneratorPath, zooModelPath } from '@xlens/zoo';
 import {
   activationGrid,
   activationMaximisation,
   conceptsFromLabels,
+  dgnAm,
   dissect,
   filterImages,
   inversion,
@@ -20,6 +23,46 @@ mkdirSync(out, { recursive: true });
 const save = (name, image) => writeFileSync(new URL(name, out), encodePng(image));
 const model = await fromOnnx(zooModelPath('shapes', 'onnx'), { inputRange: [0, 1] });
 const picture = (t, i, scale = 2) => imageGrid([imageInRange(t, 'NHWC', i, 0, 1)], { scale });
+const only = process.argv[2];
+const probabilityOfOwn = async (images) => {
+  const logits = await model.forward(images);
+  return Array.from({ length: images.shape[0] }, (_, c) => {
+    const row = Array.from(logits.data.slice(c * 6, c * 6 + 6));
+    const m = Math.max(...row);
+    const e = row.map((v) => Math.exp(v - m));
+    return e[c] / e.reduce((a, b) => a + b, 0);
+  });
+};
+
+if (!only || only === 'dgn-am') {
+  // DGN-AM: the zoo generator's reconstructions of real conv3 codes, then one image per class.
+  await initTfjsBackend('wasm');
+  const generator = await loadTfjsModel(zooGeneratorPath());
+  const real = sampleImages('shapes', 6).images;
+  const { activations } = await model.capture(real, ['conv3']);
+  const a = activations.conv3.data;
+  const codes = new Float32Array(a.length);
+  for (let i = 0; i < 6; i++)
+    for (let k = 0; k < 64; k++)
+      for (let p = 0; p < 256; p++) codes[i * 16384 + p * 64 + k] = a[i * 16384 + k * 256 + p];
+  const decoded = await generator.forward({ data: codes, shape: [6, 16, 16, 64] });
+  const rebuilt = { data: decoded.data, shape: [6, 64, 64, 3] };
+  const grey = { data: new Float32Array(6 * 12288).fill(0.5), shape: [6, 64, 64, 3] };
+  const dgn = await dgnAm(generator).explain(model, grey, [0, 1, 2, 3, 4, 5], {
+    steps: 120,
+    codeRange: [0, 4],
+    batchSize: 6,
+  });
+  const tiles = [real, rebuilt, dgn.map].flatMap((t) => [0, 1, 2, 3, 4, 5].map((i) => picture(t, i)));
+  save('shapes-dgn-am.png', imageGrid(tiles, { columns: 6, gap: 4 }));
+  const own = await probabilityOfOwn(dgn.map);
+  console.log(`DGN-AM (120 steps): p(own class) ${own.map((p) => p.toFixed(4)).join(' ')}`);
+  await generator.dispose();
+}
+if (only === 'dgn-am') {
+  await model.dispose();
+  process.exit(0);
+}
 
 // 1. Class visualisations, the image every 32 steps (default recipe, seed 0).
 const grey = { data: new Float32Array(6 * 64 * 64 * 3).fill(0.5), shape: [6, 64, 64, 3] };
@@ -32,20 +75,7 @@ const am = await activationMaximisation.explain(model, grey, classes, {
 const snaps = synthesisSnapshots(am);
 const rows = classes.flatMap((c) => snaps.map((s) => picture(s.images, c)));
 save('shapes-classes.png', imageGrid(rows, { columns: snaps.length, gap: 4 }));
-save(
-  'shapes-classes-final.png',
-  imageGrid(
-    classes.map((c) => picture(am.map, c)),
-    { columns: 6, gap: 6 },
-  ),
-);
-const logits = await model.forward(am.map);
-const own = classes.map((c) => {
-  const row = Array.from(logits.data.slice(c * 6, c * 6 + 6));
-  const m = Math.max(...row);
-  const e = row.map((v) => Math.exp(v - m));
-  return e[c] / e.reduce((a, b) => a + b, 0);
-});
+const own = await probabilityOfOwn(am.map);
 console.log(`class visualisations (256 steps): p(own class) ${own.map((p) => p.toFixed(4)).join(' ')}`);
 
 // 2. First-layer filters.

@@ -2,21 +2,20 @@ import {
   type Capability,
   checkCapabilities,
   defineExplainer,
-  type ExplainContext,
   type Explainer,
   findLayer,
   InputError,
   type Model,
   OptionError,
-  type Tensor,
 } from '@xlens/core';
 import { checkObjectiveOption } from './activation-maximisation.js';
-import { type Geometry, geometryOf, itemChannelsFirst, rangeOf, toModelRows } from './image-space.js';
+import { codeRows, renderCodes, startCodes } from './generator-codes.js';
+import { geometryOf, rangeOf, toModelRows } from './image-space.js';
 import { formatObjective, type Objective, toObjective } from './objective.js';
 import { objectiveGradients, objectiveValues } from './objective-pass.js';
 import { createOptimizer } from './optimizer.js';
 import { type SynthesisSettings, settingSpecs } from './settings.js';
-import { initStream, type SynthesisExtras, warpStream } from './synthesize.js';
+import { type SynthesisExtras, warpStream } from './synthesize.js';
 import { compileObjective } from './terms.js';
 import { applyWarp, drawWarp, warpAdjoint } from './transforms.js';
 
@@ -48,68 +47,6 @@ const keys = [
   'snapshotEvery',
 ] as const;
 
-/** The generator's output for every code, as channels-first images of the classifier's geometry. */
-async function render(
-  ctx: ExplainContext<DgnAmOptions>,
-  generator: Model,
-  codes: Float32Array[],
-  g: Geometry,
-) {
-  const images: Float32Array[] = [];
-  const per = codes[0].length;
-  await ctx.streamForward(
-    {
-      rows: codes.length,
-      model: generator,
-      progress: false,
-      input: (s, e) => codeRows(codes, s, e, per, generator),
-    },
-    (c) => {
-      for (let r = 0; r < c.end - c.start; r++) images.push(itemChannelsFirst(c.output.data, r, g));
-    },
-  );
-  return images;
-}
-
-function codeRows(
-  codes: readonly Float32Array[],
-  s: number,
-  e: number,
-  per: number,
-  generator: Model,
-): Tensor {
-  const data = new Float32Array((e - s) * per);
-  for (let r = s; r < e; r++) data.set(codes[r], (r - s) * per);
-  return { data, shape: [e - s, ...generator.info.inputShape] };
-}
-
-/** The start codes: the classifier's codes of the inputs (in the generator's layout), shared noise, or zeros. */
-async function startCodes(ctx: ExplainContext<DgnAmOptions>, generator: Model): Promise<Float32Array[]> {
-  const n = ctx.input.shape[0];
-  const per = generator.info.inputShape.reduce((a, b) => a * b, 1);
-  const o = ctx.options;
-  if (o.init !== 'input') {
-    const shared = new Float32Array(per);
-    if (o.init === 'noise') ctx.sampleRng(initStream, 0).fillNormal(shared, 0, o.initNoise);
-    for (let p = 0; p < per; p++) shared[p] = Math.abs(shared[p]);
-    return Array.from({ length: n }, () => shared.slice());
-  }
-  const { activations } = await ctx.capture(ctx.input, [o.codeLayer]);
-  const a = activations[o.codeLayer];
-  const codes: Float32Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const cf = a.data.subarray(i * per, (i + 1) * per);
-    // The contract captures channels-first; a channels-last generator reads [h, w, C].
-    if (generator.info.layout === 'NHWC' && a.shape.length === 4) {
-      const [, c, h, w] = a.shape;
-      const out = new Float32Array(per);
-      for (let k = 0; k < c; k++) for (let p = 0; p < h * w; p++) out[p * c + k] = cf[k * h * w + p];
-      codes.push(out);
-    } else codes.push(cf.slice());
-  }
-  return codes;
-}
-
 /**
  * Nguyen, Dosovitskiy, Yosinski, Brox & Clune, 2016, "Synthesizing the preferred inputs for
  * neurons in neural networks via deep generator networks", NeurIPS, arXiv:1605.09304. DGN-AM:
@@ -117,7 +54,7 @@ async function startCodes(ctx: ExplainContext<DgnAmOptions>, generator: Model): 
  * generator's image manifold. `dgnAm(generator)` makes the method for one generator: any `Model`
  * with gradients whose input is a code and whose output, flattened, is one image in the
  * classifier's input layout (`numClasses` = its item size); the zoo's `shapes-generator` decodes
- * the shapes classifier's `conv4` code. Gradient ascent (Adam) on z of the objective at G(z) (with
+ * the shapes classifier's `conv3` code. Gradient ascent (Adam) on z of the objective at G(z) (with
  * optional random transformations between them) minus λ‖z‖², z clipped to `codeRange`; the map is
  * G(z) per item.
  */
@@ -203,7 +140,7 @@ export function dgnAm(generator: Model): Explainer<DgnAmOptions, SynthesisExtras
       const trace: number[] = [];
       for (let step = 1; step <= o.steps; step++) {
         ctx.checkAborted();
-        const images = await render(ctx, generator, codes, g);
+        const images = await renderCodes(ctx, generator, codes, g);
         const warp = drawWarp(ctx.sampleRng(warpStream, step), g, o);
         const seen = warp ? images.map((x) => applyWarp(warp, x, g, centre)) : images;
         const grads = (await objectiveGradients(ctx, terms, seen, g)).map((d) =>
@@ -235,14 +172,14 @@ export function dgnAm(generator: Model): Explainer<DgnAmOptions, SynthesisExtras
           },
         );
         if (o.snapshotEvery > 0 && (step % o.snapshotEvery === 0 || step === o.steps)) {
-          const frame = await render(ctx, generator, codes, g);
+          const frame = await renderCodes(ctx, generator, codes, g);
           snapSteps.push(step);
           for (const v of toModelRows(frame, 0, frame.length, g).data) snapshots.push(v);
           trace.push(...(await objectiveValues(ctx, terms, frame, g)));
         }
         ctx.progress(step, o.steps);
       }
-      const final = await render(ctx, generator, codes, g);
+      const final = await renderCodes(ctx, generator, codes, g);
       return {
         map: toModelRows(final, 0, final.length, g),
         extras: {

@@ -1,9 +1,9 @@
 /**
  * @xlens/synthesis — what a network has learned rather than why it made one decision: activation
  * maximisation with the regularisers of the literature and Olah's decorrelated parametrisation,
- * Simonyan's class model, representation inversion, DGN-AM (in a generator's code space), hidden-layer
- * views (activation grids, filters, top data-set patches) and network dissection. Objectives are plain data. Nothing registers itself:
- * add `synthesisMethods` to a registry.
+ * Simonyan's class model, representation inversion, DGN-AM (in a generator's code space),
+ * hidden-layer views (activation grids, filters, top data-set patches) and network dissection.
+ * Objectives are plain data. Nothing registers itself: add `synthesisMethods` to a registry.
  */
 import type { AnyExplainer } from '@xlens/core';
 import { activationMaximisation } from './activation-maximisation.js';
@@ -14,6 +14,7 @@ export { type ActivationGrid, activationGrid } from './activation-grid.js';
 export { type ActivationMaximisationOptions, activationMaximisation } from './activation-maximisation.js';
 export { type ClassModelOptions, classModel } from './class-model.js';
 export type { DataRunOptions } from './data-context.js';
+export { type DgnAmOptions, dgnAm } from './dgn-am.js';
 export {
   type Concept,
   conceptsFromLabels,

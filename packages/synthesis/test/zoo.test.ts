@@ -3,9 +3,9 @@ import { fromOnnx } from '@xlens/backend-onnx';
 import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import type { Model, Tensor } from '@xlens/core';
 import { decodePng, encodePng, filterTiles, imageGrid } from '@xlens/viz';
-import { zooModelPath } from '@xlens/zoo';
+import { zooGeneratorPath, zooModelPath } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activationMaximisation, filterImages } from '../src/index.js';
+import { activationMaximisation, dgnAm, filterImages } from '../src/index.js';
 import { correlation } from './toys.js';
 
 const grey = (n: number): Tensor => ({
@@ -43,6 +43,24 @@ describe('zoo shapes model', () => {
     const probabilities = softmaxRows(await onTfjs.forward(r.map));
     const own = classes.map((c) => probabilities[c][c]);
     for (const [c, p] of own.entries()) expect(p, `p(class ${c}) of its visualisation`).toBeGreaterThan(0.9);
+  });
+
+  it('DGN-AM through the zoo generator: each class image is classified as its class (p > 0.9)', async () => {
+    const generator = await loadTfjsModel(zooGeneratorPath());
+    try {
+      const classes = [0, 1, 2, 3, 4, 5];
+      const r = await dgnAm(generator).explain(onOnnx, grey(6), classes, {
+        steps: 60,
+        codeRange: [0, 4],
+        batchSize: 6,
+      });
+      expect(r.map.data.every((v) => v >= 0 && v <= 1)).toBe(true);
+      const probabilities = softmaxRows(await onTfjs.forward(r.map));
+      for (const c of classes)
+        expect(probabilities[c][c], `p(class ${c}) of its DGN-AM image`).toBeGreaterThan(0.9);
+    } finally {
+      await generator.dispose();
+    }
   });
 
   it('the same objective and seed give the same images on tfjs and ONNX Runtime (50 steps)', async () => {

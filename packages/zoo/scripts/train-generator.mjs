@@ -182,7 +182,7 @@ const meta = {
   name: 'shapes-generator',
   description:
     "Generator (decoder) of 64×64×3 shapes images from the zoo shapes classifier's conv3 code (16×16×64 after ReLU), the image prior of DGN-AM",
-  inputShape: [CODE],
+  inputShape: CODE,
   outputShape: [64, 64, 3],
   outputLayout: 'NHWC, flattened to 12288',
   outputRange: [0, 1],

@@ -8,7 +8,7 @@ export type ZooGeneratorName = (typeof ZOO_GENERATOR_NAMES)[number];
 
 /**
  * Path of a bundled generator's tfjs `model.json`. `shapes-generator` decodes the `shapes`
- * classifier's `conv4` code (8×8×64, NHWC) into a 64×64×3 image in [0, 1], flattened in NHWC order
+ * classifier's `conv3` code (16×16×64, NHWC) into a 64×64×3 image in [0, 1], flattened in NHWC order
  * (written by `scripts/train-generator.mjs`; facts in `meta.json` beside it).
  */
 export function zooGeneratorPath(name: ZooGeneratorName = 'shapes-generator'): string {
