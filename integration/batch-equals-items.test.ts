@@ -6,12 +6,22 @@ import { fromOnnx } from '@xlens/backend-onnx';
 import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import { camMethods } from '@xlens/cam';
 import { type AnyExplainer, type Attribution, item, type Model, Registry, type Tensor } from '@xlens/core';
+import { aggregationMethods } from '@xlens/eval';
 import { gradientMethods } from '@xlens/gradients';
+import { perturbationMethods } from '@xlens/perturbation';
 import { fitPatterns, relevanceMethods } from '@xlens/relevance';
+import { synthesisMethods } from '@xlens/synthesis';
 import { sampleImages, zooModelPath } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const registry = new Registry([...gradientMethods, ...camMethods, ...relevanceMethods]);
+const registry = new Registry<AnyExplainer>([
+  ...gradientMethods,
+  ...camMethods,
+  ...relevanceMethods,
+  ...perturbationMethods,
+  ...synthesisMethods,
+  ...aggregationMethods,
+]);
 const quick: Record<string, Record<string, unknown>> = {
   'integrated-gradients': { steps: 6 },
   smoothgrad: { samples: 3 },
@@ -19,8 +29,17 @@ const quick: Record<string, Record<string, unknown>> = {
   noisegrad: { models: 2 },
   fusiongrad: { models: 2, samples: 2 },
   'smooth-grad-cam-plus-plus': { samples: 3 },
-  'score-cam': {},
-  'ablation-cam': {},
+  xrai: { steps: 4, segmentationSize: 0, scales: [100] },
+  occlusion: { window: 16, stride: 16 },
+  rise: { masks: 8 },
+  lime: { samples: 12 },
+  'kernel-shap': { samples: 12 },
+  'prediction-difference': { window: 16, stride: 16, samples: 2 },
+  'activation-maximisation': { steps: 3 },
+  'class-model': { steps: 3 },
+  inversion: { steps: 3 },
+  'agg-mean': { methods: ['saliency', 'grad-cam'] },
+  'agg-var': { methods: ['saliency', 'grad-cam'] },
 };
 /** Methods that explain a batch as a group by definition, with the reason. */
 const groupMethods: Record<string, string> = {

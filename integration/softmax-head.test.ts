@@ -1,0 +1,69 @@
+// Softmax heads (ADR 0007) on a trained MobileNetV2-style Keras model (BatchNorm, ReLU6, depthwise
+// convolutions, residual adds, Dense(softmax)): the backend removes the softmax, so LRP and
+// gradients explain the logit, and `score: 'softmax'` still explains the probability.
+import { fileURLToPath } from 'node:url';
+import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
+import type { Model, Tensor } from '@xlens/core';
+import { gradient } from '@xlens/gradients';
+import { lrp } from '@xlens/relevance';
+import { sampleImages } from '@xlens/zoo';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const path = fileURLToPath(
+  new URL('../packages/backend-tfjs/test/fixtures/mobilenet-softmax/model.json', import.meta.url),
+);
+
+function itemSums(t: Tensor): number[] {
+  const n = t.shape[0];
+  const size = t.data.length / n;
+  return Array.from({ length: n }, (_, i) =>
+    t.data.subarray(i * size, (i + 1) * size).reduce((a, b) => a + b, 0),
+  );
+}
+
+describe('MobileNetV2-style model with a softmax head', () => {
+  let model: Model;
+  let kept: Model;
+  let images: Tensor;
+  let logits: Float32Array;
+  let probs: Float32Array;
+  beforeAll(async () => {
+    await initTfjsBackend('wasm');
+    model = await loadTfjsModel(path, { inputRange: [0, 1] });
+    kept = await loadTfjsModel(path, { inputRange: [0, 1], stripSoftmax: false });
+    images = sampleImages('shapes', 6).images;
+    logits = (await model.forward(images)).data;
+    probs = (await kept.forward(images)).data;
+  });
+  afterAll(async () => {
+    await model.dispose();
+    await kept.dispose();
+  });
+
+  it('explains the logit with LRP ε-plus, where the softmax made relevance vanish', async () => {
+    const r = await lrp.explain(model, images, 'top1', { composite: 'epsilon-plus' });
+    const through = await lrp.explain(kept, images, r.targets!, { composite: 'epsilon-plus' });
+    const [onLogits, onProbs] = [itemSums(r.map), itemSums(through.map)];
+    r.targets!.forEach((t, i) => {
+      const logit = logits[i * 6 + t];
+      expect(onLogits[i] / logit).toBeGreaterThan(0.05);
+      expect(onLogits[i] / logit).toBeLessThan(1.05);
+      expect(Math.abs(onProbs[i])).toBeLessThan(0.05 * logit);
+    });
+  });
+
+  it('has unsaturated saliency; score softmax still gives the probability’s gradient', async () => {
+    const a = await gradient.explain(model, images, 'top1');
+    const b = await gradient.explain(model, images, a.targets!, { score: 'softmax' });
+    const c = await gradient.explain(kept, images, a.targets!);
+    const norm = (t: Tensor) => itemSums({ data: t.data.map((v) => v * v), shape: t.shape }).map(Math.sqrt);
+    const [na, nb, nc] = [norm(a.map), norm(b.map), norm(c.map)];
+    // The probability's gradient, by core's softmax cotangent on the logits or through the kept head.
+    nb.forEach((v, i) => {
+      expect(Math.abs(v - nc[i])).toBeLessThan(1e-3 * nc[i] + 1e-6);
+    });
+    const ratios = na.map((v, i) => v / nb[i]).sort((x, y) => x - y);
+    expect(ratios[3]).toBeGreaterThan(3);
+    expect(probs.length).toBe(36);
+  });
+});
