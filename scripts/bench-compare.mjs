@@ -1,7 +1,7 @@
 // Before/after benchmark of every method of the gradients, cam and relevance families, in one run:
 // two built checkouts (e.g. the previous commit in a git worktree, and this one) are measured in
 // alternating child processes, each method as a multiple of one forward pass of the same model and
-// batch, on the tfjs wasm backend. Each checkout runs `rounds` times, so the spread of a checkout
+// batch (the fastest of several runs each), on the tfjs wasm backend. Each checkout runs `rounds` times, so the spread of a checkout
 // against itself is the run-to-run noise that a before/after difference must exceed.
 //
 //   git worktree add ../before HEAD~1 && (cd ../before && pnpm install && pnpm build)
@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const size = 32;
+const size = 64;
 const batch = 4;
 const batchSize = 16;
 
@@ -39,23 +39,24 @@ async function child(root) {
   await initTfjsBackend('wasm');
   const methods = families.flat();
   const registry = new Registry(methods);
-  const model = fromTfjs(buildSmallCnn(), { inputRange: [0, 1] });
+  const model = fromTfjs(buildSmallCnn({ inputSize: size }), { inputRange: [0, 1] });
   const x = { data: new Float32Array(batch * size * size * 3), shape: [batch, size, size, 3] };
   let s = 12345;
   for (let i = 0; i < x.data.length; i++) {
     s = (s * 1103515245 + 12345) >>> 0;
     x.data[i] = s / 2 ** 32;
   }
+  // The fastest of several runs: on a shared machine, load only ever adds time, so the minimum is
+  // the most repeatable estimate of the work itself.
   const time = async (fn, repeats) => {
     await fn();
-    const t = [];
+    let best = Number.POSITIVE_INFINITY;
     for (let r = 0; r < repeats; r++) {
       const t0 = performance.now();
       await fn();
-      t.push(performance.now() - t0);
+      best = Math.min(best, performance.now() - t0);
     }
-    t.sort((a, b) => a - b);
-    return t[Math.floor(t.length / 2)];
+    return best;
   };
   const out = {};
   for (const m of methods) {
@@ -64,7 +65,7 @@ async function child(root) {
       // The forward is re-timed next to each method so that load changes on a shared machine
       // move both sides of the ratio.
       const forward = await time(() => model.forward(x), 9);
-      out[m.id] = (await time(() => m.explain(model, x, 0, options), 3)) / forward;
+      out[m.id] = (await time(() => m.explain(model, x, 0, options), 4)) / forward;
     } catch (error) {
       out[m.id] = `error: ${error.message.split('\n')[0]}`;
     }
@@ -94,7 +95,7 @@ function main([before, after, rounds = '2']) {
   const ids = [...new Set([...Object.keys(runs.before[0]), ...Object.keys(runs.after[0])])];
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const lines = [
-    `tfjs wasm, small CNN ${size}², batch ${batch}, batchSize ${batchSize}; × one forward; ${rounds} alternating rounds per checkout`,
+    `tfjs wasm, small CNN ${size}², batch ${batch}, batchSize ${batchSize}; fastest of 4 runs ÷ fastest of 9 forwards; ${rounds} alternating rounds per checkout; noise = spread of a checkout's rounds`,
     '',
     '| method | before | after | after ÷ before | noise (before) | noise (after) |',
     '|---|---:|---:|---:|---:|---:|',
@@ -104,7 +105,8 @@ function main([before, after, rounds = '2']) {
     const b = runs.before.map((r) => r[id]).filter((v) => typeof v === 'number');
     const a = runs.after.map((r) => r[id]).filter((v) => typeof v === 'number');
     if (b.length === 0 || a.length === 0) {
-      lines.push(`| ${id} | ${runs.before[0][id] ?? '—'} | ${runs.after[0][id] ?? '—'} | | | |`);
+      const show = (v) => (typeof v === 'number' ? v.toFixed(1) : (v ?? '—'));
+      lines.push(`| ${id} | ${show(runs.before[0][id])} | ${show(runs.after[0][id])} | | | |`);
       continue;
     }
     const mb = median(b);

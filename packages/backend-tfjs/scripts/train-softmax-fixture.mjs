@@ -10,6 +10,7 @@
 // Keras model with the layer names of Keras's MobileNetV2.
 //
 //   node packages/backend-tfjs/scripts/train-softmax-fixture.mjs [epochs]   (default 20; COUNT=3000 images)
+//   node packages/backend-tfjs/scripts/train-softmax-fixture.mjs --samples-only   (samples.npy only)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +21,9 @@ import { initTfjsBackend } from '../dist/index.js';
 import { linearVjp } from '../dist/ops/linear.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const samplesOnly = process.argv.includes('--samples-only');
 const out = join(here, '..', 'test', 'fixtures', 'mobilenet-softmax');
-const epochs = Number(process.argv[2] ?? 20);
+const epochs = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 20);
 const trainCount = Number(process.env.COUNT ?? 3000);
 const size = 64;
 const width = 8;
@@ -37,11 +39,18 @@ function samePad(inSize, outSize, stride, kernel) {
 /** Filter gradient of a 'same' conv as a forward conv dilated by the stride (XNNPACK on wasm). */
 function convFilterGrad(x, dy, shape, stride) {
   const [kh, kw, ci, co] = shape;
-  const [n, h, w] = x.shape;
+  const [, h, w] = x.shape;
   const [, ho, wo] = dy.shape;
   const xp = tf.pad(x, [[0, 0], samePad(h, ho, stride, kh), samePad(w, wo, stride, kw), [0, 0]]);
   // out[ci, i, j, co] = Σ_{n, y, x} xp[n, i + s·y, j + s·x, ci] · dy[n, y, x, co]
-  const r = tf.conv2d(tf.transpose(xp, [3, 1, 2, 0]), tf.transpose(dy, [1, 2, 0, 3]), 1, 'valid', 'NHWC', stride);
+  const r = tf.conv2d(
+    tf.transpose(xp, [3, 1, 2, 0]),
+    tf.transpose(dy, [1, 2, 0, 3]),
+    1,
+    'valid',
+    'NHWC',
+    stride,
+  );
   return tf.transpose(tf.slice(r, [0, 0, 0, 0], [ci, kh, kw, co]), [1, 2, 0, 3]);
 }
 
@@ -55,11 +64,21 @@ function depthwiseFilterGrad(x, dy, shape, stride) {
   const lhs = tf.reshape(tf.transpose(xp, [1, 2, 0, 3]), [1, hp, wp, n * c]);
   const kernel = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [ho, wo, n * c, 1]);
   const r = tf.depthwiseConv2d(lhs, kernel, 1, 'valid', 'NHWC', stride);
-  return tf.reshape(tf.sum(tf.reshape(tf.slice(r, [0, 0, 0, 0], [1, kh, kw, n * c]), [kh, kw, n, c]), 2), [kh, kw, c, 1]);
+  return tf.reshape(tf.sum(tf.reshape(tf.slice(r, [0, 0, 0, 0], [1, kh, kw, n * c]), [kh, kw, n, c]), 2), [
+    kh,
+    kw,
+    c,
+    1,
+  ]);
 }
 
 function conv(x, w, stride, depthwise) {
-  const geometry = { kind: depthwise ? 'depthwise' : 'conv', strides: [stride, stride], dilations: [1, 1], padding: 'same' };
+  const geometry = {
+    kind: depthwise ? 'depthwise' : 'conv',
+    strides: [stride, stride],
+    dilations: [1, 1],
+    padding: 'same',
+  };
   return tf.customGrad((xin, win, save) => {
     save([xin, win]);
     return {
@@ -81,15 +100,40 @@ const rng = () => {
   return seed / 2147483648;
 };
 const normal = (n, std) =>
-  Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(rng() + 1e-12)) * Math.cos(2 * Math.PI * rng()) * std);
+  Float32Array.from(
+    { length: n },
+    () => Math.sqrt(-2 * Math.log(rng() + 1e-12)) * Math.cos(2 * Math.PI * rng()) * std,
+  );
 const convOp = (name, filters, kernel, stride) => {
-  ops.push({ type: 'conv', name, stride, w: tf.variable(tf.tensor4d(normal(kernel * kernel * channels * filters, Math.sqrt(2 / (kernel * kernel * channels))), [kernel, kernel, channels, filters])) });
+  ops.push({
+    type: 'conv',
+    name,
+    stride,
+    w: tf.variable(
+      tf.tensor4d(normal(kernel * kernel * channels * filters, Math.sqrt(2 / (kernel * kernel * channels))), [
+        kernel,
+        kernel,
+        channels,
+        filters,
+      ]),
+    ),
+  });
   channels = filters;
 };
 const dwOp = (name, stride) =>
-  ops.push({ type: 'depthwise', name, stride, w: tf.variable(tf.tensor4d(normal(9 * channels, Math.sqrt(2 / 9)), [3, 3, channels, 1])) });
+  ops.push({
+    type: 'depthwise',
+    name,
+    stride,
+    w: tf.variable(tf.tensor4d(normal(9 * channels, Math.sqrt(2 / 9)), [3, 3, channels, 1])),
+  });
 const bnOp = (name) =>
-  ops.push({ type: 'bn', name, gamma: tf.variable(tf.ones([channels])), beta: tf.variable(tf.zeros([channels])) });
+  ops.push({
+    type: 'bn',
+    name,
+    gamma: tf.variable(tf.ones([channels])),
+    beta: tf.variable(tf.zeros([channels])),
+  });
 const reluOp = (name) => ops.push({ type: 'relu6', name });
 
 function block(index, expansion, filters, stride) {
@@ -158,12 +202,16 @@ function calibrate(images) {
         for (const o of ops) {
           if (o === op) break;
           values.push(h);
-          if (o.type === 'conv' || o.type === 'depthwise') h = (o.type === 'conv' ? tf.conv2d : tf.depthwiseConv2d)(h, o.w, o.stride, 'same');
+          if (o.type === 'conv' || o.type === 'depthwise')
+            h = (o.type === 'conv' ? tf.conv2d : tf.depthwiseConv2d)(h, o.w, o.stride, 'same');
           else if (o.type === 'relu6') h = tf.clipByValue(h, 0, 6);
           else if (o.type === 'add') h = tf.add(values[o.from], h);
           else {
             const st = stats.get(o.name);
-            h = tf.add(tf.mul(tf.div(tf.sub(h, st.mean), tf.sqrt(tf.add(st.variance, bnEpsilon))), o.gamma), o.beta);
+            h = tf.add(
+              tf.mul(tf.div(tf.sub(h, st.mean), tf.sqrt(tf.add(st.variance, bnEpsilon))), o.gamma),
+              o.beta,
+            );
           }
         }
         const n = h.shape[0] * h.shape[1] * h.shape[2];
@@ -184,8 +232,32 @@ function calibrate(images) {
   return stats;
 }
 
-const train = shapesDataset({ count: trainCount, seed: 11 });
 const test = shapesDataset({ count: 600, seed: 2002 });
+
+/** Six held-out test images, the first of each class, as 8-bit pixels in a `.npy` for the tests. */
+function writeSamples() {
+  const item = size * size * 3;
+  const picks = test.classNames.map((_, c) => test.labels.indexOf(c));
+  const pixels = new Uint8Array(picks.length * item);
+  picks.forEach((p, i) => {
+    for (let j = 0; j < item; j++) pixels[i * item + j] = Math.round(255 * test.images.data[p * item + j]);
+  });
+  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${picks.length}, ${size}, ${size}, 3), }`;
+  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+  const bytes = new Uint8Array(10 + header.length + pixels.length);
+  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(bytes.buffer).setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) bytes[10 + i] = header.charCodeAt(i);
+  bytes.set(pixels, 10 + header.length);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'samples.npy'), bytes);
+  console.log(`samples.npy: test items ${picks.join(', ')} (${test.classNames.join(', ')})`);
+}
+if (samplesOnly) {
+  writeSamples();
+  process.exit(0);
+}
+const train = shapesDataset({ count: trainCount, seed: 11 });
 const xs = tf.tensor(train.images.data, train.images.shape);
 const labels = tf.oneHot(tf.tensor1d(Int32Array.from(train.labels), 'int32'), 6).toFloat();
 const optimizer = tf.train.adam(3e-3);
@@ -208,7 +280,9 @@ for (let epoch = 0; epoch < epochs; epoch++) {
     loss += value.dataSync()[0];
     tf.dispose([idx, value]);
   }
-  console.log(`epoch ${epoch + 1}: loss ${(loss / Math.floor(trainCount / batch)).toFixed(3)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(
+    `epoch ${epoch + 1}: loss ${(loss / Math.floor(trainCount / batch)).toFixed(3)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+  );
 }
 const stats = calibrate(tf.slice(xs, [0], [Math.min(1000, trainCount)]));
 
@@ -222,10 +296,23 @@ for (const op of ops) {
   let layer;
   let weights;
   if (op.type === 'conv') {
-    layer = tf.layers.conv2d({ name: op.name, filters: op.w.shape[3], kernelSize: op.w.shape[0], strides: op.stride, padding: 'same', useBias: false });
+    layer = tf.layers.conv2d({
+      name: op.name,
+      filters: op.w.shape[3],
+      kernelSize: op.w.shape[0],
+      strides: op.stride,
+      padding: 'same',
+      useBias: false,
+    });
     weights = [op.w];
   } else if (op.type === 'depthwise') {
-    layer = tf.layers.depthwiseConv2d({ name: op.name, kernelSize: 3, strides: op.stride, padding: 'same', useBias: false });
+    layer = tf.layers.depthwiseConv2d({
+      name: op.name,
+      kernelSize: 3,
+      strides: op.stride,
+      padding: 'same',
+      useBias: false,
+    });
     weights = [op.w];
   } else if (op.type === 'bn') {
     layer = tf.layers.batchNormalization({ name: op.name, axis: -1, epsilon: bnEpsilon });
@@ -273,6 +360,7 @@ await model.save(
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }),
 );
+writeSamples();
 writeFileSync(
   join(out, 'meta.json'),
   `${JSON.stringify(
@@ -280,6 +368,7 @@ writeFileSync(
       trainedBy: 'packages/backend-tfjs/scripts/train-softmax-fixture.mjs',
       data: { train: { count: trainCount, seed: 11 }, test: { count: test.labels.length, seed: 2002 } },
       labels: train.classNames,
+      samples: 'samples.npy: the first test item of each class, 8-bit pixels (÷ 255 for the model)',
       inputRange: [0, 1],
       epochs,
       testAccuracy: accuracy,

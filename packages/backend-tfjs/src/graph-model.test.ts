@@ -140,6 +140,24 @@ describe('fromTfjs on a GraphModel: the GraphDef becomes layers', () => {
       /outputs: Identity \(signature key scores\)/,
     );
     gm.dispose();
+    // Two outputs: the first N×K one by default, the other by its signature key.
+    const two = opsGraphArtifacts();
+    const meta = two.userDefinedMetadata as { signature: { outputs: Record<string, unknown> } };
+    meta.signature.outputs = {
+      pooled: {
+        name: 'pool/Squeeze:0',
+        dtype: 'DT_FLOAT',
+        tensorShape: { dim: [{ size: '-1' }, { size: '3' }] },
+      },
+      ...meta.signature.outputs,
+    };
+    const byDefault = fromTfjs(await tf.loadGraphModel(tf.io.fromMemory(two)));
+    expect(byDefault.info.numClasses).toBe(3);
+    expect(byDefault.layers!().at(-1)!.name).toBe('pool');
+    byDefault.dispose();
+    const byKey = fromTfjs(await tf.loadGraphModel(tf.io.fromMemory(two)), { outputNode: 'scores' });
+    expect(byKey.info).toMatchObject({ numClasses: 4, outputActivation: { layer: 'head', removed: true } });
+    byKey.dispose();
   });
 
   it('translates constant arithmetic, explicit padding, fused LeakyReLU and kept dims; runs other ops opaquely and refuses rules across them', async () => {

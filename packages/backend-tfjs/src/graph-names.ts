@@ -1,13 +1,27 @@
+import type * as tf from '@tensorflow/tfjs';
 import {
   type BackwardRequest,
   type BackwardRules,
   type LayerInfo,
+  type OutputActivation,
   type Tensor,
   UnsupportedError,
 } from '@xlens/core';
 import { layerInfos, type Program, type Step } from './graph.js';
 import { opKinds } from './graph-layers.js';
 import type { GraphTranslation } from './graph-translate.js';
+
+/**
+ * Where a LayersModel came from when the backend translated it from a GraphModel: the
+ * translation (layer ops, aliases, opaque layers, how to rebuild it) and the GraphModel. @internal
+ */
+export interface GraphOrigin {
+  readonly translation: GraphTranslation;
+  /** The GraphModel, released with the model (null for derived models). */
+  readonly source: tf.GraphModel | null;
+  /** The softmax head the translation found (removed or kept). */
+  readonly head?: OutputActivation;
+}
 
 /**
  * The layer list of a translated GraphModel: the Keras layers' list with the graph's op names, and

@@ -56,7 +56,7 @@ export function constantOf(view: GraphView, name: string): tf.Tensor | null {
   let node = view.nodes[nodeName];
   while (node && port === 0 && node.op === 'Identity' && node.inputNames.length === 1)
     node = view.nodes[splitPort(node.inputNames[0])[0]];
-  if (!node || node.op !== 'Const') return null;
+  if (node?.op !== 'Const') return null;
   return view.model.weights[node.name]?.[port] ?? null;
 }
 
@@ -75,8 +75,7 @@ export function inputDependence(view: GraphView): (name: string) => boolean {
     memo.set(nodeName, false); // cycles (control flow) count as independent
     const node = view.nodes[nodeName];
     const result =
-      nodeName === view.inputName ||
-      (node !== undefined && node.inputNames.some((i) => depends(splitPort(i)[0])));
+      nodeName === view.inputName || node?.inputNames.some((i) => depends(splitPort(i)[0])) === true;
     memo.set(nodeName, result);
     return result;
   };

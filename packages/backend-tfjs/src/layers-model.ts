@@ -11,7 +11,6 @@ import {
   type LayerInfo,
   type Model,
   type ModelInfo,
-  type OutputActivation,
   sameShape,
   type Tensor,
   UnsupportedError,
@@ -23,25 +22,18 @@ import { flattenedFrom, fromContract, toContract } from './contract.js';
 import { checkInput, gradientsOf, toHost, toTf } from './convert.js';
 import { deriveLayersModel, readLayersModelWeights } from './derive.js';
 import { buildProgram, channelsFirstShape, layerInfos, type Program, type Step } from './graph.js';
-import { canonicalRequest, checkOpaqueRules, graphLayerInfos, rekey } from './graph-names.js';
-import type { GraphTranslation } from './graph-translate.js';
+import {
+  canonicalRequest,
+  checkOpaqueRules,
+  type GraphOrigin,
+  graphLayerInfos,
+  rekey,
+} from './graph-names.js';
 import { outputShapes, type RunOptions, runProgram } from './interpreter.js';
 import { compileLinearRule, type RelevanceStash } from './linear-rules.js';
 import { decideHead } from './model-head.js';
 import type { FromTfjsOptions, TfjsModel } from './options.js';
 import { activationFloats, type CallKind, type SubBatchPlan } from './sub-batch.js';
-
-/**
- * Where a LayersModel came from when the backend translated it from a GraphModel: the
- * translation (layer ops, aliases, opaque layers, how to rebuild it) and the GraphModel. @internal
- */
-export interface GraphOrigin {
-  readonly translation: GraphTranslation;
-  /** The GraphModel, released with the model (null for derived models). */
-  readonly source: tf.GraphModel | null;
-  /** The softmax head the translation found (removed or kept). */
-  readonly head?: OutputActivation;
-}
 
 /** The `Model` over a tfjs LayersModel (or a GraphModel translated into one). @internal */
 export function fromLayersModel(

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackwardRequest, BackwardRules, Model, Tensor } from '@xlens/core';
+import type { BackwardRequest, BackwardRules, Tensor } from '@xlens/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromTfjs } from '../src/from-tfjs.js';
+import type { TfjsModel } from '../src/options.js';
 import { graphModelTwin } from '../src/testing/graph-twin.js';
 import { expectClose, oneHot, randomTensor, useWasm } from './helpers.js';
 
@@ -112,7 +113,7 @@ function everyLayer(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: h, name: 'every_layer' });
 }
 
-async function twinOf(keras: tf.LayersModel, fuse: boolean, foldBatchNorm: boolean): Promise<Model> {
+async function twinOf(keras: tf.LayersModel, fuse: boolean, foldBatchNorm: boolean): Promise<TfjsModel> {
   return fromTfjs(
     await tf.loadGraphModel(tf.io.fromMemory(await graphModelTwin(keras, { fuse, foldBatchNorm }))),
   );
@@ -125,7 +126,7 @@ function expectSame(a: Tensor, b: Tensor, tolerance = 1e-4): void {
 
 describe('GraphModel twins of a Keras model with every translated layer', () => {
   let keras: tf.LayersModel;
-  let original: Model;
+  let original: TfjsModel;
   const x = randomTensor([3, 12, 12, 3], 21);
   const cotangent = oneHot(3, 5, [0, 2, 4]);
   const seed = { kind: 'output' as const, cotangent };
@@ -182,7 +183,7 @@ describe('GraphModel twins of a Keras model with every translated layer', () => 
       }
       const [wa, wb] = [await twin.weights!(), await original.weights!()];
       expect(wa.map((p) => `${p.layer}.${p.role}`)).toEqual(wb.map((p) => `${p.layer}.${p.role}`));
-      wa.forEach((p, i) => expectClose(p.values, wb[i].values, 1e-6));
+      for (const [i, p] of wa.entries()) expectClose(p.values, wb[i].values, 1e-6);
       const noise = (p: { layer: string; values: Float32Array }) =>
         p.values.map((v, i) => v * (1 + 0.1 * Math.sin(i + p.layer.length)));
       const [da, db] = [await twin.derive!(noise), await original.derive!(noise)];

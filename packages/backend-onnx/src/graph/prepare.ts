@@ -57,7 +57,10 @@ function softmaxHead(model: OnnxModel, output: OnnxValueInfo): { node: OnnxNode;
   }
   if (!node || !heads[node.opType] || (node.domain && node.domain !== 'ai.onnx')) return null;
   const axis = node.attribute.find((a) => a.name === 'axis')?.i ?? (opset < 13 ? 1 : -1);
-  const last = axis === -1 || (axis === 1 && (rank === undefined || rank === 2)) || (rank !== undefined && axis === rank - 1);
+  const last =
+    axis === -1 ||
+    (axis === 1 && (rank === undefined || rank === 2)) ||
+    (rank !== undefined && axis === rank - 1);
   if (!last) return null;
   // Only a head nothing else reads can be cut off.
   const inner = new Set([node, ...chain]);

@@ -1,6 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { UnsupportedError } from '@xlens/core';
 import { buildProgram, type Step } from '../graph.js';
+import {
+  type Attr,
+  activationOf,
+  b64,
+  float,
+  ints,
+  type KerasLike,
+  type NodeDef,
+  pair,
+  shapeAttr,
+  strs,
+} from './graph-def.js';
 
 /** Options of `graphModelTwin`. */
 export interface GraphTwinOptions {
@@ -19,53 +31,6 @@ export interface GraphTwinOptions {
   readonly foldBatchNorm?: boolean;
   /** Scope of every node name (default `StatefulPartitionedCall/<model name>/`, as TF2 exports). */
   readonly scope?: string;
-}
-
-type Attr = Record<string, unknown>;
-interface NodeDef {
-  name: string;
-  op: string;
-  input?: string[];
-  attr?: Attr;
-}
-
-const b64 = (s: string): string => btoa(s);
-const ints = (xs: readonly number[]) => ({ list: { i: xs.map(String) } });
-const strs = (xs: readonly string[]) => ({ list: { s: xs.map(b64) } });
-const float = { type: 'DT_FLOAT' };
-const shapeAttr = (dims: readonly number[]) => ({ dim: dims.map((d) => ({ size: String(d) })) });
-const activationOps: Record<string, string> = {
-  relu: 'Relu',
-  relu6: 'Relu6',
-  elu: 'Elu',
-  sigmoid: 'Sigmoid',
-  tanh: 'Tanh',
-  softmax: 'Softmax',
-};
-
-interface KerasLike {
-  readonly activation?: { getClassName(): string };
-  readonly maxValue?: number | null;
-  readonly alpha?: number;
-  readonly strides?: number | number[];
-  readonly padding?: string | number[][];
-  readonly dilationRate?: number | number[];
-  readonly poolSize?: number[];
-  readonly axis?: number | number[];
-  readonly epsilon?: number;
-  readonly targetShape?: number[];
-}
-
-const pair = (v: number | number[] | undefined): [number, number] =>
-  v === undefined ? [1, 1] : Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v, v];
-
-/** A step's activation as a GraphDef op (null for linear). */
-function activationOf(step: Step): string | null {
-  const a = (step.layer as KerasLike).activation?.getClassName() ?? 'linear';
-  if (a === 'linear') return null;
-  const op = activationOps[a];
-  if (!op) throw new UnsupportedError('unsupported', `graphModelTwin: activation ${a} of ${step.name}`);
-  return op;
 }
 
 /**
@@ -125,7 +90,7 @@ export async function graphModelTwin(
     op: 'Placeholder',
     attr: { dtype: float, shape: { shape: shapeAttr([-1, ...program.inputItemShape]) } },
   });
-  const valueOf = new Map<number, string>([[program.inputSlot, inputName]]);
+  const valueName = new Map<number, string>([[program.inputSlot, inputName]]);
   const consumers = (s: Step) => program.consumers.get(s.outputs[0]) ?? [];
   // BatchNorms folded into their convolution (foldBatchNorm), and the ReLUs fused after them.
   const folded = new Map<Step, Step>();
@@ -186,7 +151,7 @@ export async function graphModelTwin(
     const base = `${scope}${named.name}/`;
     const kName = await constant(`${base}${s.className === 'Dense' ? 'MatMul' : 'Conv2D'}_weights`, kernel);
     const bName = bias ? await constant(`${base}bias`, bias) : null;
-    const x = valueOf.get(s.inputs[0])!;
+    const x = valueName.get(s.inputs[0])!;
     const geometry: Attr = isDense
       ? { transpose_a: { b: false }, transpose_b: { b: false } }
       : {
@@ -247,7 +212,7 @@ export async function graphModelTwin(
     if (s.alias) continue;
     const layer = s.layer as KerasLike;
     const base = `${scope}${s.name}/`;
-    const ins = s.inputs.map((i) => valueOf.get(i)!);
+    const ins = s.inputs.map((i) => valueName.get(i)!);
     let out: string;
     switch (s.className) {
       case 'Conv2D':
@@ -404,9 +369,9 @@ export async function graphModelTwin(
       default:
         throw new UnsupportedError('unsupported', `graphModelTwin: layer ${s.name} (${s.className})`);
     }
-    valueOf.set(s.outputs[0], out);
+    valueName.set(s.outputs[0], out);
   }
-  const last = valueOf.get(program.outputSlot)!;
+  const last = valueName.get(program.outputSlot)!;
   nodes.push({ name: 'Identity', op: 'Identity', input: [last], attr: { T: float } });
   const total = parts.reduce((a, p) => a + p.byteLength, 0);
   const weightData = new Uint8Array(total);

@@ -4,6 +4,6 @@
  * (a LayersModel as the GraphModel tfjs-converter would make of it).
  */
 
+export { type GraphTwinOptions, graphModelTwin } from './graph-twin.js';
 export { buildResNet18Like, buildSmallCnn, type ResNet18LikeOptions, type SmallCnnOptions } from './nets.js';
 export { buildToyModel } from './toy.js';
-export { type GraphTwinOptions, graphModelTwin } from './graph-twin.js';
