@@ -45,7 +45,7 @@ const quick = (data: Tensor): Record<string, Record<string, unknown>> => ({
   rise: { masks: 48, cells: 4 },
   lime: { samples: 48, segments: 12 },
   'kernel-shap': { samples: 48, segments: 12 },
-  'prediction-difference': { window: 32, stride: 32, samples: 2, sampling: 'conditional', data, padding: 2 },
+  'prediction-difference': { window: 8, stride: 8, samples: 2, sampling: 'conditional', data, padding: 1 },
 });
 
 describe('shapes: the converted GraphModel gives the Keras model’s maps, method by method', () => {
