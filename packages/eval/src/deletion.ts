@@ -1,8 +1,6 @@
 import { defineMetric, type Metric } from '@xlens/core';
-import { asCurves, perturbationCurves } from './internal/curves.js';
-import { blurSigmaSpec, checkFill, fillSpec, makeFill } from './internal/fill.js';
-import { pixelUnits, stepCounts } from './internal/pixels.js';
-import { plane, trapezoid } from './internal/stats.js';
+import { pixelGame } from './internal/curves.js';
+import { blurSigmaSpec, checkFill, fillSpec } from './internal/fill.js';
 
 /** Options of `deletion`. */
 export interface DeletionOptions {
@@ -45,16 +43,7 @@ export const deletion: Metric<DeletionOptions> = defineMetric<DeletionOptions>({
   validate(options, request) {
     checkFill(options.fill, request);
   },
-  async compute(ctx) {
-    const { maps, options } = ctx;
-    const hw = ctx.height * ctx.width;
-    const units = Array.from({ length: ctx.n }, (_, i) => pixelUnits(plane(maps.data, i, hw), 'morf'));
-    const curves = await perturbationCurves(ctx, {
-      units,
-      counts: stepCounts(hw, options.steps),
-      from: ctx.stream.input,
-      to: makeFill(ctx, options.fill, options.blurSigma),
-    });
-    return { scores: curves.x.map((x, i) => trapezoid(x, curves.y[i])), curves: asCurves(curves) };
+  compute(ctx) {
+    return pixelGame(ctx, 'delete');
   },
 });

@@ -1,7 +1,16 @@
-import type { MetricContext, MetricCurve, Tensor } from '@xlens/core';
-import { copyPixels, type Geometry, geometryOf, type Units, unitPixels } from './pixels.js';
+import type { MetricContext, MetricCurve, MetricResult, Tensor } from '@xlens/core';
+import { makeFill } from './fill.js';
+import {
+  copyPixels,
+  type Geometry,
+  geometryOf,
+  pixelUnits,
+  stepCounts,
+  type Units,
+  unitPixels,
+} from './pixels.js';
 import { streamSteps } from './rows.js';
-import { plane } from './stats.js';
+import { plane, trapezoid } from './stats.js';
 
 /** A perturbation curve: every item starts as `from` and, step by step, takes `to`'s values on its units. */
 export interface CurvePlan {
@@ -45,4 +54,34 @@ export async function perturbationCurves<O>(ctx: MetricContext<O>, plan: CurvePl
 /** Curves as plain arrays for a `MetricResult`. */
 export function asCurves(c: Curves): MetricCurve[] {
   return c.x.map((x, i) => ({ x: Array.from(x), y: Array.from(c.y[i]) }));
+}
+
+/** Options of the pixel deletion and insertion games. */
+export interface PixelGameOptions {
+  readonly steps: number;
+  /** Core baseline spec of the deleted pixels / the start image. */
+  readonly fill: unknown;
+  readonly blurSigma: number;
+}
+
+/**
+ * Petsiuk et al.'s deletion (`delete`: from the input towards the fill) and insertion (`insert`:
+ * from the fill towards the input) games: pixels in order of decreasing attribution, all channels
+ * at once; the score is the area under the target-score curve over the fraction changed.
+ */
+export async function pixelGame<O extends PixelGameOptions>(
+  ctx: MetricContext<O>,
+  game: 'delete' | 'insert',
+): Promise<MetricResult> {
+  const { maps, options } = ctx;
+  const hw = ctx.height * ctx.width;
+  const units = Array.from({ length: ctx.n }, (_, i) => pixelUnits(plane(maps.data, i, hw), 'morf'));
+  const fill = makeFill(ctx, options.fill, options.blurSigma);
+  const curves = await perturbationCurves(ctx, {
+    units,
+    counts: stepCounts(hw, options.steps),
+    from: game === 'delete' ? ctx.stream.input : fill,
+    to: game === 'delete' ? fill : ctx.stream.input,
+  });
+  return { scores: curves.x.map((x, i) => trapezoid(x, curves.y[i])), curves: asCurves(curves) };
 }
