@@ -9,6 +9,7 @@ import { gradientMethods } from '@xlens/gradients';
 import { relevanceMethods } from '@xlens/relevance';
 import { sampleImages, zooModelPath } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quickOptions } from './quick-options.js';
 
 /** ‖a − b‖ / ‖b‖ over the whole map. */
 function relativeL2(a: Tensor, b: Tensor): number {
@@ -23,16 +24,6 @@ function relativeL2(a: Tensor, b: Tensor): number {
 }
 
 const registry = new Registry([...gradientMethods, ...camMethods, ...relevanceMethods]);
-// Options that keep the sample-based methods quick; seeds make both backends draw the same noise.
-const quick: Record<string, Record<string, unknown>> = {
-  'integrated-gradients': { steps: 16 },
-  smoothgrad: { samples: 4 },
-  vargrad: { samples: 4 },
-  noisegrad: { models: 2 },
-  fusiongrad: { models: 2, samples: 2 },
-  'smooth-grad-cam-plus-plus': { samples: 4 },
-  xrai: { steps: 8, segmentationSize: 0 },
-};
 // Methods whose maps legitimately differ between runtimes beyond rounding, with the reason.
 const skipped: Record<string, string> = {
   patternnet: 'needs fitted patterns (its own tests fit them on both backends)',
@@ -70,7 +61,7 @@ for (const zoo of ['shapes', 'mnist'] as const) {
       if (skipped[method.id]) continue;
       it(method.id, async () => {
         const before = tf.memory().numTensors;
-        const options = { ...(quick[method.id] ?? {}), seed: 3, registry };
+        const options = { ...(quickOptions()[method.id] ?? {}), seed: 3, registry };
         const a = await method.explain(onTfjs, images, 'top1', options);
         const b = await method.explain(onOnnx, images, 'top1', options);
         expect(tf.memory().numTensors).toBe(before);

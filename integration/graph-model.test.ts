@@ -13,6 +13,7 @@ import { perturbationMethods } from '@xlens/perturbation';
 import { relevanceMethods } from '@xlens/relevance';
 import { sampleImages, zooModelPath } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quickOptions } from './quick-options.js';
 
 /** ‖a − b‖ / ‖b‖ over the whole map. */
 function relativeL2(a: Tensor, b: Tensor): number {
@@ -32,21 +33,6 @@ const registry = new Registry([
   ...relevanceMethods,
   ...perturbationMethods,
 ] as readonly AnyExplainer[]);
-/** Options that keep sample-based methods quick; seeds make both models draw the same noise. */
-const quick = (data: Tensor): Record<string, Record<string, unknown>> => ({
-  'integrated-gradients': { steps: 16 },
-  smoothgrad: { samples: 4 },
-  vargrad: { samples: 4 },
-  noisegrad: { models: 2 },
-  fusiongrad: { models: 2, samples: 2 },
-  'smooth-grad-cam-plus-plus': { samples: 4 },
-  xrai: { steps: 8 },
-  occlusion: { window: 16, stride: 8 },
-  rise: { masks: 48, cells: 4 },
-  lime: { samples: 48, segments: 12 },
-  'kernel-shap': { samples: 48, segments: 12 },
-  'prediction-difference': { window: 8, stride: 8, samples: 2, sampling: 'conditional', data, padding: 1 },
-});
 
 describe('shapes: the converted GraphModel gives the Keras model’s maps, method by method', () => {
   let keras: Model;
@@ -80,7 +66,7 @@ describe('shapes: the converted GraphModel gives the Keras model’s maps, metho
   for (const method of registry.list()) {
     it(method.id, async () => {
       const before = tf.memory().numTensors;
-      const options = { ...(quick(data)[method.id] ?? {}), seed: 3, batchSize: 32, registry };
+      const options = { ...(quickOptions(data)[method.id] ?? {}), seed: 3, batchSize: 32, registry };
       const a = await method.explain(graph, images, 'top1', options);
       const b = await method.explain(keras, images, 'top1', options);
       expect(tf.memory().numTensors).toBe(before);
@@ -131,7 +117,7 @@ describe('emotion (a converted TF2 model with a softmax head): every method runs
     it(method.id, async () => {
       const before = tf.memory().numTensors;
       const x = { data: faces.data.subarray(0, 2 * 4096), shape: [2, 64, 64, 1] };
-      const options = { ...(quick(faces)[method.id] ?? {}), seed: 3, batchSize: 32, registry };
+      const options = { ...(quickOptions(faces)[method.id] ?? {}), seed: 3, batchSize: 32, registry };
       const r = await method.explain(model, x, 'top1', options);
       expect(tf.memory().numTensors).toBe(before);
       expect(r.map.data.length).toBeGreaterThan(0);

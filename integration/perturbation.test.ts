@@ -8,6 +8,7 @@ import { fromFunction, type Model, Registry, type Tensor } from '@xlens/core';
 import { perturbationMethods } from '@xlens/perturbation';
 import { sampleImages, zooModelPath } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { quickOptions } from './quick-options.js';
 
 /** ‖a − b‖ / ‖b‖ over the whole map. */
 function relativeL2(a: Tensor, b: Tensor): number {
@@ -22,14 +23,6 @@ function relativeL2(a: Tensor, b: Tensor): number {
 }
 
 let data: Tensor;
-/** A handful of rows per method on the 64×64 shapes images. */
-const quick = (): Record<string, Record<string, unknown>> => ({
-  occlusion: { window: 16, stride: 8 },
-  rise: { masks: 48, cells: 4 },
-  lime: { samples: 48, segments: 12 },
-  'kernel-shap': { samples: 48, segments: 12 },
-  'prediction-difference': { window: 8, stride: 8, samples: 2, sampling: 'conditional', data, padding: 2 },
-});
 
 describe('shapes: every perturbation method gives the same map on tfjs, ONNX and a black box', () => {
   let onTfjs: Model;
@@ -50,7 +43,7 @@ describe('shapes: every perturbation method gives the same map on tfjs, ONNX and
   for (const method of perturbationMethods) {
     it(method.id, async () => {
       const before = tf.memory().numTensors;
-      const options = { ...quick()[method.id], seed: 3, batchSize: 32 };
+      const options = { ...quickOptions(data)[method.id], seed: 3, batchSize: 32 };
       const a = await method.explain(onTfjs, images, 'top1', options);
       const b = await method.explain(onOnnx, images, 'top1', options);
       expect(tf.memory().numTensors).toBe(before);

@@ -1,32 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { allCapabilities, type BackwardRules, LayerError } from '@xlens/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildGraphFixture, type GraphFixture, opsGraphArtifacts } from '../test/graph-fixture.js';
+import { buildGraphFixture, opsGraphArtifacts, fixtureTwin as twin } from '../test/graph-fixture.js';
 import { expectClose, noLeak, oneHot, randomTensor, useWasm } from '../test/helpers.js';
 import { fromTfjs } from './from-tfjs.js';
 
 beforeAll(useWasm);
-
-/** The LayersModel twin of the hand-written GraphDef, with the same weights. */
-function twin(f: GraphFixture): tf.LayersModel {
-  const input = tf.input({ shape: [6, 6, 2], name: 'image' });
-  const conv = tf.layers.conv2d({
-    name: 'conv',
-    filters: 3,
-    kernelSize: 3,
-    padding: 'same',
-    activation: 'relu',
-  });
-  let h = conv.apply(input) as tf.SymbolicTensor;
-  h = tf.layers.maxPooling2d({ name: 'pool', poolSize: 2 }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(h) as tf.SymbolicTensor;
-  const fc = tf.layers.dense({ name: 'fc', units: 4 });
-  const out = fc.apply(h) as tf.SymbolicTensor;
-  const m = tf.model({ inputs: input, outputs: out });
-  conv.setWeights([tf.tensor4d(f.conv, [3, 3, 2, 3]), tf.tensor1d(f.convBias)]);
-  fc.setWeights([tf.tensor2d(f.dense, [3, 4]), tf.tensor1d(f.denseBias)]);
-  return m;
-}
 
 describe('fromTfjs on a GraphModel: the GraphDef becomes layers', () => {
   it('lists Keras-style layers with graph ops; forward, capture, rules, derive and weights equal its LayersModel twin', async () => {

@@ -231,3 +231,24 @@ export function opsGraphArtifacts(): tf.io.ModelArtifacts {
     },
   };
 }
+
+/** The LayersModel twin of the hand-written GraphDef, with the same weights. */
+export function fixtureTwin(f: GraphFixture): tf.LayersModel {
+  const input = tf.input({ shape: [6, 6, 2], name: 'image' });
+  const conv = tf.layers.conv2d({
+    name: 'conv',
+    filters: 3,
+    kernelSize: 3,
+    padding: 'same',
+    activation: 'relu',
+  });
+  let h = conv.apply(input) as tf.SymbolicTensor;
+  h = tf.layers.maxPooling2d({ name: 'pool', poolSize: 2 }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(h) as tf.SymbolicTensor;
+  const fc = tf.layers.dense({ name: 'fc', units: 4 });
+  const out = fc.apply(h) as tf.SymbolicTensor;
+  const m = tf.model({ inputs: input, outputs: out });
+  conv.setWeights([tf.tensor4d(f.conv, [3, 3, 2, 3]), tf.tensor1d(f.convBias)]);
+  fc.setWeights([tf.tensor2d(f.dense, [3, 4]), tf.tensor1d(f.denseBias)]);
+  return m;
+}
