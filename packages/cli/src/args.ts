@@ -61,25 +61,30 @@ const flags = {
 
 type FlagName = keyof typeof flags;
 
+/** The model and its labels. */
+const modelFlags = ['model', 'backend', 'labels'] as const satisfies readonly FlagName[];
+/** Images or an `.npy` batch, and the preprocessing of images. */
+const inputFlags = [
+  'image',
+  'input',
+  'size',
+  'mean',
+  'std',
+  'layout',
+  'bgr',
+] as const satisfies readonly FlagName[];
+/** Run options every explanation takes. */
+const runFlags = ['batch-size', 'seed', 'score'] as const satisfies readonly FlagName[];
+
 /** Flags each command accepts (besides --help). */
 const allowed: Record<Command, readonly FlagName[]> = {
   explain: [
-    'model',
-    'backend',
-    'labels',
-    'image',
-    'input',
+    ...modelFlags,
+    ...inputFlags,
     'method',
     'target',
     'layer',
-    'batch-size',
-    'seed',
-    'score',
-    'size',
-    'mean',
-    'std',
-    'layout',
-    'bgr',
+    ...runFlags,
     'out',
     'format',
     'top',
@@ -90,11 +95,8 @@ const allowed: Record<Command, readonly FlagName[]> = {
     'quiet',
   ],
   evaluate: [
-    'model',
-    'backend',
-    'labels',
-    'image',
-    'input',
+    ...modelFlags,
+    ...inputFlags,
     'dataset',
     'count',
     'masks',
@@ -102,14 +104,7 @@ const allowed: Record<Command, readonly FlagName[]> = {
     'attribution',
     'metric',
     'target',
-    'batch-size',
-    'seed',
-    'score',
-    'size',
-    'mean',
-    'std',
-    'layout',
-    'bgr',
+    ...runFlags,
     'out',
     'format',
     'quiet',
@@ -133,21 +128,7 @@ const allowed: Record<Command, readonly FlagName[]> = {
   methods: ['json'],
   metrics: ['json'],
   layers: ['model', 'backend', 'json'],
-  predict: [
-    'model',
-    'backend',
-    'labels',
-    'image',
-    'input',
-    'size',
-    'mean',
-    'std',
-    'layout',
-    'bgr',
-    'top',
-    'batch-size',
-    'json',
-  ],
+  predict: [...modelFlags, ...inputFlags, 'top', 'batch-size', 'json'],
   help: [],
 };
 
