@@ -13,6 +13,7 @@ import { fitPatterns, relevanceMethods } from '@xlens/relevance';
 import { synthesisMethods } from '@xlens/synthesis';
 import { sampleImages, zooModelPath } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskerFor } from './quick-options.js';
 
 const registry = new Registry<AnyExplainer>([
   ...gradientMethods,
@@ -38,6 +39,9 @@ const quick: Record<string, Record<string, unknown>> = {
   'activation-maximisation': { steps: 3 },
   'class-model': { steps: 3 },
   inversion: { steps: 3 },
+  'meaningful-perturbation': { steps: 2, cells: 8 },
+  'extremal-perturbation': { steps: 2, areas: [0.1, 0.2], stride: 8 },
+  fgvis: { steps: 2 },
   'agg-mean': { methods: ['saliency', 'grad-cam'] },
   'agg-var': { methods: ['saliency', 'grad-cam'] },
 };
@@ -74,6 +78,7 @@ for (const runtime of ['tfjs', 'onnx'] as const) {
         const options = {
           ...(quick[method.id] ?? {}),
           ...(method.id.startsWith('pattern') ? { patterns } : {}),
+          ...maskerFor(method.id, model),
           seed: 11,
           batchSize: 2,
           registry,

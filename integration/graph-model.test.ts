@@ -13,7 +13,7 @@ import { perturbationMethods } from '@xlens/perturbation';
 import { relevanceMethods } from '@xlens/relevance';
 import { sampleImages, zooModelPath } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quickOptions } from './quick-options.js';
+import { maskerFor, quickOptions } from './quick-options.js';
 
 /** ‖a − b‖ / ‖b‖ over the whole map. */
 function relativeL2(a: Tensor, b: Tensor): number {
@@ -66,7 +66,13 @@ describe('shapes: the converted GraphModel gives the Keras model’s maps, metho
   for (const method of registry.list()) {
     it(method.id, async () => {
       const before = tf.memory().numTensors;
-      const options = { ...(quickOptions(data)[method.id] ?? {}), seed: 3, batchSize: 32, registry };
+      const options = {
+        ...(quickOptions(data)[method.id] ?? {}),
+        ...maskerFor(method.id, keras),
+        seed: 3,
+        batchSize: 32,
+        registry,
+      };
       const a = await method.explain(graph, images, 'top1', options);
       const b = await method.explain(keras, images, 'top1', options);
       expect(tf.memory().numTensors).toBe(before);
@@ -105,19 +111,36 @@ describe('emotion (a converted TF2 model with a softmax head): every method runs
     expect(model.capabilities.size).toBe(9);
   });
 
-  it('cam: refuses the fully convolutional head (conv → GAP, no dense layer) with a typed error', async () => {
-    const x = { data: faces.data.subarray(0, 4096), shape: [1, 64, 64, 1] };
-    await expect(registry.get('cam').explain(model, x, 'top1')).rejects.toThrow(
-      /global_average_pooling2d_1 is followed by nothing, not a dense layer/,
-    );
+  it('cam on the fully convolutional head (conv → GAP, no dense layer) is the class channel, as Grad-CAM', async () => {
+    const x = { data: faces.data.subarray(0, 2 * 4096), shape: [2, 64, 64, 1] };
+    const c = await registry.get('cam').explain(model, x, [3, 6], { upsample: false });
+    const g = await registry.get('grad-cam').explain(model, x, [3, 6], { upsample: false, relu: false });
+    const { activations } = await model.capture!(x, ['conv2d_5']);
+    const [, k, h, w] = activations.conv2d_5.shape;
+    expect(k).toBe(7);
+    const plane = h * w;
+    [3, 6].forEach((t, b) => {
+      const channel = activations.conv2d_5.data.subarray((b * 7 + t) * plane, (b * 7 + t + 1) * plane);
+      const map = c.map.data.subarray(b * plane, (b + 1) * plane);
+      const grad = g.map.data.subarray(b * plane, (b + 1) * plane);
+      for (let p = 0; p < plane; p++) {
+        expect(map[p]).toBeCloseTo(channel[p], 5);
+        expect(grad[p] * plane).toBeCloseTo(channel[p], 3);
+      }
+    });
   });
 
   for (const method of registry.list()) {
-    if (method.id === 'cam') continue;
     it(method.id, async () => {
       const before = tf.memory().numTensors;
       const x = { data: faces.data.subarray(0, 2 * 4096), shape: [2, 64, 64, 1] };
-      const options = { ...(quickOptions(faces)[method.id] ?? {}), seed: 3, batchSize: 32, registry };
+      const options = {
+        ...(quickOptions(faces)[method.id] ?? {}),
+        ...maskerFor(method.id, model),
+        seed: 3,
+        batchSize: 32,
+        registry,
+      };
       const r = await method.explain(model, x, 'top1', options);
       expect(tf.memory().numTensors).toBe(before);
       expect(r.map.data.length).toBeGreaterThan(0);

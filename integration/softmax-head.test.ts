@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import type { Model, Tensor } from '@xlens/core';
 import { gradient } from '@xlens/gradients';
-import { lrp } from '@xlens/relevance';
+import { lrp, lrpRuleDefaults, resolveLrpRules } from '@xlens/relevance';
 import { sampleImages } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -46,9 +46,69 @@ describe('MobileNetV2-style model with a softmax head', () => {
     const [onLogits, onProbs] = [itemSums(r.map), itemSums(through.map)];
     r.targets!.forEach((t, i) => {
       const logit = logits[i * 6 + t];
-      expect(onLogits[i] / logit).toBeGreaterThan(0.05);
+      expect(onLogits[i] / logit).toBeGreaterThan(0.1);
       expect(onLogits[i] / logit).toBeLessThan(1.05);
       expect(Math.abs(onProbs[i])).toBeLessThan(0.05 * logit);
+    });
+  });
+
+  // Where the rest of the logit goes (ADR 0010): biases (BatchNorm shifts folded into the convs)
+  // absorb relevance, and ReLU6's gradient drops the relevance of saturated units. With
+  // `ignoreBias` and relevance passed through activations, every layer conserves it except for
+  // units driven by their bias alone (no positive contribution from their inputs), which no
+  // standard rule can hand to inputs; those are the depthwise convolutions' 9-input units here.
+  it('conserves the logit layer by layer with ignoreBias and ReLU6 pass-through', async () => {
+    const targets = Array.from({ length: 6 }, (_, i) => {
+      const row = logits.subarray(i * 6, i * 6 + 6);
+      return row.indexOf(Math.max(...row));
+    });
+    const cotangent = new Float32Array(36);
+    targets.forEach((t, i) => {
+      cotangent[i * 6 + t] = 1;
+    });
+    const layers = ['out_relu', 'Conv_1_bn', 'block_4_add', 'block_3_depthwise_relu'];
+    const relevanceAt = async (options: Record<string, unknown>) => {
+      const rules = resolveLrpRules(
+        model,
+        { ...lrpRuleDefaults, composite: 'epsilon-plus', ...options },
+        images,
+      );
+      const r = await model.backward!({
+        input: images,
+        seed: { kind: 'output', cotangent: { data: cotangent, shape: [6, 6] } },
+        wrtLayers: layers,
+        capture: layers,
+        rules,
+      });
+      return Object.fromEntries(
+        layers.map((l) => {
+          const a = r.activations![l];
+          const g = r.layerGradients![l];
+          return [l, itemSums({ data: a.data.map((v, j) => v * g.data[j]), shape: a.shape })];
+        }),
+      );
+    };
+    const strict = await relevanceAt({ ignoreBias: true });
+    const gradientRelu = await relevanceAt({ ignoreBias: true, activations: 'gradient' });
+    const withBias = await relevanceAt({});
+    targets.forEach((t, i) => {
+      const logit = logits[i * 6 + t];
+      // Dense (ε), GAP, ReLU6 (pass), Conv_1 (z⁺, BN folded) and the residual add: no loss.
+      for (const l of ['out_relu', 'Conv_1_bn', 'block_4_add']) {
+        expect(Math.abs(strict[l][i] - logit)).toBeLessThan(2e-3 * logit);
+      }
+    });
+    // The same path gains or loses relevance through the biases, and loses it at ReLU6's
+    // saturated units under the gradient.
+    const gap = (at: Record<string, number[]>, l: string) =>
+      Math.max(...targets.map((t, i) => Math.abs(at[l][i] / logits[i * 6 + t] - 1)));
+    expect(gap(withBias, 'block_4_add')).toBeGreaterThan(0.01);
+    expect(gap(gradientRelu, 'Conv_1_bn')).toBeGreaterThan(0.01);
+    const r = await lrp.explain(model, images, targets, { composite: 'epsilon-gamma-box', ignoreBias: true });
+    const sums = itemSums(r.map);
+    targets.forEach((t, i) => {
+      expect(sums[i] / logits[i * 6 + t]).toBeGreaterThan(0.8);
+      expect(sums[i] / logits[i * 6 + t]).toBeLessThan(1.05);
     });
   });
 

@@ -38,7 +38,7 @@ const repoUrl = `git+https://github.com/${REPO}.git`;
 // Node-only packages (the command line, files on disk). Every other package runs in browsers too
 // (backend-onnx on an injected onnxruntime-web, ADR 0008), so the declarations of its entries must
 // not need @types/node; entries named ./node are their Node-only parts.
-const nodeOnlyPackages = new Set(['@xlens/cli', '@xlens/zoo']);
+const nodeOnlyPackages = new Set(['@xlens/cli', '@xlens/zoo', '@xlens/runner']);
 const nodeOnlyEntry = (sub) => sub === './node' || sub.startsWith('./node/');
 
 const problems = [];

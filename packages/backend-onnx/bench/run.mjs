@@ -2,10 +2,15 @@
 // Integrated Gradients (50 steps) and SmoothGrad (25 samples) on a ResNet-18-shaped model at
 // 224×224, each as a multiple of one forward pass of the same model and batch (batch 1 and 8).
 // With @xlens/backend-tfjs built, the same loops run on the tfjs wasm backend for comparison.
-// Run after building: `pnpm --filter @xlens/backend-onnx bench`.
+// Then (bench/methods.mjs) every method on full-width torchvision-layout ResNet-18, MobileNetV2 and
+// DenseNet-121, warm, and the cold first call with the session cache filled (ResNet-18).
+// Run after building: `pnpm --filter @xlens/backend-onnx bench` (`… bench onnx` / `tfjs` / `methods`
+// for one part).
 import { markdownTable, ratioTable } from '../../../scripts/bench-util.mjs';
 import { fromOnnx } from '../dist/index.js';
+import { measureModel, methodsTables } from './methods.mjs';
 import { resnet18Onnx } from './resnet18.mjs';
+import { torchvisionModels } from './torchvision.mjs';
 
 const size = 224;
 
@@ -106,15 +111,15 @@ async function column(title, model, batch, heavyRepeats, chunk) {
 }
 
 const columns = [];
-const only = process.argv[2]; // 'onnx' or 'tfjs' to run one side
-if (only !== 'tfjs') {
+const only = process.argv[2]; // 'onnx', 'tfjs' or 'methods' to run one part
+if (only === undefined || only === 'onnx') {
   const onnx = await fromOnnx(resnet18Onnx(size), { name: 'resnet18-like' });
   for (const batch of [1, 8]) columns.push(await column(`onnx batch ${batch}`, onnx, batch, 1, 16));
   await onnx.dispose();
 }
 
 let tfjsNote = 'tfjs column skipped';
-if (only !== 'onnx')
+if (only === undefined || only === 'tfjs')
   try {
     const { fromTfjs, initTfjsBackend } = await import('@xlens/backend-tfjs');
     const { buildResNet18Like } = await import('@xlens/backend-tfjs/testing');
@@ -128,7 +133,25 @@ if (only !== 'onnx')
     tfjsNote += ` (${error.message.split('\n')[0]})`;
     console.error(error);
   }
-console.log(
-  `ResNet-18-shaped model, ${size}×${size}, onnxruntime-node, ${new Date().toISOString().slice(0, 10)}; ${tfjsNote}\n`,
-);
-console.log(markdownTable(columns));
+if (columns.length) {
+  console.log(
+    `ResNet-18-shaped model, ${size}×${size}, onnxruntime-node, ${new Date().toISOString().slice(0, 10)}; ${tfjsNote}\n`,
+  );
+  console.log(markdownTable(columns));
+}
+
+if (only === undefined || only === 'methods') {
+  const results = [];
+  for (const [name, build] of Object.entries(torchvisionModels)) {
+    results.push(
+      await measureModel(name, build(size), {
+        cold: name === 'resnet18',
+        log: (line) => console.error(line),
+      }),
+    );
+  }
+  console.log(
+    `\nTorchvision-layout models (random weights), ${size}×${size}, batch 1, 2 intra-op threads: method time ÷ one forward; cold = fresh process, fromOnnx(path) to the first map\n`,
+  );
+  console.log(methodsTables(results));
+}

@@ -18,6 +18,8 @@ export interface BackwardConfig {
   readonly rules: OpRules;
   readonly linear: Readonly<Record<string, LinearRule>>;
   readonly foldBatchNorm: boolean;
+  /** Linear rules see biases as zero (`BackwardRules.ignoreBias`). */
+  readonly ignoreBias: boolean;
   /** Whether z-box bounds are fed as graph inputs. */
   readonly bounds: boolean;
 }
@@ -54,6 +56,7 @@ export function buildBackwardGraph(gradInfo: GraphInfo, config: BackwardConfig):
     rules: config.rules,
     linear: config.linear,
     foldBatchNorm: config.foldBatchNorm,
+    ignoreBias: config.ignoreBias,
     low: lowInput,
     high: highInput,
   });

@@ -27,7 +27,12 @@ export type BackwardPlanInput = BackwardRequest;
 /** What the runner needs from the model that owns it. */
 export interface RunnerHost {
   readonly info: ModelInfo;
-  session(key: string, build: () => OnnxModel, what: string): Promise<ort.InferenceSession>;
+  /** The session of `key` and the metadata `build` returned with its graph (kept in the session cache). */
+  sessionWithMeta(
+    key: string,
+    build: () => { model: OnnxModel; meta: string },
+    what: string,
+  ): Promise<{ session: ort.InferenceSession; meta: string }>;
   run(
     session: ort.InferenceSession,
     feeds: Record<string, Tensor>,
@@ -74,11 +79,27 @@ function perItem(
   return out;
 }
 
+/** The input and output names of a backward graph. */
+type GraphNames = Omit<BackwardGraph, 'model'>;
+
+/** Backward graph names stored as session metadata (JSON drops undefined members, which stay absent). */
+function parseNames(meta: string): GraphNames {
+  const names = JSON.parse(meta) as GraphNames & { cotangents: (string | null)[] };
+  if (
+    typeof names.seedInput !== 'string' ||
+    typeof names.output !== 'string' ||
+    !Array.isArray(names.cotangents)
+  )
+    throw new UnsupportedError('invalid-model', 'backward graph metadata is malformed');
+  // JSON writes the undefined cotangents of zero gradients as null.
+  return { ...names, cotangents: names.cotangents.map((c) => c ?? undefined) };
+}
+
 /** Runs backward requests: validation, the cached backward session per configuration, feeds and results. */
 export class BackwardRunner {
   private gradInfo?: GraphInfo;
   /** Input/output names of each configuration's backward graph (the graph itself lives in its session). */
-  private readonly graphs = new Map<string, Omit<BackwardGraph, 'model'> & { model: undefined }>();
+  private readonly graphs = new Map<string, GraphNames>();
 
   constructor(
     private readonly host: RunnerHost,
@@ -164,6 +185,7 @@ export class BackwardRunner {
       rules: { relu, maxPool },
       linear,
       foldBatchNorm: rules.foldBatchNorm ?? false,
+      ignoreBias: rules.ignoreBias ?? false,
       bounds: !!zBox,
     };
     const key = JSON.stringify({
@@ -177,19 +199,20 @@ export class BackwardRunner {
             : r,
       ]),
     });
-    let built: BackwardGraph | undefined;
-    let g = this.graphs.get(key);
-    if (!g) {
-      built = buildBackwardGraph(this.upgraded(), config);
-      g = { ...built, model: undefined };
-      this.graphs.set(key, g);
-    }
-    const session = await host.session(
+    // On a session cache hit the graph is not rebuilt: its names come back as the entry's metadata.
+    const { session, meta } = await host.sessionWithMeta(
       `backward:${key}`,
-      () => (built ?? buildBackwardGraph(this.upgraded(), config)).model,
+      () => {
+        const { model, ...names } = buildBackwardGraph(this.upgraded(), config);
+        return { model, meta: JSON.stringify(names) };
+      },
       'backward graph',
     );
-    built = undefined;
+    let g = this.graphs.get(key);
+    if (!g) {
+      g = parseNames(meta);
+      this.graphs.set(key, g);
+    }
 
     const feeds: Record<string, Tensor> = {};
     const x = new Float32Array(batch * itemSize);

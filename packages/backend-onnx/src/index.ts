@@ -19,6 +19,12 @@ export {
   valueInfo,
 } from './builder.js';
 export { fusedLayersKey } from './layer-list.js';
+export {
+  type ExplanationTrigger,
+  type ForcedExplanation,
+  type ManipulateGradCamOptions,
+  manipulateGradCam,
+} from './manipulate-grad-cam.js';
 export { loadExternalData, readOnnxModel } from './node-wrappers.js';
 export { fromOnnx, type OnnxModelOptions, setupMilliseconds } from './onnx-model.js';
 export { decodeOnnxModel, encodeOnnxModel } from './proto/codec.js';

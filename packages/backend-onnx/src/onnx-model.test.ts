@@ -162,6 +162,38 @@ describe('fromOnnx', () => {
     await Promise.all([model.dispose(), derived.dispose(), randomized.dispose()]);
   });
 
+  it('ReLU6 (Clip 0..6) rules, hand-computed: closed above 6 for gradient and guided, open for deconvnet, passes relevance', async () => {
+    // x (2) → Gemm W1 = [[1, −1], [2, 1]], b1 = [0, 0.5] → Clip(0, 6) → Gemm w2 = [1, −2] → 1 output.
+    const b = new OnnxGraphBuilder({ opset: 13 });
+    const x = b.input('x', ['N', 2]);
+    const z = b.node('Gemm', [
+      x,
+      b.initializer('w1', Float32Array.of(1, -1, 2, 1), [2, 2]),
+      b.initializer('b1', Float32Array.of(0, 0.5), [2]),
+    ]);
+    const h = b.node('Clip', [z, b.initializer('lo', [0], []), b.initializer('hi', [6], [])]);
+    b.output(
+      b.node('Gemm', [h, b.initializer('w2', Float32Array.of(1, -2), [2, 1])], {}, { outputs: ['y'] }),
+    );
+    const model = await fromOnnx(encodeOnnxModel(b.build()));
+    // x = (3, 3): z = (9, 0.5), y = (6, 0.5); the cotangent at y is (1, −2).
+    const input = { data: Float32Array.of(3, 3), shape: [1, 2] };
+    const seed = { kind: 'output' as const, cotangent: { data: Float32Array.of(1), shape: [1, 1] } };
+    const run = async (relu?: 'guided' | 'deconvnet' | 'pass') =>
+      Array.from(
+        (await model.backward!({ input, seed, rules: relu ? { relu } : undefined })).inputGradient!.data,
+      );
+    const close = (got: number[], want: number[]) => {
+      for (const [i, v] of got.entries()) expect(v).toBeCloseTo(want[i], 5);
+    };
+    close(await run(), [2, -2]);
+    close(await run('guided'), [0, 0]);
+    close(await run('deconvnet'), [1, 2]);
+    // pass: y/z = (6/9, 1), so the cotangent at z is (2/3, −2) and W1 maps it to (8/3, −2/3).
+    close(await run('pass'), [8 / 3, -2 / 3]);
+    await model.dispose();
+  });
+
   it('checks rules before any compute: unknown relu rule, linear rule on a non-linear layer, missing reference', async () => {
     const model = await fromOnnx(toyOnnx(smallToySpec()));
     const input = batch(1, model.info.inputShape);

@@ -24,7 +24,7 @@ import {
 } from '@xlens/core';
 import { type BackwardPlanInput, BackwardRunner } from './backward-runner.js';
 import { deriveModel, readWeights } from './derive.js';
-import { GraphInfo } from './graph/graph-info.js';
+import { GraphInfo, type TensorFacts } from './graph/graph-info.js';
 import { type PreparedModel, prepareModel, shallowCopy } from './graph/prepare.js';
 import { probeGraph } from './graph/probe.js';
 import { fusedLayerHints, itemShape, listLayers } from './layer-list.js';
@@ -33,7 +33,15 @@ import { decodeOnnxModel } from './proto/codec.js';
 import type { OnnxModel } from './proto/types.js';
 import { checkRuntime, defaultRuntime, type OnnxRuntime } from './runtime.js';
 import { scaledGraph } from './scaled-graph.js';
-import { createSession, floatInput, floatOutput, type ort, runSession } from './session.js';
+import {
+  createSession,
+  createSessionFromBytes,
+  floatInput,
+  floatOutput,
+  type ort,
+  runSession,
+} from './session.js';
+import { cacheFormat, type OnnxSessionCache, sha256Hex } from './session-cache.js';
 
 /** Options of `fromOnnx`. */
 export interface OnnxModelOptions {
@@ -75,6 +83,14 @@ export interface OnnxModelOptions {
    * (default: the runtime's own default, `cpu` / `wasm`).
    */
   readonly executionProviders?: readonly string[];
+  /**
+   * Keep built sessions between processes: `sessionCache(dir)` from `@xlens/backend-onnx/node`
+   * (Node.js). Each session — the probe's results, forward, capture sets, every backward
+   * configuration — is stored once as ONNX Runtime's optimized model, keyed by the SHA-256 of the
+   * model's bytes, these options, the ONNX Runtime version and the session's configuration, and
+   * later loaded without rebuilding or re-optimising. Default: no cache.
+   */
+  readonly cache?: OnnxSessionCache;
 }
 
 /** Options with the runtime resolved. */
@@ -92,17 +108,34 @@ function guessLayout(dims: readonly number[]): Layout {
  * in Node.js).
  */
 export async function fromOnnx(source: string | Uint8Array, options: OnnxModelOptions = {}): Promise<Model> {
-  const decoded =
-    typeof source === 'string'
-      ? await (await nodeFiles('fromOnnx with a file path')).readOnnxModel(source)
-      : decodeOnnxModel(source);
+  let decoded: OnnxModel;
+  let modelKey: Promise<string> | undefined;
+  if (typeof source === 'string') {
+    const files = await nodeFiles('fromOnnx with a file path');
+    if (options.cache) {
+      const read = await files.readOnnxSource(source);
+      decoded = read.model;
+      modelKey = sha256Hex(read.files);
+    } else decoded = await files.readOnnxModel(source);
+  } else {
+    // Hashing runs off the main thread while the bytes are decoded.
+    if (options.cache) modelKey = sha256Hex([source]);
+    decoded = decodeOnnxModel(source);
+  }
   const fallback =
     typeof source === 'string' ? (source.split(/[\\/]/).pop() ?? 'onnx') : decoded.graph.name || 'onnx';
-  return createOnnxModel(decoded, { ...options, name: options.name ?? fallback });
+  return createOnnxModel(decoded, { ...options, name: options.name ?? fallback }, await modelKey);
 }
 
-/** Build the model around a decoded ONNX graph (used by `fromOnnx` and `derive`). */
-export async function createOnnxModel(decoded: OnnxModel, given: OnnxModelOptions): Promise<Model> {
+/**
+ * Build the model around a decoded ONNX graph. `modelKey` (the hash of the source bytes) enables
+ * `options.cache`; without it nothing is cached.
+ */
+export async function createOnnxModel(
+  decoded: OnnxModel,
+  given: OnnxModelOptions,
+  modelKey?: string,
+): Promise<Model> {
   const runtime = given.runtime === undefined ? await defaultRuntime() : checkRuntime(given.runtime);
   const options: ResolvedOptions = { ...given, runtime };
   const prepared = prepareModel(decoded, options);
@@ -128,16 +161,79 @@ export async function createOnnxModel(decoded: OnnxModel, given: OnnxModelOption
   const info = new GraphInfo(prepared.model);
   // Every later step allocates whole items; refuse a declared size no typed array can hold.
   checkItemValues(`model input ${prepared.inputName}`, itemDims);
-  const { dynamicBatch } = await probeGraph(info, prepared.inputName, itemDims, options);
-  const model = new OnnxRuntimeModel({ ...prepared, itemDims }, info, dynamicBatch, options);
+  const keyOf =
+    options.cache && modelKey !== undefined
+      ? (session: string) => cacheKey(modelKey, { ...prepared, itemDims }, options, session)
+      : undefined;
+  const dynamicBatch = await probeCached(info, prepared.inputName, itemDims, options, keyOf);
+  const model = new OnnxRuntimeModel({ ...prepared, itemDims }, info, dynamicBatch, options, keyOf);
   return model;
+}
+
+/**
+ * The key of a session in `options.cache`: the model's hash, every option that changes the
+ * prepared graph or the session, the runtime's version, and the session's own configuration.
+ */
+function cacheKey(
+  modelKey: string,
+  prepared: PreparedModel,
+  options: ResolvedOptions,
+  session: string,
+): string {
+  return JSON.stringify({
+    format: cacheFormat,
+    model: modelKey,
+    input: prepared.inputName,
+    output: prepared.outputName,
+    itemDims: prepared.itemDims,
+    outputActivation: prepared.outputActivation ?? null,
+    ort: options.runtime.env?.versions ?? null,
+    threads: options.intraOpThreads ?? null,
+    providers: options.executionProviders ?? null,
+    session,
+  });
+}
+
+/** `probeGraph`, its facts read from / written to the session cache when there is one. */
+async function probeCached(
+  info: GraphInfo,
+  inputName: string,
+  itemDims: readonly number[],
+  options: ResolvedOptions,
+  keyOf: ((session: string) => string) | undefined,
+): Promise<boolean> {
+  const cache = options.cache;
+  if (!cache || !keyOf) return (await probeGraph(info, inputName, itemDims, options)).dynamicBatch;
+  const key = keyOf('probe');
+  const hit = await cache.get(key).catch(() => undefined);
+  if (hit) {
+    try {
+      const stored = JSON.parse(hit.meta) as { dynamicBatch: unknown; facts: unknown };
+      if (typeof stored.dynamicBatch !== 'boolean' || !Array.isArray(stored.facts))
+        throw new Error('malformed probe record');
+      for (const [name, facts] of stored.facts as [string, TensorFacts][]) info.facts.set(name, facts);
+      return stored.dynamicBatch;
+    } catch {
+      info.facts.clear();
+      await cache.delete(key).catch(() => undefined);
+    }
+  }
+  const { dynamicBatch } = await probeGraph(info, inputName, itemDims, options);
+  await cache.put(key, JSON.stringify({ dynamicBatch, facts: [...info.facts] })).catch(() => undefined);
+  return dynamicBatch;
+}
+
+/** A session and the metadata its graph was built with (names of inputs and outputs). */
+interface OpenSession {
+  readonly session: ort.InferenceSession;
+  readonly meta: string;
 }
 
 /** The `Model` over an ONNX graph. Sessions are created lazily and cached per configuration. */
 class OnnxRuntimeModel implements Model {
   readonly info: ModelInfo;
   readonly capabilities: ReadonlySet<Capability> = new Set(allCapabilities);
-  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private readonly sessions = new Map<string, Promise<OpenSession>>();
   private readonly layerList: LayerInfo[];
   private readonly aliases: ReadonlyMap<string, string>;
   private readonly runner: BackwardRunner;
@@ -148,6 +244,8 @@ class OnnxRuntimeModel implements Model {
     private readonly graph: GraphInfo,
     private readonly dynamicBatch: boolean,
     private readonly options: ResolvedOptions,
+    /** The session cache key of a session configuration; undefined: no caching (e.g. derived models). */
+    private readonly keyOf?: (session: string) => string,
   ) {
     const dims = prepared.itemDims;
     const layout = options.layout ?? guessLayout(dims);
@@ -182,14 +280,23 @@ class OnnxRuntimeModel implements Model {
   /** Time spent building graphs and ONNX Runtime sessions so far (one-time, per configuration). */
   setupMilliseconds = 0;
 
-  session(key: string, build: () => OnnxModel, what: string): Promise<ort.InferenceSession> {
+  async session(key: string, build: () => OnnxModel, what: string): Promise<ort.InferenceSession> {
+    return (await this.sessionWithMeta(key, () => ({ model: build(), meta: '' }), what)).session;
+  }
+
+  /** @internal Session for a key with the metadata `build` returned along with its graph, built once. */
+  sessionWithMeta(
+    key: string,
+    build: () => { model: OnnxModel; meta: string },
+    what: string,
+  ): Promise<OpenSession> {
     this.alive();
     let s = this.sessions.get(key);
     if (!s) {
       const started = performance.now();
       s = (async () => {
         try {
-          return await createSession(build(), this.options, what);
+          return await this.openSession(key, build, what);
         } finally {
           // Graph building and session creation are one-time costs, reported apart from warm time.
           this.setupMilliseconds += performance.now() - started;
@@ -199,6 +306,51 @@ class OnnxRuntimeModel implements Model {
       s.catch(() => this.sessions.delete(key));
     }
     return s;
+  }
+
+  /**
+   * A new session: from the cache when it holds a valid entry (loaded without re-optimising),
+   * else built, with ONNX Runtime writing its optimized model into the cache.
+   */
+  private async openSession(
+    key: string,
+    build: () => { model: OnnxModel; meta: string },
+    what: string,
+  ): Promise<OpenSession> {
+    const cache = this.options.cache;
+    if (!cache || !this.keyOf) {
+      const { model, meta } = build();
+      return { session: await createSession(model, this.options, what), meta };
+    }
+    const cacheKey = this.keyOf(key);
+    const hit = await cache.get(cacheKey).catch(() => undefined);
+    if (hit?.model) {
+      try {
+        const session = await createSessionFromBytes(hit.model, this.options, what, {
+          graphOptimizationLevel: 'disabled',
+        });
+        return { session, meta: hit.meta };
+      } catch {
+        // A file that passed its checksum but that ONNX Runtime refuses (e.g. written by another
+        // ORT build): drop it and rebuild.
+        await cache.delete(cacheKey).catch(() => undefined);
+      }
+    }
+    const { model, meta } = build();
+    let staged: string | undefined;
+    try {
+      staged = cache.stagingPath(cacheKey);
+    } catch {
+      staged = undefined;
+    }
+    const session = await createSession(
+      model,
+      this.options,
+      what,
+      staged === undefined ? {} : { optimizedModelFilePath: staged },
+    );
+    if (staged !== undefined) await cache.put(cacheKey, meta, staged).catch(() => undefined);
+    return { session, meta };
   }
 
   /** @internal Run `session` on `input` (chunked per item when the batch is pinned) and return the named outputs, batch-stacked. */
@@ -391,7 +543,7 @@ class OnnxRuntimeModel implements Model {
     this.sessions.clear();
     for (const s of all) {
       try {
-        await (await s).release();
+        await (await s).session.release();
       } catch {
         // A session that failed to build has nothing to release.
       }

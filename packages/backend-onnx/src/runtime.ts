@@ -24,6 +24,8 @@ export interface OrtSessionOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   intraOpNumThreads?: number;
   executionProviders?: readonly string[];
+  /** File ONNX Runtime writes the optimized graph to (onnxruntime-node; used by the session cache). */
+  optimizedModelFilePath?: string;
 }
 
 /** An inference session (the part of onnxruntime-common's `InferenceSession` xlens uses). */
@@ -50,6 +52,8 @@ export interface OnnxRuntime {
     create(model: Uint8Array, options?: OrtSessionOptions): Promise<OrtSession>;
   };
   readonly Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  /** Version strings (onnxruntime-common's `env.versions`), part of session cache keys when present. */
+  readonly env?: { readonly versions?: Readonly<Record<string, string | undefined>> };
 }
 
 /** Aliases under the names onnxruntime uses, for `import type * as ort from './runtime.js'`. */

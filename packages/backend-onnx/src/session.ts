@@ -19,8 +19,21 @@ export async function createSession(
   model: OnnxModel,
   options: SessionOptions,
   what: string,
+  extra: OrtSessionOptions = {},
 ): Promise<ort.InferenceSession> {
-  const bytes = encodeOnnxModel(model);
+  return createSessionFromBytes(encodeOnnxModel(model), options, what, extra);
+}
+
+/**
+ * `createSession` from encoded bytes; `extra` overrides xlens's session options (a cached,
+ * already optimized model loads with `graphOptimizationLevel: 'disabled'`).
+ */
+export async function createSessionFromBytes(
+  bytes: Uint8Array,
+  options: SessionOptions,
+  what: string,
+  extra: OrtSessionOptions = {},
+): Promise<ort.InferenceSession> {
   // Errors only: ORT's warnings (e.g. about unused initializers) are not actionable for users.
   const sessionOptions: OrtSessionOptions = {
     graphOptimizationLevel: 'all',
@@ -29,6 +42,7 @@ export async function createSession(
   if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
   if (options.executionProviders !== undefined)
     sessionOptions.executionProviders = [...options.executionProviders];
+  Object.assign(sessionOptions, extra);
   try {
     return await options.runtime.InferenceSession.create(bytes, sessionOptions);
   } catch (error) {

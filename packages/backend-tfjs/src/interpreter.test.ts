@@ -46,6 +46,9 @@ describe('ReLU rules (hand-computed on a two-layer net)', () => {
     ['gradient, closed unit', input(-1, 0.2), 'gradient', [2, -2]],
     ['guided, closed unit', input(-1, 0.2), 'guided', [0, 0]],
     ['deconvnet, closed unit', input(-1, 0.2), 'deconvnet', [1, 2]],
+    // On a plain ReLU, passing relevance (g·y/z where z > 0) is the gradient.
+    ['pass', input(1, 1), 'pass', [3, 0]],
+    ['pass, closed unit', input(-1, 0.2), 'pass', [2, -2]],
   ];
   for (const activation of ['fused', 'relu-layer'] as const) {
     for (const [name, x, rule, want] of cases) {
@@ -59,7 +62,7 @@ describe('ReLU rules (hand-computed on a two-layer net)', () => {
   }
 
   it.each(['relu6', 'fused-relu6'] as const)(
-    'ReLU6 (%s) is closed above 6 for gradient and guided, open for deconvnet',
+    'ReLU6 (%s) is closed above 6 for gradient and guided, open for deconvnet, passes relevance',
     async (kind) => {
       const model = fromTfjs(twoLayer(kind));
       // x = (3, 3): z = (9, 0.5): unit 1 above 6 → closed.
@@ -70,6 +73,9 @@ describe('ReLU rules (hand-computed on a two-layer net)', () => {
       expectClose(guided.inputGradient!.data, [0, 0], 1e-6);
       const deconv = await model.backward!({ input: x, seed, rules: { relu: 'deconvnet' } });
       expectClose(deconv.inputGradient!.data, [1, 2], 1e-6);
+      // pass: y/z = (6/9, 1), so the cotangent at z is (2/3, −2) and W1 maps it to (8/3, −2/3).
+      const pass = await noLeak(() => model.backward!({ input: x, seed, rules: { relu: 'pass' } }));
+      expectClose(pass.inputGradient!.data, [8 / 3, -2 / 3], 1e-6);
       model.dispose();
     },
   );

@@ -158,6 +158,12 @@ function reluWithRule(
         const open = max === null ? tf.greater(xs, 0) : tf.logicalAnd(tf.greater(xs, 0), tf.less(xs, max));
         if (rule === 'deconvnet') return tf.relu(dy);
         if (rule === 'guided') return tf.where(open, tf.relu(dy), tf.zerosLike(dy));
+        if (rule === 'pass') {
+          // Relevance y·dy reaches the input unchanged: dx = dy·y/x where x > 0 (ReLU6's saturated units too).
+          const positive = tf.greater(xs, 0);
+          const ratio = tf.div(reluValue(xs, max), tf.where(positive, xs, tf.onesLike(xs)));
+          return tf.where(positive, tf.mul(dy, ratio), tf.zerosLike(dy));
+        }
         if (rule === 'rescale' && reference) {
           const dx = tf.sub(xs, reference);
           const multiplier = tf.divNoNan(tf.sub(reluValue(xs, max), reluValue(reference, max)), dx);
@@ -243,7 +249,8 @@ export function runProgram(program: Program, x: tf.Tensor, o: RunOptions): tf.Te
   const relu = (site: string, z: tf.Tensor, max: number | null): tf.Tensor => {
     if (o.recordRelu) o.recordRelu.set(site, tf.keep(z.clone()));
     const rule = o.relu ?? 'gradient';
-    if (!o.differentiable || rule === 'gradient') return reluValue(z, max);
+    // On a plain ReLU, passing relevance is the gradient.
+    if (!o.differentiable || rule === 'gradient' || (rule === 'pass' && max === null)) return reluValue(z, max);
     return reluWithRule(z, max, rule, o.reluReference?.get(site));
   };
   const activate = (step: Step, z: tf.Tensor): tf.Tensor => {

@@ -261,6 +261,7 @@ class LayersModelAdapter extends SubBatchingAdapter {
           rule,
           req.input.shape,
           stash,
+          rules.ignoreBias === true,
         );
         owned.push(...c.owned);
         linear.set(name, c.backward);

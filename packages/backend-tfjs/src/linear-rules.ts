@@ -254,6 +254,7 @@ export function compileLinearRule(
   rule: LinearRule,
   inputShape: readonly number[],
   stash: RelevanceStash,
+  ignoreBias = false,
 ): CompiledLinear {
   const g = linearGeometry(step)!;
   const owned: tf.Tensor[] = [];
@@ -262,6 +263,10 @@ export function compileLinearRule(
   // Sign-aware rules skip their x < 0 branch on inputs known to be ≥ 0 (it is exactly zero there).
   const nonNegative = readsNonNegative(program, step);
   const outRelevance = (p: LinearSaved, dy: tf.Tensor): tf.Tensor => tf.mul(p.z, dy);
+  // What the bias-aware rules see: under ignoreBias the layer as if its bias were 0 (they still
+  // share the relevance of the actual output, `outRelevance(p, dy)`).
+  const seen = (p: LinearSaved): LinearSaved =>
+    ignoreBias && p.b ? { x: p.x, w: p.w, b: null, z: tf.sub(p.z, p.b) } : p;
   /** Input-only rules: the gradient `R ⊘ x`, and the rest of R (where x = 0) into the stash. */
   const inputOnly = (x: tf.Tensor, relevance: tf.Tensor): tf.Tensor => {
     const gradient = tf.divNoNan(relevance, x);
@@ -289,7 +294,7 @@ export function compileLinearRule(
     case 'epsilon':
       return {
         owned,
-        backward: (p, dy) => vjp(stabilised(outRelevance(p, dy), p.z, rule.epsilon), p.w, p.x),
+        backward: (p, dy) => vjp(stabilised(outRelevance(p, dy), seen(p).z, rule.epsilon), p.w, p.x),
       };
     case 'gamma':
       return {
@@ -298,7 +303,7 @@ export function compileLinearRule(
           generalisedGamma(
             rule.gamma,
             rule.epsilon ?? gammaEpsilon,
-            p,
+            seen(p),
             outRelevance(p, dy),
             fwd,
             vjp,
@@ -310,7 +315,8 @@ export function compileLinearRule(
         owned,
         backward: (p, dy) => {
           const w2 = tf.add(p.w, tf.mul(rule.gamma, pos(p.w)));
-          const b2 = p.b ? tf.add(p.b, tf.mul(rule.gamma, pos(p.b))) : null;
+          const b = seen(p).b;
+          const b2 = b ? tf.add(b, tf.mul(rule.gamma, pos(b))) : null;
           return vjp(
             stabilised(outRelevance(p, dy), fwd(p.x, w2, b2), rule.epsilon ?? gammaEpsilon),
             w2,
@@ -319,11 +325,12 @@ export function compileLinearRule(
         },
       };
     case 'z-plus':
-      return { owned, backward: (p, dy) => alphaBeta(1, 0, p, outRelevance(p, dy), fwd, vjp, nonNegative) };
+      return { owned, backward: (p, dy) => alphaBeta(1, 0, seen(p), outRelevance(p, dy), fwd, vjp, nonNegative) };
     case 'alpha-beta':
       return {
         owned,
-        backward: (p, dy) => alphaBeta(rule.alpha, rule.beta, p, outRelevance(p, dy), fwd, vjp, nonNegative),
+        backward: (p, dy) =>
+          alphaBeta(rule.alpha, rule.beta, seen(p), outRelevance(p, dy), fwd, vjp, nonNegative),
       };
     case 'z-box': {
       const low = bound(rule.low, 'low', step, inputShape);

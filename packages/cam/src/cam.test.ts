@@ -48,6 +48,23 @@ describe('cam', () => {
     }
   });
 
+  it('reads the class channel on a conv→GAP head with no dense layer (and still equals Grad-CAM·h·w)', async () => {
+    const base = tinyCnn();
+    const spec: ToySpec = { ...base, name: 'conv-gap', numClasses: 6, layers: base.layers.slice(0, -1) };
+    const model = referenceModel(spec);
+    const x = randomInput(model, 3, 8);
+    const targets = [5, 0, 2];
+    const c = await cam.explain(model, x, targets, { upsample: false });
+    const { activations } = await model.capture!(x, ['relu2']);
+    const channel = new Float32Array(3 * 16);
+    targets.forEach((t, b) => {
+      channel.set(activations.relu2.data.subarray((b * 6 + t) * 16, (b * 6 + t + 1) * 16), b * 16);
+    });
+    assertClose('cam = the target channel', c.map, tensor(channel, [3, 4, 4]), 1e-6);
+    const g = await gradCam.explain(model, x, targets, { relu: false, upsample: false });
+    assertClose('cam = 16·grad-cam', c.map, scaled(g.map, 16), 1e-5);
+  });
+
   it('rejects heads that are not GAP→dense, naming the culprit', async () => {
     const model = referenceModel(tinyCnn());
     const x = randomInput(model, 1, 1);

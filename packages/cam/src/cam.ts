@@ -26,8 +26,12 @@ export type CamOptions = CamLayerOptions;
 export interface GapDenseHead {
   /** The global average pooling fed by the layer. */
   readonly pool: LayerInfo;
-  /** The dense layer whose outputs are the class scores. */
-  readonly dense: LayerInfo;
+  /**
+   * The dense layer whose outputs are the class scores; absent when the pooled features are the
+   * class scores themselves (a conv→GAP head, as in Network in Network or all-convolutional nets:
+   * the class weights are then the identity).
+   */
+  readonly dense?: LayerInfo;
 }
 
 const passThrough = new Set(['reshape', 'dropout']);
@@ -36,7 +40,8 @@ const afterDense = new Set(['softmax', 'activation', 'reshape', 'dropout']);
 /**
  * Find and check the head CAM needs behind `layer`: global *average* pooling, then (through
  * reshapes / dropout only) one dense layer without a fused activation whose outputs are the
- * classes, then nothing but softmax / element-wise activations / reshapes. Throws an
+ * classes, then nothing but softmax / element-wise activations / reshapes. A pooling with one
+ * output per class and nothing but those after it is a head too (no dense layer). Throws an
  * `unsupported` error naming what is in the way.
  */
 export function findGapDenseHead(model: Model, layer: LayerInfo): GapDenseHead {
@@ -60,6 +65,7 @@ export function findGapDenseHead(model: Model, layer: LayerInfo): GapDenseHead {
     fail(`it feeds ${pool.name} (${pool.kind}, ${pool.op})`);
   let dense = single(pool);
   while (dense && passThrough.has(dense.kind)) dense = single(dense);
+  if (sizeOf(pool.outputShape) === model.info.numClasses && endsHead(dense, single)) return { pool };
   if (dense?.kind !== 'dense')
     return fail(
       `${pool.name} is followed by ${dense ? `${dense.name} (${dense.kind})` : 'nothing'}, not a dense layer`,
@@ -75,6 +81,12 @@ export function findGapDenseHead(model: Model, layer: LayerInfo): GapDenseHead {
       `dense layer ${dense.name} has ${sizeOf(dense.outputShape)} outputs, not the ${model.info.numClasses} classes`,
     );
   return { pool, dense };
+}
+
+/** Whether `from` and everything after it may end a head: softmax, activations, reshapes, dropout. */
+function endsHead(from: LayerInfo | null, single: (l: LayerInfo) => LayerInfo | null): boolean {
+  for (let next = from; next; next = single(next)) if (!afterDense.has(next.kind)) return false;
+  return true;
 }
 
 /** Seed of rows of `items` on the dense outputs: one-hot per item's class, or the given cotangent. */
@@ -97,7 +109,8 @@ function denseSeed(ctx: ExplainContext<CamOptions>, items: Int32Array): Tensor {
  * contract has no weight read, but the gradient of the dense output c w.r.t. the pooled features
  * *is* `w^c` exactly (independent of the input), so it is read with one backward seeded on the
  * dense layer. Scores are the dense outputs whatever the run's `score` option. No final ReLU in
- * the paper: `relu` defaults to false.
+ * the paper: `relu` defaults to false. On a conv→GAP head whose pooled features are the class
+ * scores (no dense layer), `w^c` is one-hot and the map is channel c of the layer.
  */
 export const cam = defineExplainer<CamOptions, Extras, 'cam', true>({
   id: 'cam',
@@ -119,18 +132,25 @@ export const cam = defineExplainer<CamOptions, Extras, 'cam', true>({
     const [layer] = targetLayers(ctx.model, ctx.options);
     const { pool, dense } = findGapDenseHead(ctx.model, layer);
     const parts: Tensor[] = [];
-    await ctx.streamGradient(
-      {
-        ...batchStream(ctx.input),
-        seed: (_s, _e, items) => ({ kind: 'layer', layer: dense.name, cotangent: denseSeed(ctx, items) }),
-        wrtInput: false,
-        wrtLayers: [pool.name],
-        capture: [layer.name],
-      },
-      (c) => {
-        parts.push(weightedSum(c.activations[layer.name], c.layerGradients[pool.name].data, layer.name));
-      },
-    );
+    if (!dense) {
+      // The class weights are the identity: each row weights the channels by its target's one-hot row.
+      await ctx.streamCapture({ ...batchStream(ctx.input), layers: [layer.name] }, (c) => {
+        parts.push(weightedSum(c.activations[layer.name], denseSeed(ctx, c.items).data, layer.name));
+      });
+    } else {
+      await ctx.streamGradient(
+        {
+          ...batchStream(ctx.input),
+          seed: (_s, _e, items) => ({ kind: 'layer', layer: dense.name, cotangent: denseSeed(ctx, items) }),
+          wrtInput: false,
+          wrtLayers: [pool.name],
+          capture: [layer.name],
+        },
+        (c) => {
+          parts.push(weightedSum(c.activations[layer.name], c.layerGradients[pool.name].data, layer.name));
+        },
+      );
+    }
     const result = finishCam([concatBatch(parts)], [layer], ctx.options, inputSize(ctx.model, ctx.input));
     return ctx.target.score === 'logit'
       ? result

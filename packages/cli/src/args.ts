@@ -17,6 +17,7 @@ export const commands = [
   'metrics',
   'layers',
   'predict',
+  'worker',
   'help',
 ] as const;
 export type Command = (typeof commands)[number];
@@ -55,6 +56,13 @@ const flags = {
   colormap: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
+  threads: { type: 'string' },
+  queue: { type: 'string' },
+  db: { type: 'string' },
+  'unit-size': { type: 'string' },
+  annotations: { type: 'string' },
+  suite: { type: 'string' },
+  quick: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -108,6 +116,13 @@ const allowed: Record<Command, readonly FlagName[]> = {
     'out',
     'format',
     'quiet',
+    'threads',
+    'queue',
+    'db',
+    'unit-size',
+    'annotations',
+    'suite',
+    'quick',
   ],
   visualize: [
     'model',
@@ -129,6 +144,7 @@ const allowed: Record<Command, readonly FlagName[]> = {
   metrics: ['json'],
   layers: ['model', 'backend', 'json'],
   predict: [...modelFlags, ...inputFlags, 'top', 'batch-size', 'json'],
+  worker: ['queue', 'threads', 'quiet'],
   help: [],
 };
 

@@ -27,6 +27,7 @@ import {
   scoresCsv,
   summaryText,
 } from './evaluate-report.js';
+import { evaluateAtScale, usesRunner } from './evaluate-scale.js';
 import type { Io } from './explain-command.js';
 import { zooSampleBatch } from './inputs.js';
 import { type MethodRequest, parseMethodSpecs, splitPairs } from './method-spec.js';
@@ -34,6 +35,7 @@ import { createMetricRegistry, defaultMetricIds } from './metric-registry.js';
 import { directionArrow } from './metrics-command.js';
 import { checkOutDir, writeOutputs } from './outputs.js';
 import { ProgressBar } from './progress.js';
+import { reviewCommand } from './review-command.js';
 import { createRegistry } from './registry.js';
 import { openSession } from './session.js';
 import { textTable } from './table.js';
@@ -112,6 +114,8 @@ function skipReason(metric: AnyMetric, source: Source, index: number, hasTruth: 
  * Returns 0 when every metric ran, 1 when some failed.
  */
 export async function evaluateCommand(values: Values, io: Io): Promise<number> {
+  if (values.suite !== undefined) return reviewCommand(values, io);
+  if (usesRunner(values)) return evaluateAtScale(values, io);
   // Everything that needs no model is checked first, so typos fail fast.
   const registry = createRegistry();
   const metricRegistry = createMetricRegistry();

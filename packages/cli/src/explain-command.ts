@@ -13,6 +13,7 @@ import {
 import { nodeFileReader } from '@xlens/core/node';
 import { getColormap, normalizeModes } from '@xlens/viz';
 import { choiceFlag, intFlag, numbersFlag, type ParsedArgs, UsageError } from './args.js';
+import { resolveMaskers } from './masker.js';
 import { type MethodRequest, parseMethodSpecs } from './method-spec.js';
 import { checkOutDir, parseFormats, writeOutputs } from './outputs.js';
 import { ProgressBar, type ProgressStream } from './progress.js';
@@ -120,7 +121,7 @@ export async function explainCommand(values: Values, io: Io): Promise<number> {
   const session = await openSession(values, io);
   try {
     const { model, batch } = session;
-    const methods = prepareMethods(requests, session, values, explicit, io);
+    const methods = prepareMethods(await resolveMaskers(requests, session.source), session, values, explicit, io);
     const n = batch.tensor.shape[0];
     const spec = parseTarget(values.target, model.info.labels);
     const targets = Array.from(resolveTarget(spec, model.info, n, score, session.logits).classes!);

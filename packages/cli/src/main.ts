@@ -7,6 +7,7 @@ import { explainCommand, type Io } from './explain-command.js';
 import { metricsCommand } from './metrics-command.js';
 import { printable } from './table.js';
 import { visualizeCommand } from './visualize-command.js';
+import { workerCommand } from './worker-command.js';
 
 const usage: Record<Command | 'main', string> = {
   main: `xlens — explain image classifiers
@@ -21,6 +22,7 @@ Commands:
   metrics    list every evaluation metric: category, direction, range, options
   layers     list a model's layers and the automatic CAM layer
   predict    print the top classes of inputs
+  worker     compute evaluation units from a Redis queue (xlens evaluate --queue)
   help       show help for a command
 
 Run "xlens explain" with no options for a demo on the bundled shapes model.
@@ -85,7 +87,17 @@ Output:
   -o, --out DIR         output folder (default xlens-eval), replaced when complete
       --format LIST     comma list of json, csv, html (default all): results.json with per-item
                         scores and curves, scores.csv, index.html with the summary and curves
-  -q, --quiet           no progress on stderr`,
+  -q, --quiet           no progress on stderr
+Data-set scale (the job engine, @xlens/runner; used when any of these is given, or when
+--dataset is a folder or shards):
+      --dataset D       also a folder of images, a folder of .npy/.npz shards, or a comma list
+                        of shards (.npz: x, optional labels and masks)
+      --annotations F   for a folder of images: JSON {"file.png": {"label": 3, "box": [x0,y0,x1,y1]}}
+      --threads N       worker threads, each with its own model session (default: the cores)
+      --unit-size N     items per work unit (default 50)
+      --db FILE         SQLite results (default OUT/results.sqlite); rerunning resumes
+      --queue URL       redis://host:port: enqueue units for \`xlens worker\` processes on any machine
+Writes scores.csv, scores.jsonl, summary.json and index.html, read from the database.`,
   metrics: `Usage: xlens metrics [--json]
 
 Lists every evaluation metric: category, which way is better, range, what it needs, options with defaults.`,
@@ -113,6 +125,11 @@ the image every k steps, the model's top class for each result, and the first-la
   -o, --out DIR         output folder (default xlens-visualize), replaced when complete
       --format LIST     comma list of html, png, npy, json (default all)
   -q, --quiet           no progress on stderr`,
+  worker: `Usage: xlens worker --queue redis://host:port [--threads N] [-q]
+
+Computes units of \`xlens evaluate --queue\` runs on this machine's worker threads until stopped
+(Ctrl-C finishes the running units). The model and data set paths of the run must exist on this
+machine with the same content (checked by hash).`,
   help: 'Usage: xlens help [command]',
 };
 
@@ -149,7 +166,7 @@ export async function main(
         const topic = args.topic ?? 'main';
         if (!(topic in usage))
           throw new UsageError(
-            `no help for ${JSON.stringify(topic)}; commands: explain, evaluate, visualize, methods, metrics, layers, predict`,
+            `no help for ${JSON.stringify(topic)}; commands: explain, evaluate, visualize, methods, metrics, layers, predict, worker`,
           );
         io.stdout.write(`${usage[topic as Command]}\n`);
         return 0;
@@ -172,6 +189,8 @@ export async function main(
       case 'predict':
         await predictCommand(args.values, io);
         return 0;
+      case 'worker':
+        return await workerCommand(args.values, io);
     }
   } catch (e) {
     if (process.env.XLENS_DEBUG) io.stderr.write(`${(e as Error).stack ?? e}\n`);

@@ -93,6 +93,17 @@ async function loadTfjs(path: string, options: LoadModelOptions, name: string): 
   };
 }
 
+/**
+ * The on-disk cache of built ONNX Runtime sessions: `$XLENS_CACHE_DIR`, default
+ * `~/.cache/xlens/onnx`; `XLENS_NO_CACHE=1` turns it off.
+ */
+async function onnxSessionCache() {
+  const off = process.env.XLENS_NO_CACHE;
+  if (off && off !== '0') return undefined;
+  const { sessionCache } = await import('@xlens/backend-onnx/node');
+  return sessionCache();
+}
+
 async function loadOnnx(path: string, options: LoadModelOptions, name: string): Promise<LoadedModel> {
   if (options.backend !== undefined && options.backend !== 'onnx') {
     throw new UsageError(
@@ -101,7 +112,8 @@ async function loadOnnx(path: string, options: LoadModelOptions, name: string): 
   }
   // Imported on demand, like tfjs: onnxruntime's native module is only loaded for ONNX models.
   const { fromOnnx, setupMilliseconds } = await import('@xlens/backend-onnx');
-  const base = { name, labels: options.labels, inputRange: options.inputRange };
+  const cache = await onnxSessionCache();
+  const base = { name, labels: options.labels, inputRange: options.inputRange, ...(cache ? { cache } : {}) };
   let model: Model;
   try {
     model = await fromOnnx(path, base);

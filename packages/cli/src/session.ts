@@ -1,4 +1,12 @@
-import { checkFiniteResult, checkItemValues, type Layout, type Model, type Tensor, topK } from '@xlens/core';
+import {
+  checkFiniteResult,
+  checkItemValues,
+  type Layout,
+  type Model,
+  sizeOf,
+  type Tensor,
+  topK,
+} from '@xlens/core';
 import { isZooModel, ZOO_MODEL_NAMES } from '@xlens/zoo';
 import { choiceFlag, intFlag, numbersFlag, type ParsedArgs, sizeFlag, UsageError } from './args.js';
 import {
@@ -119,11 +127,23 @@ export async function openSession(values: ParsedArgs['values'], _io: unknown): P
         `--labels has ${labels.length} labels; ${model.info.name} has ${model.info.numClasses} classes`,
       );
     }
+    // ONNX Runtime builds (or loads from its cache) the forward session on its own threads while
+    // the inputs are decoded.
+    const warm =
+      loaded.backend === 'onnx'
+        ? model
+            .forward({
+              data: new Float32Array(sizeOf(model.info.inputShape)),
+              shape: [1, ...model.info.inputShape],
+            })
+            .catch(() => undefined)
+        : undefined;
     const batch = imagePaths
       ? await loadImages(imagePaths, model.info, pre)
       : values.input !== undefined
         ? await loadNpyInput(values.input, model, layout, pre.bgr)
         : zooSampleBatch(loaded.zoo!, model);
+    await warm;
     const { ms, output } = await medianForwardMs(model, batch.tensor);
     checkFiniteResult(model.info.name, 'the model output', output, batch.tensor);
     const k = model.info.numClasses;

@@ -133,7 +133,10 @@ export interface RunResult {
 /** Run `node dist/bin.js ...args` in `cwd` and collect its output. */
 export function runCli(args: readonly string[], cwd: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, XLENS_DEBUG: '' } });
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd,
+      env: { ...process.env, XLENS_DEBUG: '', XLENS_CACHE_DIR: join(cwd, '.xlens-cache') },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

@@ -6,6 +6,7 @@
 
 export { chunkRanges } from './batching.js';
 export { allCapabilities, capabilityMembers, hasCapabilities, type ModelWith } from './capabilities.js';
+export * from './check.js';
 export * from './errors.js';
 export { defineMetric, evaluate, summarizeScores } from './evaluate.js';
 export {

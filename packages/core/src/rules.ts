@@ -20,8 +20,12 @@ import type { Tensor } from './tensor.js';
  * - `deconvnet`: DeconvNet, `relu(g)` regardless of the forward input (Zeiler & Fergus, 2014).
  * - `rescale`: DeepLIFT Rescale, `g·Δy/Δx` against the activations of `BackwardRules.reference`,
  *   falling back to the gradient where `|Δx|` is below 1e-7 (Shrikumar et al., 2017).
+ * - `pass`: LRP's pass-through for activations (zennit's `Pass`): the relevance `y ⊙ g` at the
+ *   output reaches the input unchanged, so `g_in = g·y/x` where `x > 0` and 0 elsewhere. On a
+ *   plain ReLU (`y = x` where `x > 0`) it is the gradient; on ReLU6 it also carries the relevance
+ *   of saturated units (`x > 6`), which the gradient drops (ADR 0010).
  */
-export type ReluRule = 'gradient' | 'guided' | 'deconvnet' | 'rescale';
+export type ReluRule = 'gradient' | 'guided' | 'deconvnet' | 'rescale' | 'pass';
 
 /** The ReLU rules, for validation and listing (the one list every package checks against). */
 export const reluRuleKinds = [
@@ -29,6 +33,7 @@ export const reluRuleKinds = [
   'guided',
   'deconvnet',
   'rescale',
+  'pass',
 ] as const satisfies readonly ReluRule[];
 
 /**
@@ -125,6 +130,14 @@ export interface BackwardRules {
    * cotangent reported at the linear layer's own output do not change. Part of `linear-rules`.
    */
   readonly foldBatchNorm?: boolean;
+  /**
+   * Rules see every linear layer's bias (a folded BatchNorm's shift included) as zero in their
+   * denominators and sign tests (zennit's `zero_params=['bias']`); they still distribute the
+   * relevance `z ⊙ g` of the actual output. A bias otherwise absorbs its share of the relevance, so
+   * with this set `epsilon` (ε → 0), `z-plus`, `alpha-beta` and `gamma` conserve relevance layer by
+   * layer (ADR 0010). Part of `linear-rules`.
+   */
+  readonly ignoreBias?: boolean;
   /**
    * Reference input for `relu: 'rescale'`, in the input's layout: the whole batch, or one item
    * broadcast to every item. Required with `rescale`; its activations come from an ordinary forward.

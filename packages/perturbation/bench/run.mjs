@@ -7,11 +7,24 @@
 // (XLENS_BENCH_BUDGET_S, default 600 s): on the ResNet every method runs once, and a method whose
 // projected time (its rows × the cheapest measured time per row) would overrun the budget is
 // skipped and reported with its projection instead of being shrunk.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { fromTfjs, initTfjsBackend } from '@xlens/backend-tfjs';
+import { fromOnnx } from '@xlens/backend-onnx';
+import { fromTfjs, initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import { buildResNet18Like, buildSmallCnn } from '@xlens/backend-tfjs/testing';
 import { markdownTable, timeIt } from '../../../scripts/bench-util.mjs';
-import { kernelShap, lime, occlusion, predictionDifference, rise } from '../dist/index.js';
+import {
+  extremalPerturbation,
+  fgvis,
+  kernelShap,
+  lime,
+  meaningfulPerturbation,
+  occlusion,
+  predictionDifference,
+  realTimeSaliency,
+  rise,
+} from '../dist/index.js';
 
 const budgetMs = Number(process.env.XLENS_BENCH_BUDGET_S ?? 600) * 1000;
 const started = performance.now();
@@ -83,7 +96,9 @@ async function column(title, tfModel, size, big, { warmup, repeats, batchSize })
 }
 
 const backend = await initTfjsBackend('wasm');
-const columns = [
+// XLENS_BENCH_ONLY=masks runs only the mask-optimisation table below.
+const onlyMasks = process.env.XLENS_BENCH_ONLY === 'masks';
+const columns = onlyMasks ? [] : [
   await column('small CNN 32²', buildSmallCnn(), 32, false, { warmup: 1, repeats: 3, batchSize: 16 }),
   await column('ResNet-18-like 224²', buildResNet18Like({ inputSize: 224 }), 224, true, {
     warmup: 0,
@@ -96,6 +111,53 @@ const total = ((performance.now() - started) / 1000).toFixed(0);
 console.log(
   `tfjs ${tf.version.tfjs}, backend ${backend}, batch 1, batchSize 16, ${date}, ${total} s in all\n`,
 );
-console.log(markdownTable(columns));
+if (!onlyMasks) console.log(markdownTable(columns));
 for (const c of columns)
   for (const s of c.skipped) console.log(`\n- ${c.title.split(' (')[0]}: skipped to stay in budget, ${s}`);
+
+// Mask optimisation on the zoo shapes model (64², batch 1) on both backends: the time of one
+// optimisation step as a multiple of one forward pass of the same model and input (a step is a
+// forward and a backward pass plus the mask update; FGVis's filter adds one backward per ReLU
+// layer), and real-time saliency's one masker pass (tfjs) as a multiple of the classifier's forward.
+const zoo = fileURLToPath(new URL('../../zoo/models/', import.meta.url));
+if (existsSync(`${zoo}shapes/model.onnx`)) {
+  const x = { ...randomInput(64) };
+  const masker = existsSync(`${zoo}shapes-masker/model.json`)
+    ? await loadTfjsModel(`${zoo}shapes-masker/model.json`, { name: 'shapes-masker' })
+    : undefined;
+  const steps = 20;
+  const optimisers = [
+    ['meaningful-perturbation (deletion, 16² cells)', meaningfulPerturbation, { steps }],
+    ['extremal-perturbation (1 area)', extremalPerturbation, { steps, areas: [0.1] }],
+    ['fgvis (filter at 4 ReLU layers)', fgvis, { steps: steps / 2 }],
+    ['fgvis (no filter)', fgvis, { steps, filter: false }],
+  ];
+  const maskColumns = [];
+  for (const [title, load] of [
+    ['zoo shapes 64², tfjs', () => loadTfjsModel(`${zoo}shapes/model.json`, { inputRange: [0, 1] })],
+    ['zoo shapes 64², onnx', () => fromOnnx(`${zoo}shapes/model.onnx`, { inputRange: [0, 1], intraOpThreads: 1 })],
+  ]) {
+    const model = await load();
+    const fwd = await timeIt(() => model.forward(x), { warmup: 3, repeats: 15 });
+    const rows = [{ name: 'forward', ms: fwd, ratio: 1 }];
+    for (const [name, method, options] of optimisers) {
+      const near = await timeIt(() => model.forward(x), { warmup: 1, repeats: 5 });
+      const ms = await timeIt(() => method.explain(model, x, 0, options), { warmup: 1, repeats: 2 });
+      const perStep = ms / options.steps;
+      rows.push({ name: `${name}, per step`, ms: perStep, ratio: perStep / near });
+      console.error(
+        `${title}: ${name} ${perStep.toFixed(1)} ms per step (${(1000 / perStep).toFixed(1)} steps/s), forward ${near.toFixed(2)} ms (${(perStep / near).toFixed(1)}×)`,
+      );
+    }
+    if (masker) {
+      const near = await timeIt(() => model.forward(x), { warmup: 1, repeats: 5 });
+      const ms = await timeIt(() => realTimeSaliency.explain(model, x, 0, { masker }), { warmup: 2, repeats: 10 });
+      rows.push({ name: 'real-time-saliency (one masker pass, tfjs)', ms, ratio: ms / near });
+    }
+    maskColumns.push({ title: `${title} (forward ${fwd.toFixed(2)} ms)`, rows });
+    await model.dispose();
+  }
+  if (masker) await masker.dispose();
+  console.log('\nMask optimisation: one step ÷ one forward (batch 1)\n');
+  console.log(markdownTable(maskColumns));
+} else console.log('\n- zoo shapes model not found (packages/zoo/models/shapes): no mask optimisation table');

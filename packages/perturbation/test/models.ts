@@ -1,5 +1,6 @@
 // Small black-box models with closed-form answers for the tests, all through core's `fromFunction`.
 import { fromFunction, type Layout, type Model, type Tensor } from '@xlens/core';
+import type { ToySpec } from '@xlens/core/testing';
 
 /**
  * A model linear in the pixels: class k scores b_k + Σ_e w[k][e]·x[e] over the item's flat values
@@ -111,4 +112,59 @@ export function gridLabels(h: number, w: number, rows: number, cols: number): In
     for (let x = 0; x < w; x++)
       out[y * w + x] = Math.floor((y * rows) / h) * cols + Math.floor((x * cols) / w);
   return out;
+}
+
+/**
+ * A toy network (reference model: gradients, captures, layer gradients) on a `1×size×size` image
+ * whose class-0 score is the mean of the pixels inside `region` and nothing else: a 1×1 identity
+ * conv with ReLU (`conv`), flatten, and a dense layer weighting the region's pixels by 1/|region|.
+ * Class 1 weighs every pixel equally. `region[p]` is 1 inside.
+ */
+export function regionSpec(size: number, region: ArrayLike<number>): ToySpec {
+  const hw = size * size;
+  const inside = Array.from(region).reduce((a, b) => a + b, 0);
+  const weight = new Array<number>(2 * hw);
+  for (let p = 0; p < hw; p++) {
+    weight[p] = region[p] / inside;
+    weight[hw + p] = 1 / hw;
+  }
+  return {
+    name: 'region',
+    inputShape: [1, size, size],
+    numClasses: 2,
+    layers: [
+      {
+        type: 'conv',
+        name: 'conv',
+        inChannels: 1,
+        outChannels: 1,
+        kernel: 1,
+        weight: [1],
+        bias: [0],
+        activation: 'relu',
+      },
+      { type: 'flatten', name: 'flat' },
+      { type: 'dense', name: 'fc', inFeatures: hw, outFeatures: 2, weight },
+    ],
+  };
+}
+
+/** A `size×size` square region `[top, top+side) × [left, left+side)` as 0/1 per pixel. */
+export function squareRegion(size: number, top: number, left: number, side: number): Float32Array {
+  const out = new Float32Array(size * size);
+  for (let y = top; y < top + side; y++) for (let x = left; x < left + side; x++) out[y * size + x] = 1;
+  return out;
+}
+
+/** Intersection over union of the pixels where `map > threshold` and the 0/1 `region`. */
+export function iou(map: ArrayLike<number>, region: ArrayLike<number>, threshold = 0.5): number {
+  let inter = 0;
+  let union = 0;
+  for (let p = 0; p < region.length; p++) {
+    const a = map[p] > threshold;
+    const b = region[p] > 0.5;
+    if (a && b) inter++;
+    if (a || b) union++;
+  }
+  return union === 0 ? 0 : inter / union;
 }

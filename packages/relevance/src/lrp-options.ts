@@ -39,4 +39,13 @@ export const lrpOptionSpecs: { readonly [K in keyof LrpMethodOptions]-?: OptionS
     type: 'boolean',
     doc: 'canonizer: fold BatchNorm into the preceding conv/dense layer for the rules',
   },
+  activations: {
+    type: 'enum',
+    doc: 'ReLU-like activations: pass relevance on unchanged (keeps ReLU6 saturated units), or multiply by the gradient',
+    values: ['pass', 'gradient'],
+  },
+  ignoreBias: {
+    type: 'boolean',
+    doc: 'rules see biases (and folded BatchNorm shifts) as zero, so none absorbs relevance (zennit zero_params=bias)',
+  },
 };

@@ -101,6 +101,54 @@ describe('lrp', () => {
     expectClose(gam.map.data, [(3 * r1) / (5.5 + 1e-6), (3 * r1) / (5.5 + 1e-6)], 1e-5);
   });
 
+  it('ignoreBias: rules see z − b, share the actual relevance, and LRP-0 conserves the logit (hand-computed)', async () => {
+    // The toy above. fc2 without its bias: z' = 7, so R1 = [0, 7 · 7.1 / (7 + ε)]; fc1 unit 1
+    // without its bias −0.5: z' = 4, contributions [2, 2].
+    const spec: ToySpec = {
+      name: 'hand',
+      inputShape: [2, 1, 1],
+      numClasses: 2,
+      layers: [
+        { type: 'flatten', name: 'flat' },
+        {
+          type: 'dense',
+          name: 'fc1',
+          inFeatures: 2,
+          outFeatures: 2,
+          weight: [1, -1, 2, 1],
+          bias: [0.5, -0.5],
+          activation: 'relu',
+        },
+        { type: 'dense', name: 'fc2', inFeatures: 2, outFeatures: 2, weight: [1, 2, -1, 1], bias: [0.1, 0] },
+      ],
+    };
+    const model = referenceModel(spec);
+    const x: Tensor = { data: Float32Array.from([1, 2]), shape: [1, 2, 1, 1] };
+    const rules = { fc1: 'epsilon:0.1', fc2: 'epsilon:0.1' };
+    const eps = await lrp.explain(model, x, 0, { rules, ignoreBias: true });
+    const r1 = (7 * 7.1) / 7.1;
+    expectClose(eps.map.data, [(2 * r1) / 4.1, (2 * r1) / 4.1], 1e-5);
+    const zero = { fc1: 'lrp-0', fc2: 'lrp-0' };
+    const strict = await lrp.explain(model, x, 0, { rules: zero, ignoreBias: true });
+    expect(sums(strict.map)[0]).toBeCloseTo(7.1, 5);
+    const absorbed = await lrp.explain(model, x, 0, { rules: zero });
+    // With the biases: fc2 passes 7 of its 7.1; fc1's unit 1 (z = 3.5 from contributions 4 and a
+    // bias of −0.5) hands out 7 · 4 / 3.5 = 8.
+    expect(sums(absorbed.map)[0]).toBeCloseTo(8, 5);
+  });
+
+  it('passes relevance through activations by default, which is the gradient on plain ReLUs', async () => {
+    const model = referenceModel(cnnWithBatchNorm());
+    const x = randomInput(model, 2, 7);
+    const pass = await lrp.explain(model, x, [1, 2], { composite: 'epsilon-alpha2-beta1' });
+    const gradient = await lrp.explain(model, x, [1, 2], {
+      composite: 'epsilon-alpha2-beta1',
+      activations: 'gradient',
+    });
+    expect(Array.from(pass.map.data)).toEqual(Array.from(gradient.map.data));
+    expect(pass.options).toMatchObject({ activations: 'pass', ignoreBias: false });
+  });
+
   it('folds BatchNorm exactly: same forward to 1e-6 and the composite sees the folded map', async () => {
     const spec = cnnWithBatchNorm();
     const model = referenceModel(spec);

@@ -53,8 +53,135 @@ export interface FitPatternsOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Running sums of one layer: per output unit, Σm, Σm·y, Σm·y², Σm·x, Σm·x·y (m the regime mask). */
-class Moments {
+/**
+ * `out[r·outStride + c] += Σ_p a[r·len + p] · b[c·len + p]` for r < rows, c < cols: the product
+ * A·Bᵀ of two row-major matrices sharing their row length, added in place. Blocked 4×4 (sixteen
+ * running sums per pass over a block of p, eight loads per sixteen multiply-adds) and tiled over p
+ * so the rows in use stay in cache; sums run in float64.
+ */
+export function addProducts(
+  a: Float32Array,
+  rows: number,
+  b: Float32Array,
+  cols: number,
+  len: number,
+  out: Float64Array,
+  outStride: number,
+): void {
+  const tile = 512;
+  for (let p0 = 0; p0 < len; p0 += tile) {
+    const p1 = Math.min(len, p0 + tile);
+    let r = 0;
+    for (; r + 4 <= rows; r += 4) {
+      const a0 = r * len;
+      const a1 = a0 + len;
+      const a2 = a1 + len;
+      const a3 = a2 + len;
+      let c = 0;
+      for (; c + 4 <= cols; c += 4) {
+        const b0 = c * len;
+        const b1 = b0 + len;
+        const b2 = b1 + len;
+        const b3 = b2 + len;
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        let s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let p = p0; p < p1; p++) {
+          const x0 = b[b0 + p];
+          const x1 = b[b1 + p];
+          const x2 = b[b2 + p];
+          const x3 = b[b3 + p];
+          const y0 = a[a0 + p];
+          s00 += y0 * x0;
+          s01 += y0 * x1;
+          s02 += y0 * x2;
+          s03 += y0 * x3;
+          const y1 = a[a1 + p];
+          s10 += y1 * x0;
+          s11 += y1 * x1;
+          s12 += y1 * x2;
+          s13 += y1 * x3;
+          const y2 = a[a2 + p];
+          s20 += y2 * x0;
+          s21 += y2 * x1;
+          s22 += y2 * x2;
+          s23 += y2 * x3;
+          const y3 = a[a3 + p];
+          s30 += y3 * x0;
+          s31 += y3 * x1;
+          s32 += y3 * x2;
+          s33 += y3 * x3;
+        }
+        let o = r * outStride + c;
+        out[o] += s00;
+        out[o + 1] += s01;
+        out[o + 2] += s02;
+        out[o + 3] += s03;
+        o += outStride;
+        out[o] += s10;
+        out[o + 1] += s11;
+        out[o + 2] += s12;
+        out[o + 3] += s13;
+        o += outStride;
+        out[o] += s20;
+        out[o + 1] += s21;
+        out[o + 2] += s22;
+        out[o + 3] += s23;
+        o += outStride;
+        out[o] += s30;
+        out[o + 1] += s31;
+        out[o + 2] += s32;
+        out[o + 3] += s33;
+      }
+      for (; c < cols; c++) addDots(a, r, r + 4, b, c, len, p0, p1, out, outStride);
+    }
+    for (; r < rows; r++)
+      for (let c = 0; c < cols; c++) addDots(a, r, r + 1, b, c, len, p0, p1, out, outStride);
+  }
+}
+
+/** The remainder of `addProducts`: rows r0…r1 − 1 against column c, over p0…p1 − 1. */
+function addDots(
+  a: Float32Array,
+  r0: number,
+  r1: number,
+  b: Float32Array,
+  c: number,
+  len: number,
+  p0: number,
+  p1: number,
+  out: Float64Array,
+  outStride: number,
+): void {
+  const bc = c * len;
+  for (let r = r0; r < r1; r++) {
+    const ar = r * len;
+    let sum = 0;
+    for (let p = p0; p < p1; p++) sum += a[ar + p] * b[bc + p];
+    out[r * outStride + c] += sum;
+  }
+}
+
+/**
+ * Running sums of one layer: per output unit, Σm, Σm·y, Σm·y², Σm·x, Σm·x·y (m the regime mask:
+ * 1, or y > 0 for the positive estimator). Samples arrive as matrices, so the two patch sums are
+ * the products M·Xᵀ and (M⊙Y)·Xᵀ.
+ * @internal
+ */
+export class Moments {
   readonly count: Float64Array;
   readonly sy: Float64Array;
   readonly syy: Float64Array;
@@ -71,17 +198,57 @@ class Moments {
     this.sx = new Float64Array(units * patch);
     this.sxy = new Float64Array(units * patch);
   }
-  add(unit: number, y: number, x: Float64Array): void {
-    if (this.positive && !(y > 0)) return;
-    this.count[unit]++;
-    this.sy[unit] += y;
-    this.syy[unit] += y * y;
-    const base = unit * this.patch;
-    for (let i = 0; i < this.patch; i++) {
-      this.sx[base + i] += x[i];
-      this.sxy[base + i] += x[i] * y;
+
+  /**
+   * Add `len` samples of units `u0…u0 + rows − 1`: `y` unit-major (rows × len), `xt` input-major
+   * (patch × len, row i = input i of every sample). Overwrites `y` with the masked outputs.
+   */
+  addSamples(y: Float32Array, u0: number, rows: number, xt: Float32Array, len: number): void {
+    const sxy = this.sxy.subarray(u0 * this.patch, (u0 + rows) * this.patch);
+    const sx = this.sx.subarray(u0 * this.patch, (u0 + rows) * this.patch);
+    if (!this.positive) {
+      for (let r = 0; r < rows; r++) {
+        let s1 = 0;
+        let s2 = 0;
+        for (let p = r * len; p < (r + 1) * len; p++) {
+          s1 += y[p];
+          s2 += y[p] * y[p];
+        }
+        this.count[u0 + r] += len;
+        this.sy[u0 + r] += s1;
+        this.syy[u0 + r] += s2;
+      }
+      addProducts(y, rows, xt, this.patch, len, sxy, this.patch);
+      // Every unit sees every sample: Σx is shared.
+      for (let i = 0; i < this.patch; i++) {
+        let s = 0;
+        for (let p = i * len; p < (i + 1) * len; p++) s += xt[p];
+        for (let r = 0; r < rows; r++) sx[r * this.patch + i] += s;
+      }
+      return;
     }
+    const mask = new Float32Array(rows * len);
+    for (let r = 0; r < rows; r++) {
+      let n = 0;
+      let s1 = 0;
+      let s2 = 0;
+      for (let p = r * len; p < (r + 1) * len; p++) {
+        const v = y[p];
+        if (v > 0) {
+          n++;
+          s1 += v;
+          s2 += v * v;
+          mask[p] = 1;
+        } else y[p] = 0;
+      }
+      this.count[u0 + r] += n;
+      this.sy[u0 + r] += s1;
+      this.syy[u0 + r] += s2;
+    }
+    addProducts(mask, rows, xt, this.patch, len, sx, this.patch);
+    addProducts(y, rows, xt, this.patch, len, sxy, this.patch);
   }
+
   /** a = cov(x, y) / var(y) per unit (= cov(x, y) / wᵀcov(x, y), since wᵀx = y − b); 0 without signal. */
   pattern(): Float32Array {
     const out = new Float32Array(this.units * this.patch);
@@ -100,7 +267,8 @@ class Moments {
   }
 }
 
-interface Plan {
+/** One layer being fitted. @internal */
+export interface Plan {
   readonly layer: LayerInfo;
   readonly source: LayerSource;
   readonly weightShape: readonly number[];
@@ -143,44 +311,53 @@ function estimatorFor(
     : 'linear';
 }
 
-/** Accumulate one chunk: `x` channels-first inputs of the layer, `y` its outputs. */
-function accumulate(plan: Plan, x: Tensor, y: Tensor): void {
+/**
+ * Accumulate one chunk: `x` channels-first inputs of the layer, `y` its outputs. Items are added
+ * one at a time, in order, so the sums (and the patterns) do not depend on how items are chunked.
+ * @internal
+ */
+export function accumulate(plan: Plan, x: Tensor, y: Tensor): void {
   const n = x.shape[0];
   const m = plan.moments;
   if (plan.layer.kind === 'dense') {
     const inn = m.patch;
     const out = m.units;
-    for (let b = 0; b < n; b++) {
-      const xv = Float64Array.from(x.data.subarray(b * inn, (b + 1) * inn));
-      for (let u = 0; u < out; u++) m.add(u, y.data[b * out + u], xv);
-    }
+    for (let b = 0; b < n; b++)
+      m.addSamples(y.data.slice(b * out, (b + 1) * out), 0, out, x.data.subarray(b * inn, (b + 1) * inn), 1);
     return;
   }
   const g = plan.geometry!;
   const perGroup = g.inC / g.groups;
   const outPerGroup = g.outC / g.groups;
-  const patch = new Float64Array(m.patch);
+  const len = g.outH * g.outW;
+  const plane = g.inH * g.inW;
+  const xt = new Float32Array(m.patch * len);
   for (let b = 0; b < n; b++) {
-    const xb = b * g.inC * g.inH * g.inW;
-    for (let grp = 0; grp < g.groups; grp++)
-      for (let oy = 0; oy < g.outH; oy++)
-        for (let ox = 0; ox < g.outW; ox++) {
-          let k = 0;
-          for (let c = 0; c < perGroup; c++)
-            for (let ky = 0; ky < g.kH; ky++) {
+    for (let grp = 0; grp < g.groups; grp++) {
+      // im2col, transposed: row (c, ky, kx) holds that input at every output position.
+      xt.fill(0);
+      let at = 0;
+      for (let c = 0; c < perGroup; c++) {
+        const src = (b * g.inC + grp * perGroup + c) * plane;
+        for (let ky = 0; ky < g.kH; ky++)
+          for (let kx = 0; kx < g.kW; kx++)
+            for (let oy = 0; oy < g.outH; oy++) {
               const iy = oy * g.strideH - g.padTop + ky * g.dilationH;
-              for (let kx = 0; kx < g.kW; kx++) {
+              if (iy < 0 || iy >= g.inH) {
+                at += g.outW;
+                continue;
+              }
+              const line = src + iy * g.inW;
+              for (let ox = 0; ox < g.outW; ox++, at++) {
                 const ix = ox * g.strideW - g.padLeft + kx * g.dilationW;
-                patch[k++] =
-                  iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW
-                    ? x.data[xb + ((grp * perGroup + c) * g.inH + iy) * g.inW + ix]
-                    : 0;
+                if (ix >= 0 && ix < g.inW) xt[at] = x.data[line + ix];
               }
             }
-          for (let o = grp * outPerGroup; o < (grp + 1) * outPerGroup; o++) {
-            m.add(o, y.data[((b * g.outC + o) * g.outH + oy) * g.outW + ox], patch);
-          }
-        }
+      }
+      // Channels-first outputs of one item are already unit-major.
+      const from = (b * g.outC + grp * outPerGroup) * len;
+      m.addSamples(y.data.slice(from, from + outPerGroup * len), grp * outPerGroup, outPerGroup, xt, len);
+    }
   }
 }
 

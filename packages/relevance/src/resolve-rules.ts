@@ -38,6 +38,19 @@ export interface LrpRuleOptions {
   readonly maxPool: 'winner' | 'proportional';
   /** Canonizer: rules see BatchNorm folded into the linear layer before it. */
   readonly foldBatchNorm: boolean;
+  /**
+   * How relevance crosses ReLU-like activations: `pass` hands it on unchanged (zennit's `Pass`,
+   * so ReLU6's saturated units keep theirs), `gradient` multiplies by the derivative (drops it
+   * where ReLU6 saturates). The two agree on plain ReLUs. `pass` needs the `relu-rules`
+   * capability; on a model without it the gradient is used (ADR 0010).
+   */
+  readonly activations: 'pass' | 'gradient';
+  /**
+   * Rules see biases (folded BatchNorm shifts included) as zero, zennit's `zero_params=['bias']`:
+   * no relevance is absorbed by biases, so the map sums to the explained logit when ε is small.
+   * Off by default, as in zennit.
+   */
+  readonly ignoreBias: boolean;
 }
 
 /** Defaults of `LrpRuleOptions`. */
@@ -50,6 +63,8 @@ export const lrpRuleDefaults: LrpRuleOptions = {
   rules: null,
   maxPool: 'winner',
   foldBatchNorm: true,
+  activations: 'pass',
+  ignoreBias: false,
 };
 
 function perChannel(model: Model, values: readonly number[], what: string): Tensor {
@@ -179,7 +194,14 @@ export function resolveLrpRules(
       linear[name] = parseRule(spec, params, `rules[${JSON.stringify(name)}]`);
     }
   }
-  const rules: BackwardRules = { linear, maxPool: options.maxPool, foldBatchNorm: options.foldBatchNorm };
+  const pass = options.activations !== 'gradient' && model.capabilities.has('relu-rules');
+  const rules: BackwardRules = {
+    linear,
+    maxPool: options.maxPool,
+    foldBatchNorm: options.foldBatchNorm,
+    ...(pass ? { relu: 'pass' as const } : {}),
+    ...(options.ignoreBias ? { ignoreBias: true } : {}),
+  };
   checkRules(model, rules, input, method);
   return rules;
 }

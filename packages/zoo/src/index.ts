@@ -5,6 +5,7 @@
  */
 export { ZOO_GENERATOR_NAMES, type ZooGeneratorName, zooGeneratorPath } from './generators.js';
 export { type Box, MARK_BOX, pasteMark, SHAPES_SIZE } from './mark.js';
+export { ZOO_MASKER_NAMES, type ZooMaskerName, zooMaskerFor, zooMaskerPath } from './maskers.js';
 export {
   MNIST_CLASSES,
   MNIST_SIZE,

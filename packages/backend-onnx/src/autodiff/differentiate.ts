@@ -20,6 +20,8 @@ export interface DiffRequest {
   readonly rules: OpRules;
   readonly linear: Readonly<Record<string, LinearRule>>;
   readonly foldBatchNorm: boolean;
+  /** Linear rules see biases as zero (`BackwardRules.ignoreBias`). */
+  readonly ignoreBias?: boolean;
   /** Graph inputs with the z-box bounds, in the model input's layout. */
   readonly low?: string;
   readonly high?: string;
@@ -155,7 +157,7 @@ export function differentiate(info: GraphInfo, builder: OnnxGraphBuilder, reques
     if (plan) {
       const g = cotangent(plan.layer.z);
       if (!g) continue;
-      const result = emitLinearRule(e, plan.layer, plan.rule, g, bounds(plan.layer.x));
+      const result = emitLinearRule(e, plan.layer, plan.rule, g, bounds(plan.layer.x), request.ignoreBias);
       push(contributions, plan.layer.x, result.gradient);
       push(relContributions, plan.layer.x, result.relevance);
       continue;

@@ -85,6 +85,7 @@ export function emitLinearRule(
   rule: LinearRule,
   g: string,
   inputs: RuleInputs,
+  ignoreBias = false,
 ): LinearRuleResult {
   const { node, weight } = layer;
   const spatial = layer.kind === 'conv' || layer.kind === 'conv-transpose';
@@ -120,14 +121,18 @@ export function emitLinearRule(
     return [xp, e.sub(x, xp)];
   };
   const w = weight.values;
-  const b = layer.bias;
+  // Under ignoreBias the rules see the layer without its bias: in their denominators and in the
+  // sign of the output that picks the generalised γ side (the relevance shared is still z ⊙ g).
+  const b = ignoreBias ? undefined : layer.bias;
+  const zSeen = (): string =>
+    ignoreBias && layer.bias ? e.sub(layer.z, e.tensor('rule_bias', layer.bias, biasDims)) : layer.z;
   switch (rule.kind) {
     case 'gradient':
       return { gradient: transpose(g, w) };
     case 'pattern':
       return { gradient: transpose(g, storedLayout(layer, Float32Array.from(rule.weight.data))) };
     case 'epsilon':
-      return { gradient: transpose(stabilised(relevance(), layer.z, rule.epsilon), w) };
+      return { gradient: transpose(stabilised(relevance(), zSeen(), rule.epsilon), w) };
     case 'gamma': {
       // Generalised γ: outputs z > 0 boost positive contributions (W↑ = W + γW⁺ on x ≥ 0,
       // W↓ = W + γW⁻ on x < 0, bias b + γb⁺), outputs z < 0 negative ones (swapped, b + γb⁻).
@@ -138,7 +143,8 @@ export function emitLinearRule(
       const bDown = b?.map((v) => v + rule.gamma * Math.min(v, 0));
       const r = relevance();
       const zero = e.f32(0);
-      const masked = (op: 'Greater' | 'Less') => e.where(e.op(op, [layer.z, zero]), r, zero);
+      const z = zSeen();
+      const masked = (op: 'Greater' | 'Less') => e.where(e.op(op, [z, zero]), r, zero);
       if (nonNegativeInput) {
         const sUp = stabilised(masked('Greater'), apply(x, up, bUp), eps);
         const sDown = stabilised(masked('Less'), apply(x, down, bDown), eps);

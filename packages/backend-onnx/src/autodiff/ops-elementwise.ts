@@ -6,7 +6,7 @@ const rescaleThreshold = 1e-7;
 
 /**
  * Apply the ReLU-like rule of `ctx.rules` on top of the ordinary gradient `ordinary` of a unary
- * op. `reluLike` ops (ReLU, ReLU6) honour guided / deconvnet; every unary nonlinearity honours
+ * op. `reluLike` ops (ReLU, ReLU6) honour guided / deconvnet / pass; every unary nonlinearity honours
  * rescale, whose multiplier Δy/Δx uses the reference half of the batch (see `Emitter.swapHalves`).
  */
 function withRule(ctx: BackwardContext, ordinary: string, reluLike: boolean): string {
@@ -16,6 +16,13 @@ function withRule(ctx: BackwardContext, ordinary: string, reluLike: boolean): st
   const rule = ctx.rules.relu;
   if (reluLike && rule === 'guided') return e.where(e.op('Greater', [g, e.f32(0)]), ordinary, e.f32(0));
   if (reluLike && rule === 'deconvnet') return e.op('Relu', [g]);
+  if (reluLike && rule === 'pass') {
+    // Relevance y·g reaches the input unchanged: g·y/x where x > 0. A plain Relu has y/x = 1 there.
+    if (node.opType === 'Relu') return ordinary;
+    const positive = e.op('Greater', [x, e.f32(0)]);
+    const ratio = e.div(node.output[0], e.where(positive, x, e.f32(1)));
+    return e.where(positive, e.mul(g, ratio), e.f32(0));
+  }
   if (rule !== 'rescale') return ordinary;
   const y = node.output[0];
   const dx = e.sub(x, e.swapHalves(x));

@@ -12,7 +12,14 @@ import type { OnnxModel } from '../proto/types.js';
  * read throws `invalid-model`.
  */
 export async function loadExternalData(model: OnnxModel, baseDir: string | undefined): Promise<void> {
-  const files = new Map<string, Promise<Uint8Array>>();
+  await loadExternal(model, baseDir, new Map());
+}
+
+async function loadExternal(
+  model: OnnxModel,
+  baseDir: string | undefined,
+  files: Map<string, Promise<Uint8Array>>,
+): Promise<void> {
   for (const t of allTensors(model.graph)) {
     if (t.dataLocation !== 1) continue;
     const info = new Map((t.externalData ?? []).map((e) => [e.key, e.value]));
@@ -62,6 +69,14 @@ export async function loadExternalData(model: OnnxModel, baseDir: string | undef
  * as `/dev/zero` is refused before reading), within a size limit.
  */
 export async function readOnnxModel(path: string): Promise<OnnxModel> {
+  return (await readOnnxSource(path)).model;
+}
+
+/**
+ * `readOnnxModel`, also returning the bytes of every file read (the model file first, then its
+ * external data files), from which the session cache derives the model's key.
+ */
+export async function readOnnxSource(path: string): Promise<{ model: OnnxModel; files: Uint8Array[] }> {
   let bytes: Uint8Array;
   try {
     bytes = readFileChecked(path);
@@ -72,6 +87,7 @@ export async function readOnnxModel(path: string): Promise<OnnxModel> {
     );
   }
   const model = decodeOnnxModel(bytes);
-  await loadExternalData(model, dirname(path));
-  return model;
+  const external = new Map<string, Promise<Uint8Array>>();
+  await loadExternal(model, dirname(path), external);
+  return { model, files: [bytes, ...(await Promise.all(external.values()))] };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, randomTensor, tfOf, useWasm } from '../../test/helpers.js';
-import { type LinearGeometry, linearForward, linearVjp } from './linear.js';
+import { type ConvVjpStrategy, type LinearGeometry, linearForward, linearVjp } from './linear.js';
 
 beforeAll(useWasm);
 
@@ -22,6 +22,10 @@ const cases: Case[] = [
   { kind: 'conv', x: [1, 10, 10, 3], w: [7, 7, 3, 4], strides: [2, 2], padding: 'same' },
   { kind: 'conv', x: [1, 8, 8, 4], w: [1, 1, 4, 6], strides: [2, 2], padding: 'same' },
   { kind: 'conv', x: [1, 9, 9, 2], w: [3, 3, 2, 3], strides: [1, 1], padding: 'same', dilations: [2, 2] },
+  { kind: 'conv', x: [2, 11, 9, 3], w: [3, 3, 3, 4], strides: [2, 2], padding: 'valid' },
+  { kind: 'conv', x: [1, 11, 12, 2], w: [5, 4, 2, 3], strides: [3, 3], padding: 'same' },
+  { kind: 'conv', x: [1, 9, 9, 3], w: [1, 1, 3, 5], strides: [2, 2], padding: 'valid' },
+  { kind: 'conv', x: [1, 6, 7, 3], w: [2, 2, 3, 4], strides: [2, 2], padding: 'same' },
   { kind: 'depthwise', x: [2, 7, 7, 3], w: [3, 3, 3, 1], strides: [1, 1], padding: 'same' },
   { kind: 'depthwise', x: [1, 8, 8, 3], w: [3, 3, 3, 2], strides: [2, 2], padding: 'same' },
   { kind: 'depthwise', x: [1, 8, 7, 2], w: [3, 3, 2, 2], strides: [1, 1], padding: 'valid' },
@@ -59,9 +63,9 @@ async function reference(c: Case, x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor): Pr
   }
 }
 
-describe('linearVjp (input-gradient as a forward convolution of the rotated kernel)', () => {
+describe('linearVjp (input-gradient by rotated kernel, stride phases or columns)', () => {
   for (const c of cases) {
-    it(`${c.kind} x=[${c.x}] w=[${c.w}] strides ${c.strides} ${c.padding}${c.dilations ? ' dilated' : ''} equals tfjs's gradient`, async () => {
+    it(`${c.kind} x=[${c.x}] w=[${c.w}] strides ${c.strides} ${c.padding}${c.dilations ? ' dilated' : ''} equals tfjs's gradient on every route`, async () => {
       const g: LinearGeometry = {
         kind: c.kind,
         strides: c.strides,
@@ -72,12 +76,17 @@ describe('linearVjp (input-gradient as a forward convolution of the rotated kern
       const w = tfOf(randomTensor(c.w, 4));
       const y = linearForward(g, x, w, null);
       const dy = tfOf(randomTensor(y.shape, 5));
-      const before = tf.memory().numTensors;
-      const mine = linearVjp(g, dy, w, x.shape);
-      expect(tf.memory().numTensors).toBe(before + 1);
-      expect(mine.shape).toEqual(x.shape);
-      expectClose(await mine.data(), await reference(c, x, w, dy), 1e-5);
-      tf.dispose([x, w, y, dy, mine]);
+      const want = await reference(c, x, w, dy);
+      const strategies: ConvVjpStrategy[] = c.kind === 'conv' ? ['auto', 'rotated', 'phases', 'columns'] : ['auto'];
+      for (const strategy of strategies) {
+        const before = tf.memory().numTensors;
+        const mine = linearVjp(g, dy, w, x.shape, strategy);
+        expect(tf.memory().numTensors).toBe(before + 1);
+        expect(mine.shape).toEqual(x.shape);
+        expectClose(await mine.data(), want, 1e-5);
+        mine.dispose();
+      }
+      tf.dispose([x, w, y, dy]);
     });
   }
 

@@ -55,6 +55,11 @@ describe('maxPoolFirstWinner', () => {
     { size: [3, 2], strides: [1, 2], padding: 'valid' },
     { size: [3, 3], strides: [3, 3], padding: 'valid' },
     { size: [2, 3], strides: [2, 3], padding: 'valid' },
+    // Overlapping windows with equal strides go through the phase scatter.
+    { size: [3, 3], strides: [2, 2], padding: 'valid' },
+    { size: [3, 3], strides: [1, 1], padding: 'same' },
+    { size: [5, 4], strides: [2, 2], padding: 'same' },
+    { size: [4, 4], strides: [3, 3], padding: 'same' },
   ] as PoolGeometry[]) {
     it(`matches a loop reference with ties (size ${g.size}, strides ${g.strides}, ${g.padding})`, async () => {
       const shape = [2, 7, 6, 3];

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   type CustomGradientFunc,
+  framed,
   type LinearGeometry,
   linearForward,
   linearVjp,
   padBefore,
+  padOrCrop,
 } from './linear.js';
 
 /** Geometry of a 2-D max-pooling layer. @internal */
@@ -20,8 +22,12 @@ export interface PoolGeometry {
  * windows of equal zeros are common and rules such as DeconvNet pass signal through them.
  *
  * All window taps are read at once by a depthwise convolution with one-hot kernels (multiplier
- * kH·kW), the first maximum is found with a cumulative sum over the taps, and the cotangent is
- * scattered back with that convolution's input-gradient: all XNNPACK-friendly ops on wasm.
+ * kH·kW), the first maximum is found with a cumulative sum over the taps, and each tap's share
+ * goes back to its input position. That scatter works on the stride phases of the (padded) input:
+ * tap (a, b) lands in phase (a mod s, b mod s), shifted by (⌊a/s⌋, ⌊b/s⌋) phase rows and columns,
+ * which a depthwise convolution with one-hot ⌈k/s⌉-sized kernels does for all taps at once; a
+ * small matrix product then sums each phase's taps, and a transpose interleaves the phases. All
+ * XNNPACK or native wasm kernels: no stride-dilated copy of the taps, and no JavaScript slicing.
  */
 function firstWinnerBackward(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, g: PoolGeometry): tf.Tensor4D {
   return tf.tidy(() => {
@@ -58,10 +64,56 @@ function firstWinnerBackward(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D, g:
     const repeat = (t: tf.Tensor) => linearForward({ ...geometry, strides: [1, 1] }, t, ones, null);
     const hits = tf.cast(tf.equal(views, repeat(y)), 'float32').reshape([n, oh, ow, c, taps]);
     const first = tf.mul(hits, tf.cast(tf.equal(tf.cumsum(hits, 4), 1), 'float32'));
-    const shares = tf.mul(first.reshape([n, oh, ow, c * taps]), repeat(dy));
-    const grad = linearVjp(geometry, shares, kernel, [n, ph, pw, c]);
-    return tf.slice(grad, [0, pt, pl, 0], [n, h, w, c]) as tf.Tensor4D;
+    const shares = tf.mul(first.reshape([n, oh, ow, c * taps]), repeat(dy)) as tf.Tensor4D;
+    if (sh !== sw) {
+      const grad = linearVjp(geometry, shares, kernel, [n, ph, pw, c]);
+      return tf.slice(grad, [0, pt, pl, 0], [n, h, w, c]) as tf.Tensor4D;
+    }
+    return scatterByPhase(shares, [n, h, w, c], [kh, kw], sh, pt, pl);
   });
+}
+
+/**
+ * Sum the shares of every tap (channels (c, t) of `shares`, N×OH×OW) into the input positions
+ * their windows read: padded row o·s + a for tap (a, b). See `firstWinnerBackward`.
+ */
+function scatterByPhase(
+  shares: tf.Tensor4D,
+  [n, h, w, c]: readonly number[],
+  [kh, kw]: readonly number[],
+  s: number,
+  pt: number,
+  pl: number,
+): tf.Tensor4D {
+  const [, oh, ow] = shares.shape;
+  const taps = kh * kw;
+  const kmh = Math.ceil(kh / s);
+  const kmw = Math.ceil(kw / s);
+  // Phase grid rows u = 0…U−1 cover padded rows u·s + r; the input starts at padded row pt.
+  const uh = Math.ceil((pt + h) / s);
+  const uw = Math.ceil((pl + w) / s);
+  // Channel (c, t) moves by tap t's (⌊a/s⌋, ⌊b/s⌋): a one-hot kernel read with kmh − 1 rows of
+  // zeros above (out[u] = in[u − ⌊a/s⌋]).
+  const shift = new Float32Array(kmh * kmw * c * taps);
+  const group = new Float32Array(taps * s * s);
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      const t = a * kw + b;
+      const pos = (kmh - 1 - Math.floor(a / s)) * kmw + (kmw - 1 - Math.floor(b / s));
+      for (let ch = 0; ch < c; ch++) shift[(pos * c + ch) * taps + t] = 1;
+      group[t * s * s + (a % s) * s + (b % s)] = 1;
+    }
+  }
+  const { x: src, pad } = framed(shares, 1, 1, kmh - 1, uh - oh, kmw - 1, uw - ow);
+  const moved = tf.depthwiseConv2d(src, tf.tensor4d(shift, [kmh, kmw, c * taps, 1]), 1, pad);
+  // Σ over the taps of each phase: [N·U·U·C, taps] × [taps, s²].
+  const phases = tf.matMul(moved.reshape([n * uh * uw * c, taps]), tf.tensor2d(group, [taps, s * s]));
+  // [N·U_h, U_w, C, r_h, r_w] → [N·U_h, r_h, U_w, r_w, C]: padded rows u·s + r_h.
+  const grid = phases
+    .reshape([n * uh, uw, c, s, s])
+    .transpose([0, 3, 1, 4, 2])
+    .reshape([n, uh * s, uw * s, c]) as tf.Tensor4D;
+  return padOrCrop(grid, -pt, h + pt - uh * s, -pl, w + pl - uw * s);
 }
 
 /**

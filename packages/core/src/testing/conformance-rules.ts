@@ -186,6 +186,35 @@ export function ruleCases(): ConformanceCase[] {
     })),
   );
   cases.push(
+    ruleCase(`ignore bias, epsilon and z-plus with folded batchnorm: ${bn.name}`, bn, linear, () => ({
+      linear: { conv1: { kind: 'z-plus' }, conv2: eps, fc: eps },
+      foldBatchNorm: true,
+      ignoreBias: true,
+    })),
+  );
+  cases.push(
+    ruleCase(`ignore bias, gamma and alpha-beta on a residual branch: ${res.name}`, res, linear, () => ({
+      linear: {
+        conv1: { kind: 'alpha-beta', alpha: 2, beta: 1 },
+        conv2: gamma,
+        fc: { kind: 'gamma-classic', gamma: 0.5 },
+      },
+      foldBatchNorm: true,
+      ignoreBias: true,
+    })),
+  );
+  cases.push(
+    ruleCase(
+      `relu pass (the gradient on plain ReLUs) with epsilon: ${cnn.name}`,
+      cnn,
+      ['linear-rules', 'relu-rules'],
+      () => ({
+        linear: rulesOn(cnn, eps, eps),
+        relu: 'pass',
+      }),
+    ),
+  );
+  cases.push(
     makeCase(
       `input-only rule on a deeper layer throws unsupported-rule: ${cnn.name}`,
       cnn,

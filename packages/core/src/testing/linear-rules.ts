@@ -29,6 +29,8 @@ export interface LinearRuleInput {
   readonly high?: Float64Array;
   /** Pattern weights in the layout of `weight`, for `pattern`. */
   readonly pattern?: Float64Array;
+  /** Rules see the bias as zero (the relevance they share is still that of the actual output). */
+  readonly ignoreBias?: boolean;
 }
 
 /** What a rule returns: the cotangent at the input and, for input-only rules, the relevance. */
@@ -72,13 +74,16 @@ function gradientFromRelevance(relevance: Float64Array, x: Float64Array): Float6
  * Apply one linear rule. Relevance at the output is `R = z ⊙ g` with `z` the layer's own output
  * (bias included); every rule returns the cotangent `g_in` with `x ⊙ g_in` its input relevance.
  */
-export function applyLinearRule(rule: LinearRule, r: LinearRuleInput): LinearRuleOutput {
-  const { op, weight, bias, x, g, n } = r;
-  const z = (): Float64Array => op.apply(x, n, weight, bias);
+export function applyLinearRule(rule: LinearRule, input: LinearRuleInput): LinearRuleOutput {
+  const { op, weight, x, g, n } = input;
   const outRelevance = (): Float64Array => {
-    const zz = z();
+    const zz = op.apply(x, n, weight, input.bias);
     return mapF64(zz, (v, i) => v * g[i]);
   };
+  // From here on the rule sees the bias it is meant to (none under ignoreBias).
+  const r = input.ignoreBias ? { ...input, bias: null } : input;
+  const bias = r.bias;
+  const z = (): Float64Array => op.apply(x, n, weight, bias);
   switch (rule.kind) {
     case 'gradient':
       return { gradient: op.transpose(g, n, weight) };

@@ -66,6 +66,8 @@ export interface BackwardPlan {
   readonly linear: Readonly<Record<string, LinearRule>>;
   readonly maxPool: 'winner' | 'proportional';
   readonly foldBatchNorm: boolean;
+  /** Rules see biases as zero (`BackwardRules.ignoreBias`). */
+  readonly ignoreBias?: boolean;
   /** Forward trace of the reference input (batch-aligned), for `relu: 'rescale'`. */
   readonly reference?: Trace;
   /** Box bounds shaped like the input batch (channels-first), for `z-box`. */
@@ -283,7 +285,9 @@ function reluBackward(
   x0: Float64Array | undefined,
 ): Float64Array {
   switch (rule) {
+    // The reference network's activations are plain ReLUs, where passing relevance is the gradient.
     case 'gradient':
+    case 'pass':
       return mapF64(g, (v, i) => (x[i] > 0 ? v : 0));
     case 'guided':
       return mapF64(g, (v, i) => (x[i] > 0 && v > 0 ? v : 0));
@@ -354,6 +358,7 @@ export function backwardTrace(
         low: plan.low,
         high: plan.high,
         pattern: plan.patterns?.[l.name],
+        ignoreBias: plan.ignoreBias,
       });
       put(i, result.gradient);
       if (result.relevance) inputRelevance = result.relevance;

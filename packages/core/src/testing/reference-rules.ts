@@ -25,6 +25,7 @@ export interface ResolvedRules {
   readonly linear: Readonly<Record<string, LinearRule>>;
   readonly maxPool: 'winner' | 'proportional';
   readonly foldBatchNorm: boolean;
+  readonly ignoreBias: boolean;
   /** Reference batch, channels-first, `n` items (broadcast already), for `rescale`. */
   readonly reference?: Float64Array;
   readonly low?: Float64Array;
@@ -196,5 +197,15 @@ export function resolveRules(
     }
     linear[name] = rule;
   }
-  return { relu, linear, maxPool, foldBatchNorm: r.foldBatchNorm ?? false, reference, low, high, patterns };
+  return {
+    relu,
+    linear,
+    maxPool,
+    foldBatchNorm: r.foldBatchNorm ?? false,
+    ignoreBias: r.ignoreBias ?? false,
+    reference,
+    low,
+    high,
+    patterns,
+  };
 }

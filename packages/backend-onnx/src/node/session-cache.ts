@@ -1,0 +1,107 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { CachedEntry, OnnxSessionCache } from '../session-cache.js';
+
+/** What an entry's `.json` file holds next to its `.onnx` file. */
+interface EntryRecord {
+  readonly key: string;
+  readonly meta: string;
+  /** Size and CRC-32 of the `.onnx` file, when the entry has one. */
+  readonly size?: number;
+  readonly crc32?: number;
+}
+
+/** Remove a file if it exists; a cache never fails because cleaning up did. */
+function discard(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // e.g. the folder is gone or not a folder: nothing to clean.
+  }
+}
+
+/**
+ * The default cache folder: `$XLENS_CACHE_DIR`, else `$XDG_CACHE_HOME/xlens/onnx`, else
+ * `~/.cache/xlens/onnx`.
+ */
+export function defaultCacheDir(): string {
+  const env = process.env;
+  if (env.XLENS_CACHE_DIR) return env.XLENS_CACHE_DIR;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'xlens', 'onnx');
+}
+
+/**
+ * A session cache in a folder (Node.js only), for `fromOnnx(source, { cache: sessionCache(dir) })`:
+ * each entry is `<hash of key>.onnx` (ONNX Runtime's optimized model) and `<hash of key>.json`
+ * (the key, xlens's metadata, and the model file's size and CRC-32). Files are written under
+ * temporary names and renamed into place, the `.json` last, so a crashed writer leaves no entry;
+ * an entry whose model file does not match its recorded size and CRC-32, or whose record does not
+ * parse, is deleted on read and rebuilt by the caller. The folder is created on first write.
+ */
+export function sessionCache(dir: string = defaultCacheDir()): OnnxSessionCache {
+  const base = (key: string) => join(dir, createHash('sha256').update(key).digest('hex').slice(0, 40));
+  const remove = (key: string) => {
+    for (const ext of ['.json', '.onnx']) discard(base(key) + ext);
+  };
+  return {
+    async get(key: string): Promise<CachedEntry | undefined> {
+      let text: string;
+      try {
+        text = readFileSync(`${base(key)}.json`, 'utf8');
+      } catch {
+        return undefined;
+      }
+      let record: EntryRecord;
+      try {
+        record = JSON.parse(text) as EntryRecord;
+        if (typeof record.key !== 'string' || typeof record.meta !== 'string') throw new Error('bad record');
+      } catch {
+        remove(key);
+        return undefined;
+      }
+      // Another key with the same file name (a truncated-hash collision): not this entry.
+      if (record.key !== key) return undefined;
+      if (record.size === undefined) return { meta: record.meta };
+      let model: Uint8Array;
+      try {
+        model = readFileSync(`${base(key)}.onnx`);
+      } catch {
+        remove(key);
+        return undefined;
+      }
+      if (model.length !== record.size || crc32(model) !== record.crc32) {
+        remove(key);
+        return undefined;
+      }
+      return { model, meta: record.meta };
+    },
+    stagingPath(key: string): string {
+      mkdirSync(dir, { recursive: true });
+      return `${base(key)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp.onnx`;
+    },
+    async put(key: string, meta: string, staged?: string): Promise<void> {
+      const tmp = `${base(key)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp.json`;
+      try {
+        mkdirSync(dir, { recursive: true });
+        let record: EntryRecord = { key, meta };
+        if (staged !== undefined) {
+          const model = readFileSync(staged);
+          record = { ...record, size: model.length, crc32: crc32(model) };
+          renameSync(staged, `${base(key)}.onnx`);
+        }
+        writeFileSync(tmp, JSON.stringify(record));
+        renameSync(tmp, `${base(key)}.json`);
+      } catch {
+        // The cache is an optimisation: an unwritable folder or a full disk only costs the next rebuild.
+        discard(tmp);
+        if (staged !== undefined) discard(staged);
+      }
+    },
+    async delete(key: string): Promise<void> {
+      remove(key);
+    },
+  };
+}

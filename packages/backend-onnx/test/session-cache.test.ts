@@ -1,0 +1,163 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BackwardRequest, Model } from '@xlens/core';
+import { tinyCnn } from '@xlens/core/testing';
+import * as ortNode from 'onnxruntime-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  decodeOnnxModel,
+  encodeOnnxModel,
+  fromOnnx,
+  type OnnxRuntime,
+  type OrtSessionOptions,
+} from '../src/index.js';
+import { sessionCache } from '../src/node/index.js';
+import { tensorFloat32 } from '../src/proto/tensor-data.js';
+import { toyOnnx } from '../src/testing/index.js';
+
+/** onnxruntime-node recording the options of every session it creates. */
+function recordingRuntime(): OnnxRuntime & { created: OrtSessionOptions[] } {
+  const created: OrtSessionOptions[] = [];
+  return {
+    created,
+    env: ortNode.env,
+    Tensor: ortNode.Tensor,
+    InferenceSession: {
+      create: (bytes: Uint8Array, options?: OrtSessionOptions) => {
+        created.push({ ...options });
+        return ortNode.InferenceSession.create(bytes, options);
+      },
+    },
+  };
+}
+
+const fromCache = (o: OrtSessionOptions) => o.graphOptimizationLevel === 'disabled';
+const stored = (o: OrtSessionOptions) => o.optimizedModelFilePath !== undefined;
+
+const x = { data: new Float32Array(2 * 3 * 8 * 8).map((_, i) => Math.sin(i)), shape: [2, 3, 8, 8] };
+const seed = { kind: 'output' as const, cotangent: { data: new Float32Array(10).fill(1), shape: [2, 5] } };
+const requests: BackwardRequest[] = [
+  { input: x, seed },
+  { input: x, seed, rules: { relu: 'guided' } },
+];
+
+/** Everything a method reads from a model: logits, activations and gradients under rules. */
+async function outputs(model: Model) {
+  const layer = model.layers()[1].name;
+  const out: Float32Array[] = [(await model.forward(x)).data];
+  out.push((await model.capture!(x, [layer])).activations[layer].data);
+  for (const r of requests) out.push((await model.backward!(r)).inputGradient!.data);
+  return out;
+}
+
+/** Bit-identical outputs. */
+function expectSame(actual: Float32Array[], expected: Float32Array[]): void {
+  expect(actual).toHaveLength(expected.length);
+  for (let i = 0; i < expected.length; i++) expect(Array.from(actual[i])).toEqual(Array.from(expected[i]));
+}
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'xlens-cache-test-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** Load, compute every output and dispose; returns the outputs and the sessions created. */
+async function session(bytes: Uint8Array, dir: string | undefined, extra: { intraOpThreads?: number } = {}) {
+  const runtime = recordingRuntime();
+  const model = await fromOnnx(bytes, { runtime, ...(dir ? { cache: sessionCache(dir) } : {}), ...extra });
+  const values = await outputs(model);
+  await model.dispose();
+  return { values, created: runtime.created };
+}
+
+describe('the session cache', () => {
+  const bytes = toyOnnx(tinyCnn());
+
+  it('stores every session on first use and loads them all from disk later, with identical results', async () => {
+    const dir = tempDir();
+    const plain = await session(bytes, undefined);
+    const first = await session(bytes, dir);
+    // Forward, capture and two backward configurations were stored (the probe keeps only its facts).
+    expect(first.created.filter(stored)).toHaveLength(4);
+    expect(first.created.some(fromCache)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.onnx'))).toHaveLength(4);
+    const second = await session(bytes, dir);
+    // No probe session, nothing rebuilt: the four sessions come from the cache.
+    expect(second.created).toHaveLength(4);
+    expect(second.created.every(fromCache)).toBe(true);
+    for (const run of [first, second]) {
+      expectSame(run.values, plain.values);
+    }
+  });
+
+  it('keys entries by the model bytes and by the session options', async () => {
+    const dir = tempDir();
+    await session(bytes, dir);
+    const decoded = decodeOnnxModel(bytes);
+    const weight = decoded.graph.initializer.find((t) => t.dims.length === 4)!;
+    const values = tensorFloat32(weight).map((v) => v * 1.5);
+    weight.rawData = new Uint8Array(values.buffer);
+    weight.floatData = undefined;
+    const changed = encodeOnnxModel(decoded);
+    const other = await session(changed, dir);
+    expect(other.created.some(fromCache)).toBe(false);
+    expect(other.created.filter(stored)).toHaveLength(4);
+    const plainChanged = await session(changed, undefined);
+    expectSame(other.values, plainChanged.values);
+    const threads = await session(bytes, dir, { intraOpThreads: 1 });
+    expect(threads.created.some(fromCache)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.onnx'))).toHaveLength(12);
+  });
+
+  it('detects a corrupt model file or record, rebuilds the entry and gives the same results', async () => {
+    const dir = tempDir();
+    const plain = await session(bytes, undefined);
+    await session(bytes, dir);
+    const files = readdirSync(dir);
+    const model = join(dir, files.find((f) => f.endsWith('.onnx'))!);
+    const damaged = readFileSync(model);
+    damaged[damaged.length >> 1] ^= 0x40;
+    writeFileSync(model, damaged);
+    const record = join(
+      dir,
+      files.find((f) => f.endsWith('.json') && !model.startsWith(join(dir, f.slice(0, -5))))!,
+    );
+    writeFileSync(record, '{"key": ');
+    const again = await session(bytes, dir);
+    expect(again.created.filter(fromCache).length).toBeLessThan(4);
+    expect(again.created.filter(stored).length).toBeGreaterThanOrEqual(1);
+    expectSame(again.values, plain.values);
+    // The rebuilt entries are whole again: a third run loads everything from the cache.
+    const third = await session(bytes, dir);
+    expect(third.created).toHaveLength(4);
+    expect(third.created.every(fromCache)).toBe(true);
+  });
+
+  it('writes nothing and asks ONNX Runtime for no optimized model when disabled', async () => {
+    const dir = tempDir();
+    const run = await session(bytes, undefined);
+    expect(run.created.some(stored)).toBe(false);
+    expect(run.created.some(fromCache)).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('keeps a model file path and its bytes under the same key', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'model.onnx');
+    writeFileSync(path, bytes);
+    const cache = join(dir, 'cache');
+    await session(bytes, cache);
+    const runtime = recordingRuntime();
+    const model = await fromOnnx(path, { runtime, cache: sessionCache(cache) });
+    await model.forward(x);
+    await model.dispose();
+    expect(runtime.created).toHaveLength(1);
+    expect(runtime.created.every(fromCache)).toBe(true);
+  });
+});

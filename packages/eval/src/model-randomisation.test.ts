@@ -1,0 +1,60 @@
+import { randomInput, referenceModel, tinyCnn } from '@xlens/core/testing';
+import { gradient } from '@xlens/gradients';
+import { describe, expect, it } from 'vitest';
+import { sobel } from '../test/check-fixtures.js';
+import { modelRandomisation, randomisableLayers } from './model-randomisation.js';
+
+const model = referenceModel(tinyCnn(), { inputRange: [0, 1] });
+const input = randomInput(model, 3, 5);
+
+describe('model-randomisation', () => {
+  it('gradient maps decorrelate as layers are randomised (pass); a Sobel edge map does not (fail)', async () => {
+    const g = await modelRandomisation.run({ model, input, explainer: gradient }, { seed: 1 });
+    const s = await modelRandomisation.run({ model, input, explainer: sobel }, { seed: 1 });
+    expect(g.verdict).toBe('pass');
+    expect(g.score).toBeLessThan(0.5);
+    expect(s.verdict).toBe('fail');
+    // The edge map never looks at the weights: every measure stays exactly 1 at every step.
+    for (const curve of s.curves) for (const y of curve.y) expect(y).toBeCloseTo(1, 10);
+    expect(s.score).toBeCloseTo(1, 10);
+    expect(s.summary).toBe('spearman-abs = 1 ≥ 0.5: fail');
+  });
+
+  it('returns a curve per mode and measure, layers top → bottom, starting at 1 for the trained model', async () => {
+    const g = await modelRandomisation.run({ model, input, explainer: gradient }, { seed: 1 });
+    expect(g.curves.map((c) => c.id)).toEqual([
+      'cascading/spearman-abs',
+      'cascading/spearman',
+      'cascading/ssim',
+      'cascading/hog',
+      'independent/spearman-abs',
+      'independent/spearman',
+      'independent/ssim',
+      'independent/hog',
+    ]);
+    const cascade = g.curves[0];
+    expect(cascade.x).toEqual(['original', 'fc', 'conv2', 'conv1']);
+    expect(cascade.y[0]).toBeCloseTo(1, 10);
+    expect(cascade.items).toHaveLength(3);
+    // The last cascading step is the statistic the verdict reads.
+    expect(cascade.y[3]).toBeCloseTo(g.score, 12);
+    // The caller's model is unchanged.
+    const again = await modelRandomisation.run({ model, input, explainer: gradient }, { seed: 1 });
+    expect(again.statistics).toEqual(g.statistics);
+    // Another seed draws other weights.
+    const other = await modelRandomisation.run({ model, input, explainer: gradient }, { seed: 2 });
+    expect(other.statistics['spearman-abs']).not.toBe(g.statistics['spearman-abs']);
+  });
+
+  it('runs cascading only on a chosen subset of layers, and rejects an unknown layer before computing', async () => {
+    const r = await modelRandomisation.run(
+      { model, input, explainer: gradient },
+      { modes: 'cascading', layers: 'conv1, fc' },
+    );
+    expect(r.curves.map((c) => c.x)).toEqual(Array(4).fill(['original', 'fc', 'conv1']));
+    expect(randomisableLayers(model, '')).toEqual(['fc', 'conv2', 'conv1']);
+    await expect(
+      modelRandomisation.run({ model, input, explainer: gradient }, { layers: 'pool1' }),
+    ).rejects.toThrow(/pool1.*conv2/);
+  });
+});
