@@ -7,9 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { fromOnnx } from '@xlens/backend-onnx';
 import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
-import type { Model, Tensor } from '@xlens/core';
-import { extremalPerturbation, fgvis, meaningfulPerturbation } from '@xlens/perturbation';
-import { sampleImages, zooModelPath } from '@xlens/zoo';
+import { fromFunction, gaussianBlur, item, type Model, type Tensor } from '@xlens/core';
+import { extremalPerturbation, fgvis, meaningfulPerturbation, realTimeSaliency } from '@xlens/perturbation';
+import { sampleImages, zooMaskerPath, zooModelPath } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** Tolerances of the same mask on two runtimes (masks in [0, 1]). */
@@ -67,4 +67,87 @@ describe('shapes: mask optimisations give the same mask on tfjs and ONNX Runtime
       }
     });
   }
+});
+
+/** Softmax probability of `target` for each row of logits. */
+function probabilities(logits: Tensor, targets: readonly number[]): number[] {
+  const k = logits.shape[1];
+  return targets.map((t, i) => {
+    const row = logits.data.subarray(i * k, (i + 1) * k);
+    const top = Math.max(...row);
+    const z = row.reduce((s, v) => s + Math.exp(v - top), 0);
+    return Math.exp(row[t] - top) / z;
+  });
+}
+
+describe('real-time saliency with the zoo shapes-masker', () => {
+  let classifier: Model;
+  let onOnnx: Model;
+  let masker: Model;
+  beforeAll(async () => {
+    await initTfjsBackend('wasm');
+    classifier = await loadTfjsModel(zooModelPath('shapes', 'tfjs'), { inputRange: [0, 1] });
+    onOnnx = await fromOnnx(zooModelPath('shapes', 'onnx'), { inputRange: [0, 1] });
+    masker = await loadTfjsModel(zooMaskerPath(), { name: 'shapes-masker' });
+  });
+  afterAll(async () => {
+    await classifier.dispose();
+    await onOnnx.dispose();
+    await masker.dispose();
+  });
+
+  it('predicts, in one masker pass, masks whose SSR score on held-out images is within 20% of per-image optimised masks', async () => {
+    // Held-out: the sample images' seed is neither the masker's training nor its test seed.
+    const { images, labels } = sampleImages('shapes', 6);
+    const targets = Array.from(labels);
+    let passes = 0;
+    const counted = fromFunction(
+      (x) => {
+        passes++;
+        return masker.forward(x);
+      },
+      { ...masker.info },
+    );
+    const rt = await realTimeSaliency.explain(classifier, images, targets, {
+      masker: counted,
+      batchSize: 32,
+    });
+    expect(passes).toBe(1);
+    // The same masks when the classifier runs on ONNX Runtime (the masker is what runs).
+    const onnxRt = await realTimeSaliency.explain(onOnnx, images, targets, { masker, batchSize: 32 });
+    expect(Array.from(onnxRt.map.data)).toEqual(Array.from(rt.map.data));
+
+    // SSR score (the preservation game of Fong & Vedaldi and of the masker's objective): the target
+    // probability when only the mask is kept and the rest blurred (σ = 5, as in training).
+    const blurred = gaussianBlur(images, 5, 'NHWC');
+    const preservedScore = async (maps: Tensor): Promise<number[]> => {
+      const x = new Float32Array(images.data.length);
+      for (let e = 0; e < x.length; e++) {
+        const m = maps.data[Math.floor(e / 3)];
+        x[e] = blurred.data[e] + m * (images.data[e] - blurred.data[e]);
+      }
+      return probabilities(await classifier.forward({ data: x, shape: images.shape }), targets);
+    };
+    const rtScores = await preservedScore(rt.map);
+    // Per-image optimised masks of the same area: extremal perturbation (preservation, softmax).
+    const optMaps = new Float32Array(rt.map.data.length);
+    for (let i = 0; i < targets.length; i++) {
+      const area = Math.min(0.9, Math.max(0.02, rt.extras.maskArea[i]));
+      const opt = await extremalPerturbation.explain(classifier, item(images, i), targets[i], {
+        areas: [area],
+        steps: 60,
+        score: 'softmax',
+        fill: 'blur',
+        blurSigma: 5,
+        batchSize: 32,
+      });
+      optMaps.set(opt.map.data, i * 4096);
+    }
+    const optScores = await preservedScore({ data: optMaps, shape: rt.map.shape });
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    console.log(rtScores, optScores, rt.extras.maskArea, targets);
+    expect(mean(rtScores)).toBeGreaterThanOrEqual(0.8 * mean(optScores));
+    // And the masks are small: a mask of the whole image would keep the score trivially.
+    expect(mean(rt.extras.maskArea as number[])).toBeLessThan(0.3);
+  });
 });

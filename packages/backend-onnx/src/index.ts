@@ -38,3 +38,4 @@ export type {
   OrtTensor,
   OrtValueMetadata,
 } from './runtime.js';
+export type { CachedEntry, OnnxSessionCache } from './session-cache.js';

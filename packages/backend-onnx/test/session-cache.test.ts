@@ -44,7 +44,7 @@ const requests: BackwardRequest[] = [
 
 /** Everything a method reads from a model: logits, activations and gradients under rules. */
 async function outputs(model: Model) {
-  const layer = model.layers()[1].name;
+  const layer = model.layers!()[1].name;
   const out: Float32Array[] = [(await model.forward(x)).data];
   out.push((await model.capture!(x, [layer])).activations[layer].data);
   for (const r of requests) out.push((await model.backward!(r)).inputGradient!.data);

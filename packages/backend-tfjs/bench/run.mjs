@@ -51,29 +51,47 @@ async function modelColumns(title, build, captureLayer) {
   return columns;
 }
 
-/** One 3×3 conv, 56×56×64, batch 1: tfjs's own Conv2DBackpropInput vs the rotated-kernel conv. */
+/**
+ * Input gradients of single ResNet-18 convolutions, batch 1, by each route of `linearVjp` and by
+ * tfjs's own Conv2DBackpropInput, as multiples of the layer's forward convolution. `auto` is the
+ * route the backend takes.
+ */
 async function convGradient() {
-  const x = tf.randomNormal([1, 56, 56, 64], 0, 1, 'float32', 1);
-  const w = tf.randomNormal([3, 3, 64, 64], 0, 0.1, 'float32', 2);
-  const dy = tf.randomNormal([1, 56, 56, 64], 0, 1, 'float32', 3);
-  const g = { kind: 'conv', strides: [1, 1], dilations: [1, 1], padding: 'same' };
-  const run = (f) => async () => {
-    const t = f();
-    await t.data();
-    t.dispose();
-  };
-  const rows = await ratioTable(
-    run(() => tf.conv2d(x, w, 1, 'same')),
-    [
-      {
-        name: 'input-gradient: tfjs Conv2DBackpropInput',
-        run: run(() => tf.conv2dTranspose(dy, w, x.shape, 1, 'same')),
-      },
-      { name: 'input-gradient: rotated-kernel conv (used)', run: run(() => linearVjp(g, dy, w, x.shape)) },
-    ],
-  );
-  tf.dispose([x, w, dy]);
-  return [{ title: 'conv 3×3, 56²×64, batch 1', rows }];
+  const layers = [
+    { title: 'stem 7×7/2, 224²×3 → 64', x: [1, 224, 224, 3], w: [7, 7, 3, 64], stride: 2 },
+    { title: '3×3, 56²×64 → 64', x: [1, 56, 56, 64], w: [3, 3, 64, 64], stride: 1 },
+    { title: '3×3/2, 56²×64 → 128', x: [1, 56, 56, 64], w: [3, 3, 64, 128], stride: 2 },
+    { title: '3×3, 7²×512 → 512', x: [1, 7, 7, 512], w: [3, 3, 512, 512], stride: 1 },
+  ];
+  const columns = [];
+  for (const l of layers) {
+    const x = tf.randomNormal(l.x, 0, 1, 'float32', 1);
+    const w = tf.variable(tf.randomNormal(l.w, 0, 0.1, 'float32', 2));
+    const g = { kind: 'conv', strides: [l.stride, l.stride], dilations: [1, 1], padding: 'same' };
+    const y = tf.conv2d(x, w, l.stride, 'same');
+    const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 3);
+    const run = (f) => async () => {
+      const t = f();
+      await t.data();
+      t.dispose();
+    };
+    const rows = await ratioTable(
+      run(() => tf.conv2d(x, w, l.stride, 'same')),
+      [
+        {
+          name: 'tfjs Conv2DBackpropInput',
+          run: run(() => tf.conv2dTranspose(dy, w, x.shape, l.stride, 'same')),
+        },
+        { name: 'rotated kernel', run: run(() => linearVjp(g, dy, w, x.shape, 'rotated')) },
+        { name: 'stride phases', run: run(() => linearVjp(g, dy, w, x.shape, 'phases')) },
+        { name: 'columns (col2im)', run: run(() => linearVjp(g, dy, w, x.shape, 'columns')) },
+        { name: 'auto (used)', run: run(() => linearVjp(g, dy, w, x.shape)) },
+      ],
+    );
+    columns.push({ title: l.title, rows });
+    tf.dispose([x, w, y, dy]);
+  }
+  return columns;
 }
 
 console.log(`tfjs ${tf.version.tfjs}, backend ${backend}, ${new Date().toISOString().slice(0, 10)}\n`);
@@ -91,4 +109,4 @@ console.log(
   ),
 );
 console.log();
-console.log(markdownTable(await convGradient(), 'op'));
+console.log(markdownTable(await convGradient(), 'input gradient of one conv'));

@@ -35,8 +35,8 @@ import { createMetricRegistry, defaultMetricIds } from './metric-registry.js';
 import { directionArrow } from './metrics-command.js';
 import { checkOutDir, writeOutputs } from './outputs.js';
 import { ProgressBar } from './progress.js';
-import { reviewCommand } from './review-command.js';
 import { createRegistry } from './registry.js';
+import { reviewCommand } from './review-command.js';
 import { openSession } from './session.js';
 import { textTable } from './table.js';
 import { parseTarget } from './targets.js';
@@ -115,6 +115,7 @@ function skipReason(metric: AnyMetric, source: Source, index: number, hasTruth: 
  */
 export async function evaluateCommand(values: Values, io: Io): Promise<number> {
   if (values.suite !== undefined) return reviewCommand(values, io);
+  if (values.quick) throw new UsageError('--quick is for --suite review');
   if (usesRunner(values)) return evaluateAtScale(values, io);
   // Everything that needs no model is checked first, so typos fail fast.
   const registry = createRegistry();

@@ -135,6 +135,15 @@ export async function evaluateAtScale(values: Values, io: Io): Promise<number> {
     throw new UsageError(
       'the job engine reads --dataset (a folder of images, or shards); drop --image/--input/--masks',
     );
+  for (const flag of ['size', 'mean', 'std', 'bgr', 'layout', 'labels', 'format'] as const)
+    if (values[flag] !== undefined)
+      throw new UsageError(
+        `--${flag} is not for the job engine: it reads images as pixel/255 at the model's size and writes every format`,
+      );
+  if (values.queue !== undefined && values.threads !== undefined)
+    throw new UsageError(
+      '--threads is for a run on this machine; with --queue, give each xlens worker --threads',
+    );
   if (values.score !== undefined && !['logit', 'softmax', 'log-softmax', 'sigmoid'].includes(values.score))
     throw new UsageError(
       `--score ${JSON.stringify(values.score)} is invalid; use logit, softmax, log-softmax or sigmoid`,
@@ -290,7 +299,7 @@ export async function evaluateAtScale(values: Values, io: Io): Promise<number> {
     ]);
     io.stdout.write(`${textTable(['method', 'metric', 'better', 'mean ± 95% CI', 'items'], table, [4])}\n`);
     io.stdout.write(
-      `units: ${summary.units} (${summary.resumed} from an earlier run, ${summary.computed} computed, ${summary.unfinished.length} unfinished); database ${dbPath}; report ${join(outDir, 'index.html')}\n`,
+      `units: ${summary.units} (${summary.resumed} from an earlier run, ${summary.computed} computed, ${summary.unfinished.length} unfinished, ${store.progress(run).retried} retried, ${summary.duplicates} duplicate results ignored); database ${dbPath}; report ${join(outDir, 'index.html')}\n`,
     );
     const itemErrors = rows.filter((r) => r.error !== null);
     for (const e of itemErrors.slice(0, 10))

@@ -121,7 +121,13 @@ export async function explainCommand(values: Values, io: Io): Promise<number> {
   const session = await openSession(values, io);
   try {
     const { model, batch } = session;
-    const methods = prepareMethods(await resolveMaskers(requests, session.source), session, values, explicit, io);
+    const methods = prepareMethods(
+      await resolveMaskers(requests, session.source),
+      session,
+      values,
+      explicit,
+      io,
+    );
     const n = batch.tensor.shape[0];
     const spec = parseTarget(values.target, model.info.labels);
     const targets = Array.from(resolveTarget(spec, model.info, n, score, session.logits).classes!);

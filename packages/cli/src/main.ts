@@ -97,7 +97,12 @@ Data-set scale (the job engine, @xlens/runner; used when any of these is given, 
       --unit-size N     items per work unit (default 50)
       --db FILE         SQLite results (default OUT/results.sqlite); rerunning resumes
       --queue URL       redis://host:port: enqueue units for \`xlens worker\` processes on any machine
-Writes scores.csv, scores.jsonl, summary.json and index.html, read from the database.`,
+Writes scores.csv, scores.jsonl, summary.json and index.html, read from the database.
+The review suite (its own models, methods and data; takes --out, --seed, --batch-size, --quiet):
+      --suite review    the review's Tables 1 and 3 measured on the zoo's shapes models, explanation
+                        manipulation and model-randomisation curves, next to the published values:
+                        index.html and results.json in --out (default xlens-review)
+      --quick           a small, fast run of the suite (what the tests run)`,
   metrics: `Usage: xlens metrics [--json]
 
 Lists every evaluation metric: category, which way is better, range, what it needs, options with defaults.`,

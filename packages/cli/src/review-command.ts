@@ -70,7 +70,7 @@ export async function reviewCommand(values: ParsedArgs['values'], io: Io): Promi
     onStep: (label, step, total) => {
       if (values.quiet || step === shown) return;
       shown = step;
-      io.stderr.write(`[${step + 1 > total ? total : step + 1}/${total}] ${label}\n`);
+      io.stderr.write(`[${Math.min(step + 1, total)}/${total}] ${label}\n`);
     },
   });
   await writeOutputs(

@@ -31,7 +31,7 @@ export const publishedTable1: readonly PublishedLocalisation[] = [
   { approach: 'CAM [34]', methods: ['cam'], error: 48.1 },
   { approach: 'Grad-CAM [87]', methods: ['grad-cam'], error: 47.5 },
   { approach: 'Feedback [108]', methods: [], error: 38.8 },
-  { approach: 'Mask [105]', methods: ['meaningful-perturbation', 'extremal-perturbation'], error: 43.1 },
+  { approach: 'Mask [105]', methods: ['meaningful-perturbation'], error: 43.1 },
   { approach: 'Mask [104]', methods: ['real-time-saliency'], error: 36.9 },
   { approach: 'Excitation backprop [122]', methods: [], error: 39.0 },
   { approach: 'Occlusion [29]', methods: ['occlusion'], error: 48.6 },

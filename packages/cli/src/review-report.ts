@@ -17,8 +17,8 @@ function stepChart(
   series: readonly { name: string; y: readonly number[] }[],
   range: [number, number] = [-1, 1],
 ): string {
-  const width = 420;
-  const height = 260;
+  const width = 520;
+  const height = 280;
   const pad = { left: 44, right: 12, top: 26, bottom: 60 };
   const [lo, hi] = range;
   const sx = (k: number): number =>
@@ -87,13 +87,13 @@ export function reviewHtml(r: ReviewSuiteResult): string {
   // Table 1: the published rows first (with the method that implements them), then the other methods.
   const t1Rows = publishedTable1.map((p) => {
     const m = r.table1.find((x) => x.approach === p.approach);
-    return `<tr><td>${esc(p.approach)}</td><td>${m ? esc(m.method) : `<small>${p.methods.length ? `${esc(p.methods.join(' / '))} not registered` : 'not in xlens'}</small>`}</td><td class="n">${p.error.toFixed(1)}</td><td class="n">${m ? `${num(m.error, 3)} <small>± ${num(m.ci95, 2)}</small>` : '–'}</td><td class="n">${m ? m.items : ''}</td></tr>`;
+    return `<tr><td>${esc(p.approach)}</td><td>${m ? esc(m.method) : `<small>${p.methods.length ? `${esc(p.methods.join(' / '))} not registered` : 'not in xlens'}</small>`}</td><td class="n">${p.error.toFixed(1)}</td><td class="n">${m ? `${num(m.error, 3)} <small>± ${num(m.ci95, 2)}</small>` : '–'}</td><td class="n">${m ? num(m.iou, 2) : ''}</td><td class="n">${m ? num(m.boxArea, 2) : ''}</td><td class="n">${m ? m.items : ''}</td></tr>`;
   });
   const t1Extra = r.table1
     .filter((m) => m.approach === undefined)
     .map(
       (m) =>
-        `<tr><td><small>not in Table 1</small></td><td>${esc(m.method)}</td><td class="n">–</td><td class="n">${num(m.error, 3)} <small>± ${num(m.ci95, 2)}</small></td><td class="n">${m.items}</td></tr>`,
+        `<tr><td><small>not in Table 1</small></td><td>${esc(m.method)}</td><td class="n">–</td><td class="n">${num(m.error, 3)} <small>± ${num(m.ci95, 2)}</small></td><td class="n">${num(m.iou, 2)}</td><td class="n">${num(m.boxArea, 2)}</td><td class="n">${m.items}</td></tr>`,
     );
   // Table 3: per method, published | measured for each of the three tests, then extra checks.
   const t3Head = `<tr><th rowspan="2">approach</th><th rowspan="2">xlens method</th>${table3Checks.map((c) => `<th colspan="2">${esc(c)}</th>`).join('')}${r.extraChecks.map((c) => `<th rowspan="2">${esc(c)}<br><small>measured</small></th>`).join('')}</tr><tr>${table3Checks.map(() => '<th>published</th><th>measured</th>').join('')}</tr>`;
@@ -142,6 +142,7 @@ export function reviewHtml(r: ReviewSuiteResult): string {
     })
     .join('\n');
   const findings = r.findings.map((f) => `<li>${esc(f)}</li>`).join('\n');
+  const unjudged = r.unjudged.map((f) => `<li>${esc(f)}</li>`).join('\n');
   const skipped = r.skipped.map((f) => `<li>${esc(f)}</li>`).join('\n');
   const models = Object.entries(r.models)
     .map(([k, v]) => `<span>${esc(k)}: <b>${esc(v)}</b></span>`)
@@ -163,11 +164,13 @@ svg .grid{stroke:#eee}.legend span{margin-right:10px;font-size:12px}.legend i{di
 <p>Published values: ${esc(publishedSource)}. They were measured on ImageNet (GoogLeNet for Table 1, VGG/Inception for Table 3); xlens measures the same protocols on its own shapes models, so the numbers are not expected to match — the <em>order</em> of methods and the verdicts are what can be compared.</p>
 
 <h2 id="findings">Findings: where xlens disagrees with the review</h2>
+<p>Published pass/fail verdicts the measurement contradicts, Table 1 methods whose rank moved by two or more places, and methods other than Grad-CAM that the manipulated models fool.</p>
 ${findings ? `<ul class="findings">${findings}</ul>` : '<p>No disagreement.</p>'}
+${unjudged ? `<h3>Published verdicts that could not be judged here</h3><ul class="unjudged">${unjudged}</ul>` : ''}
 
 <h2 id="table1">Table 1 — localisation error (%)</h2>
-<p>95%-energy protocol: the smallest set of most relevant pixels holding 95% of the map's positive energy, its tightest box, correct when IoU with the ground-truth box &gt; 0.5; each item explained for its true class. ± is the 95% interval half-width.</p>
-<table><tr><th>approach (review)</th><th>xlens method</th><th>published (ImageNet)</th><th>measured (shapes)</th><th>items</th></tr>
+<p>95%-energy protocol: the smallest set of most relevant pixels holding 95% of the map's positive energy, its tightest box, correct when IoU with the ground-truth box &gt; 0.5; each item explained for its true class. ± is the 95% interval half-width; mean IoU and the box's share of the image show how far the boxes are from passing.</p>
+<table><tr><th>approach (review)</th><th>xlens method</th><th>published (ImageNet)</th><th>measured (shapes)</th><th>mean IoU</th><th>box area</th><th>items</th></tr>
 ${[...t1Rows, ...t1Extra].join('\n')}</table>
 
 <h2 id="table3">Table 3 — sanity checks</h2>

@@ -36,6 +36,10 @@ export interface LocalisationRow {
   readonly error: number;
   /** Half-width of the 95% interval of the error (percent, normal approximation). */
   readonly ci95: number;
+  /** Mean IoU of the 95%-energy box with the ground-truth box. */
+  readonly iou: number;
+  /** Mean area of the 95%-energy box as a fraction of the image. */
+  readonly boxArea: number;
   readonly items: number;
   readonly milliseconds: number;
 }
@@ -80,6 +84,8 @@ export interface ReviewSuiteResult {
   /** The forced explanations on the 8×8 Grad-CAM grid, for the report. */
   readonly forced: Readonly<Record<string, readonly number[]>>;
   readonly findings: readonly string[];
+  /** Table 3 cells with a published pass/fail that could not be judged here (undecided or not applicable), and why. */
+  readonly unjudged: readonly string[];
   /** Methods or checks that were not run, and why. */
   readonly skipped: readonly string[];
   readonly milliseconds: number;
@@ -167,6 +173,11 @@ function meanCi(values: readonly number[]): { mean: number; ci95: number } {
   return { mean, ci95: 1.96 * Math.sqrt((mean * (1 - mean)) / ok.length) };
 }
 
+const meanOf = (values: readonly number[]): number => {
+  const ok = values.filter(Number.isFinite);
+  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : Number.NaN;
+};
+
 const errorText = (e: unknown): string => {
   const m = (e instanceof Error ? e.message : String(e)).split('\n')[0];
   return e instanceof XlensError ? `[${e.code}] ${m}` : m;
@@ -210,12 +221,13 @@ export async function runReviewSuite(
   const model = await ctx.loadOnnx(shapesBytes, 'shapes');
   const opened: Model[] = [model];
   try {
-    const permuted = await ctx
-      .loadOnnx(new Uint8Array(await readFile(zooModel('shapes-permuted').onnx)), 'shapes-permuted')
-      .catch((e: unknown) => {
-        skipped.push(`data-randomisation: the permuted-label model could not be loaded (${errorText(e)})`);
-        return undefined;
-      });
+    let permuted: Model | undefined;
+    try {
+      const bytes = new Uint8Array(await readFile(zooModel('shapes-permuted').onnx));
+      permuted = await ctx.loadOnnx(bytes, 'shapes-permuted');
+    } catch (e) {
+      skipped.push(`data-randomisation: the permuted-label model could not be loaded (${errorText(e)})`);
+    }
     if (permuted) opened.push(permuted);
 
     const methods = [...table1Methods, ...maskMethods.filter((m) => has(m) && !quick)].filter((m) => {
@@ -267,6 +279,8 @@ export async function runReviewSuite(
           ...(published ? { approach: published.approach, published: published.error } : {}),
           error: 100 * mean,
           ci95: 100 * ci95,
+          iou: meanOf(e.extras.iou ?? []),
+          boxArea: meanOf(e.extras.boxArea ?? []),
           items: e.summary.count,
           milliseconds: performance.now() - t0,
         });
@@ -405,6 +419,13 @@ export async function runReviewSuite(
       manipulation,
       forced: { ...forced, trigger: TRIGGER.pattern },
       findings: findings(table1, table3, manipulation),
+      unjudged: table3
+        .filter(
+          (c) =>
+            (c.published === 'pass' || c.published === 'fail') &&
+            (c.verdict === 'undecided' || c.verdict === 'error'),
+        )
+        .map((c) => `${c.method} · ${c.check} (published ${c.published}): ${c.summary}`),
       skipped,
       milliseconds: performance.now() - started,
     };
@@ -415,7 +436,7 @@ export async function runReviewSuite(
 
 /**
  * Where the measurements disagree with the review: Table 3 cells with a published pass/fail and
- * another measured verdict; Table 1 methods whose rank among the published rows moved by two or
+ * the opposite measured verdict (undecided cells are listed by `unjudged`); Table 1 methods whose rank among the published rows moved by two or
  * more places; and methods the manipulation fooled although they are not Grad-CAM.
  */
 export function findings(
@@ -425,7 +446,11 @@ export function findings(
 ): string[] {
   const out: string[] = [];
   for (const c of table3) {
-    if ((c.published === 'pass' || c.published === 'fail') && c.verdict !== c.published)
+    if (
+      (c.published === 'pass' || c.published === 'fail') &&
+      (c.verdict === 'pass' || c.verdict === 'fail') &&
+      c.verdict !== c.published
+    )
       out.push(
         `Table 3, ${c.method} · ${c.check}: published ${c.published}, measured ${c.verdict} (${c.summary})`,
       );

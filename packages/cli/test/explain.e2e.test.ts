@@ -237,7 +237,18 @@ describe('xlens methods, layers, predict', () => {
     expect(r.code).toBe(0);
     const listed = JSON.parse(r.stdout) as { id: string; options: Record<string, { default: unknown }> }[];
     expect(listed.map((m) => m.id)).toEqual(registry.list().map((m) => m.id));
-    for (const id of ['occlusion', 'rise', 'lime', 'kernel-shap', 'prediction-difference', 'xrai'])
+    for (const id of [
+      'occlusion',
+      'rise',
+      'lime',
+      'kernel-shap',
+      'prediction-difference',
+      'xrai',
+      'meaningful-perturbation',
+      'extremal-perturbation',
+      'fgvis',
+      'real-time-saliency',
+    ])
       expect(listed.map((m) => m.id)).toContain(id);
     const ig = listed.find((m) => m.id === 'integrated-gradients')!;
     expect(ig.options.steps.default).toBe(

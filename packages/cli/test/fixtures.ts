@@ -130,12 +130,19 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Run `node dist/bin.js ...args` in `cwd` and collect its output. */
-export function runCli(args: readonly string[], cwd: string): Promise<RunResult> {
+/**
+ * Run `node dist/bin.js ...args` in `cwd` and collect its output. The ONNX session cache is off
+ * unless `env` turns it on (tests stay hermetic).
+ */
+export function runCli(
+  args: readonly string[],
+  cwd: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
       cwd,
-      env: { ...process.env, XLENS_DEBUG: '', XLENS_CACHE_DIR: join(cwd, '.xlens-cache') },
+      env: { ...process.env, XLENS_DEBUG: '', XLENS_NO_CACHE: '1', ...env },
     });
     let stdout = '';
     let stderr = '';

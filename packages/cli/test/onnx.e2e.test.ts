@@ -73,6 +73,57 @@ describe('xlens explain on an ONNX model', () => {
     expect(await readdir(out)).toContain('index.html');
   });
 
+  it('keeps the sessions it builds in XLENS_CACHE_DIR and gives the same maps from them', async () => {
+    const data = Float32Array.from({ length: 3 * 8 * 8 }, (_, i) => ((i * 53) % 97) / 97);
+    const npy = join(f.dir, 'cache-in.npy');
+    await writeFile(npy, serializeNpy({ data, shape: [1, 3, 8, 8] }));
+    const cache = join(f.dir, 'session-cache');
+    const maps: Tensor[] = [];
+    for (const run of ['first', 'second']) {
+      const out = join(f.dir, `cache-${run}`);
+      const args = [
+        'explain',
+        '-m',
+        onnxPath,
+        '--input',
+        npy,
+        '--method',
+        'saliency',
+        '--format',
+        'npy',
+        '--out',
+        out,
+        '-q',
+      ];
+      const r = await runCli(args, f.dir, { XLENS_CACHE_DIR: cache, XLENS_NO_CACHE: '' });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      maps.push(parseNpy(await readFile(join(out, 'saliency.npy'))));
+      // Forward and the saliency backward session, with the probe's record.
+      expect((await readdir(cache)).filter((n) => n.endsWith('.onnx'))).toHaveLength(2);
+    }
+    expect(Array.from(maps[1].data)).toEqual(Array.from(maps[0].data));
+    const off = await runCli(
+      [
+        'explain',
+        '-m',
+        onnxPath,
+        '--input',
+        npy,
+        '--method',
+        'gradient',
+        '--format',
+        'npy',
+        '--out',
+        join(f.dir, 'cache-off'),
+        '-q',
+      ],
+      f.dir,
+      { XLENS_CACHE_DIR: cache, XLENS_NO_CACHE: '1' },
+    );
+    expect(off.code).toBe(0);
+    expect((await readdir(cache)).filter((n) => n.endsWith('.onnx'))).toHaveLength(2);
+  });
+
   it('resizes images to the ONNX input and refuses a tfjs backend for it', async () => {
     const out = join(f.dir, 'onnx-images');
     const ok = await runCli(['predict', '--model', onnxPath, '--image', f.imageDir, '--json'], f.dir);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkRanges } from './batching.js';
+import { chunkRanges, MeasuredBatchSize } from './batching.js';
 
 describe('batching', () => {
   it('chunkRanges covers the total in steps', () => {
@@ -10,5 +10,58 @@ describe('batching', () => {
     ]);
     expect(chunkRanges(0, 4)).toEqual([]);
     expect(chunkRanges(3, 0)).toHaveLength(3);
+  });
+});
+
+/** Feed a sizer chunks whose time is `msPerRow(size) × size` until it settles; returns the sizes tried. */
+function drive(sizer: MeasuredBatchSize, msPerRow: (rows: number) => number): number[] {
+  const tried: number[] = [];
+  for (let i = 0; i < 20 && !sizer.settled; i++) {
+    const rows = sizer.size;
+    tried.push(rows);
+    sizer.record(rows, msPerRow(rows) * rows);
+  }
+  return tried;
+}
+
+describe('MeasuredBatchSize (ADR 0011)', () => {
+  it('doubles while the time per row falls by 10% or more, then keeps the best size', () => {
+    // Per-row cost 1 + 8/rows: a fixed per-call overhead shared by the rows. 16 → 32 gains 17%,
+    // 32 → 64 exactly 10%, which is not enough: 32 is kept.
+    const s = new MeasuredBatchSize(16, 64);
+    expect(drive(s, (r) => 1 + 8 / r)).toEqual([16, 32, 64]);
+    expect(s.size).toBe(32);
+    // Overhead 2/rows: 8 → 16 gains 10% exactly, so 8 is kept.
+    const t = new MeasuredBatchSize(2, 64);
+    expect(drive(t, (r) => 1 + 2 / r)).toEqual([2, 4, 8, 16]);
+    expect(t.size).toBe(8);
+  });
+
+  it('stops at the cap', () => {
+    const s = new MeasuredBatchSize(16, 40);
+    expect(drive(s, (r) => 100 / r)).toEqual([16, 32]);
+    expect(s.size).toBe(32);
+    expect(s.settled).toBe(true);
+  });
+
+  it('halves when the first doubling does not pay', () => {
+    // Per-row cost grows with the chunk (cache misses): smaller is better down to 2.
+    const s = new MeasuredBatchSize(16, 64);
+    expect(drive(s, (r) => (r <= 2 ? 1 : r))).toEqual([16, 32, 8, 4, 2, 1]);
+    expect(s.size).toBe(2);
+    // Flat cost: one doubling and one halving are tried, the start is kept.
+    const flat = new MeasuredBatchSize(16, 64);
+    expect(drive(flat, () => 1)).toEqual([16, 32, 8]);
+    expect(flat.size).toBe(16);
+  });
+
+  it('ignores partial chunks and starts settled when told', () => {
+    const s = new MeasuredBatchSize(16, 64);
+    expect(s.record(5, 1)).toBe(16);
+    expect(s.settled).toBe(false);
+    const known = new MeasuredBatchSize(24, 64, true);
+    expect(known.record(24, 1)).toBe(24);
+    expect(known.size).toBe(24);
+    expect(new MeasuredBatchSize(100, 10).size).toBe(10);
   });
 });

@@ -93,6 +93,22 @@ describe('runCheck', () => {
     );
     expect(seen[0]).toEqual(report.targets);
     expect(seen[1]).toEqual(report.targets);
+    // The top1 forward is chunked by batchSize like every other pass.
+    const sizes: number[] = [];
+    const counting = {
+      ...model,
+      forward: async (x: { data: Float32Array; shape: number[] }) => {
+        sizes.push(x.shape[0]);
+        return model.forward(x);
+      },
+    };
+    const chunked = await runCheck(
+      { ...spec, compute: async () => ({ statistics: { ratio: 1 } }) },
+      { model: counting, input, explainer: gradient },
+      { batchSize: 1 },
+    );
+    expect(sizes).toEqual([1, 1]);
+    expect(chunked.targets).toEqual(report.targets);
   });
 
   it('gives undecided for a non-finite statistic or a reason, never pass or fail', async () => {

@@ -1,3 +1,4 @@
+import { chunkRanges } from './batching.js';
 import { InputError, OptionError, XlensError } from './errors.js';
 import { checkCapabilities, checkRunOptions, defaultBatchSize, explain, validateInput } from './explain.js';
 import type {
@@ -287,8 +288,14 @@ export async function runCheck<O extends object>(
   if (model && input) {
     const spec0 = request.target ?? 'top1';
     if (spec0 === 'top1') {
-      if (run.signal?.aborted) throw new XlensError('aborted', `${spec.id} was aborted`);
-      targets = Array.from(argmaxRows(await model.forward(input)));
+      // Chunked like every other pass, so a large batch never runs through the model at once.
+      const per = input.data.length / input.shape[0];
+      targets = [];
+      for (const [s, e] of chunkRanges(input.shape[0], batchSize)) {
+        if (run.signal?.aborted) throw new XlensError('aborted', `${spec.id} was aborted`);
+        const rows = { data: input.data.subarray(s * per, e * per), shape: [e - s, ...input.shape.slice(1)] };
+        targets.push(...argmaxRows(await model.forward(rows)));
+      }
       target = targets;
     } else {
       target = spec0;

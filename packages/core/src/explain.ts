@@ -1,3 +1,4 @@
+import { MeasuredBatchSize, measuredBatchBytes, measuredBatchMax } from './batching.js';
 import { capabilityMembers } from './capabilities.js';
 import { CapabilityError, InputError, OptionError, RegistryError, XlensError } from './errors.js';
 import type {
@@ -143,6 +144,33 @@ function missing(method: string, capability: string, model: Model): CapabilityEr
   return new CapabilityError(`${method} needs ${capability}, which ${model.info.name} does not offer`);
 }
 
+/** What a measured batch size is kept for: one kind of model pass on rows of one size (ADR 0011). */
+interface MeasuredSizing {
+  readonly kind: 'forward' | 'capture' | 'scaled' | 'gradient';
+  /** Floats per row (the explained input's item size). */
+  readonly rowFloats: number;
+}
+
+/** Settled measured batch sizes, per model and sizing. */
+const measuredSizes = new WeakMap<Model, Map<string, number>>();
+
+const sizingKey = (m: MeasuredSizing): string => `${m.kind}:${m.rowFloats}`;
+
+function rememberSize(model: Model, m: MeasuredSizing, size: number): void {
+  const sizes = measuredSizes.get(model) ?? new Map<string, number>();
+  sizes.set(sizingKey(m), size);
+  measuredSizes.set(model, sizes);
+}
+
+/** The sizer of a stream: settled at the size measured earlier on this model, else measuring. */
+function measuredSizer(model: Model, m: MeasuredSizing): MeasuredBatchSize {
+  const max = Math.min(measuredBatchMax, Math.floor(measuredBatchBytes / (4 * Math.max(1, m.rowFloats))));
+  const known = measuredSizes.get(model)?.get(sizingKey(m));
+  return known === undefined
+    ? new MeasuredBatchSize(defaultBatchSize, max)
+    : new MeasuredBatchSize(known, max, true);
+}
+
 /**
  * The one chunk loop of xlens: build the rows of `[start, end)`, run `pass` on them, hand the chunk
  * to `reduce`, report progress; abort is checked before every chunk. Only one chunk of rows is
@@ -153,12 +181,14 @@ async function streamRows<R extends { output: Tensor }, C extends Chunk>(
   stream: RowStream,
   pass: (model: Model, input: Tensor, start: number, end: number, items: Int32Array) => Promise<R>,
   reduce: Reducer<C>,
+  measured: MeasuredSizing | null = null,
 ): Promise<void> {
   const model = stream.model ?? ctx.model;
   const total = stream.rows;
-  for (let start = 0; start < total; start += ctx.batchSize) {
+  const sizer = measured ? measuredSizer(model, measured) : null;
+  for (let start = 0, end = 0; start < total; start = end) {
     ctx.checkAborted();
-    const end = Math.min(total, start + ctx.batchSize);
+    end = Math.min(total, start + (sizer ? sizer.size : ctx.batchSize));
     const items = rowItems(stream, start, end);
     const input = stream.input(start, end);
     if (input.shape[0] !== end - start) {
@@ -167,7 +197,12 @@ async function streamRows<R extends { output: Tensor }, C extends Chunk>(
         `${ctx.method}: a stream built ${input.shape[0]} rows for rows [${start}, ${end})`,
       );
     }
+    const began = performance.now();
     const result = await pass(model, input, start, end, items);
+    if (sizer && measured) {
+      sizer.record(end - start, performance.now() - began);
+      if (sizer.settled) rememberSize(model, measured, sizer.size);
+    }
     checkFiniteResult(ctx.method, 'the model output', result.output, input);
     await reduce({ ...result, start, end, items, input } as unknown as C);
     if (stream.progress === undefined || stream.progress === true) ctx.progress(end, total);
@@ -182,6 +217,10 @@ async function streamRows<R extends { output: Tensor }, C extends Chunk>(
 export function makeContext<O>(parts: ContextParts): ExplainContext<O> {
   const { method, model, target, run } = parts;
   const batchSize = run.batchSize ?? defaultBatchSize;
+  // No batchSize from the user: rows per model call are chosen by measurement (ADR 0011).
+  const rowFloats = sizeOf(parts.input.shape.slice(1));
+  const measured = (kind: MeasuredSizing['kind']): MeasuredSizing | null =>
+    run.batchSize === undefined ? { kind, rowFloats } : null;
   const seed = run.seed ?? 0;
   const k = model.info.numClasses;
   const rowItems = (rows: number, items?: readonly number[] | Int32Array): ArrayLike<number> =>
@@ -233,7 +272,13 @@ export function makeContext<O>(parts: ContextParts): ExplainContext<O> {
       return scoreCotangent(output, classesFor(items), k, target.score);
     },
     streamForward: (stream, reduce) =>
-      streamRows(ctx, stream, async (m, input) => ({ output: await m.forward(input) }), reduce),
+      streamRows(
+        ctx,
+        stream,
+        async (m, input) => ({ output: await m.forward(input) }),
+        reduce,
+        measured('forward'),
+      ),
     streamCapture(stream, reduce) {
       return streamRows(
         ctx,
@@ -243,6 +288,7 @@ export function makeContext<O>(parts: ContextParts): ExplainContext<O> {
           return m.capture(input, stream.layers);
         },
         reduce,
+        measured('capture'),
       );
     },
     streamScaled(stream, reduce) {
@@ -254,6 +300,7 @@ export function makeContext<O>(parts: ContextParts): ExplainContext<O> {
           return { output: await m.forwardScaled(input, scalingOf(stream, start, end)) };
         },
         reduce,
+        measured('scaled'),
       );
     },
     streamGradient(stream, reduce) {
@@ -290,6 +337,7 @@ export function makeContext<O>(parts: ContextParts): ExplainContext<O> {
           return { ...r, layerGradients: r.layerGradients ?? {}, activations: r.activations ?? {} };
         },
         reduce,
+        measured('gradient'),
       );
     },
     async forward(input, m = model) {

@@ -11,8 +11,8 @@ import { fromTfjs, initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import { buildResNet18Like } from '@xlens/backend-tfjs/testing';
 import { createRng, defineExplainer, explain } from '@xlens/core';
 import { sampleImages, zooModelPath } from '@xlens/zoo';
-import { timeIt } from '../../../scripts/bench-util.mjs';
-import { evalMetrics } from '../dist/index.js';
+import { ratioTable, timeIt } from '../../../scripts/bench-util.mjs';
+import { evalMetrics, sanityChecks } from '../dist/index.js';
 
 const budgetMs = Number(process.env.XLENS_BENCH_BUDGET_S ?? 900) * 1000;
 const started = performance.now();
@@ -122,7 +122,51 @@ function table(c) {
   return lines.join('\n');
 }
 
+/**
+ * The sanity checks on 4 shapes images with the inline gradient, each as a multiple of one forward
+ * pass of the same 4-image batch. `XLENS_BENCH_ONLY=checks` runs only this part.
+ */
+async function checksTable() {
+  const input = sampleImages('shapes', 4).images;
+  const range = { inputRange: [0, 1] };
+  const model = await loadTfjsModel(zooModelPath('shapes', 'tfjs'), range);
+  const second = await loadTfjsModel(zooModelPath('shapes-shortcut', 'tfjs'), range);
+  const byCheck = Object.fromEntries(sanityChecks.map((c) => [c.id, c]));
+  const request = { model, input, explainer: gradient, secondModel: second };
+  const cases = [
+    ['model-randomisation', { modes: 'cascading' }],
+    ['model-randomisation', { modes: 'both' }],
+    ['data-randomisation', {}],
+    ['input-invariance', {}],
+    ['class-sensitivity', {}],
+    ['fragility', {}],
+  ].map(([id, options]) => ({
+    name: `${id} ${
+      Object.entries(options)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ') || '(defaults)'
+    }`,
+    run: () => byCheck[id].run(request, { ...options, batchSize: 16 }),
+    warmup: 1,
+    repeats: 2,
+  }));
+  const rows = await ratioTable(() => model.forward(input), cases);
+  await model.dispose();
+  await second.dispose();
+  return [
+    '**sanity checks**, 4 shapes images, gradient explainer, batchSize 16',
+    '',
+    '| check | ms | ÷ forward of the batch |',
+    '|---|---:|---:|',
+    ...rows.map((r) => `| ${r.name} | ${r.ms.toFixed(1)} | ${r.ratio.toPrecision(3)}× |`),
+  ].join('\n');
+}
+
 const backend = await initTfjsBackend('wasm');
+if (process.env.XLENS_BENCH_ONLY === 'checks') {
+  console.log(`${await checksTable()}\n`);
+  process.exit(0);
+}
 const samples = sampleImages('shapes', 8);
 const shapes = await loadTfjsModel(zooModelPath('shapes', 'tfjs'), { inputRange: [0, 1] });
 const columns = [
@@ -161,3 +205,4 @@ const date = new Date().toISOString().slice(0, 10);
 const total = ((performance.now() - started) / 1000).toFixed(0);
 console.log(`tfjs wasm backend (${backend}), ${date}, ${total} s in all\n`);
 for (const c of columns) console.log(`${table(c)}\n`);
+console.log(`${await checksTable()}\n`);

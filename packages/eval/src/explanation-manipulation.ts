@@ -54,9 +54,9 @@ function onGrid(
  * `@xlens/backend-onnx` — and the check runs the explainer on both models for the same input and
  * classes (those of the original model).
  *
- * Statistic `relative-difference`: per item `Σ|â − b̂| / Σ|â|`, with `â`, `b̂` the original and
- * manipulated maps each divided by its largest |value| (so a mere rescaling is not a change),
- * averaged over the items. Pass (the explainer resists the manipulation): below 0.05. An
+ * Statistic `relative-difference`: per item `Σ|â − b̂| / max(Σ|â|, Σ|b̂|)` (in [0, 2]), with `â`,
+ * `b̂` the original and manipulated maps each divided by its largest |value| (so a mere rescaling
+ * is not a change), averaged over the items with a non-zero map. Pass (the explainer resists the manipulation): below 0.05. An
  * explanation that is a function of the model's input–output behaviour only cannot change, since
  * the logits are the same. When `forced` is given, `forced-error` is the mean |difference| between
  * the manipulated map on the forced grid (the explainer's coarse map when it has that grid, else
@@ -125,11 +125,14 @@ export const explanationManipulation: Check<ExplanationManipulationOptions> =
       const relative = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         let diff = 0;
-        let norm = 0;
+        let normA = 0;
+        let normB = 0;
         for (let p = i * size; p < (i + 1) * size; p++) {
           diff += Math.abs(na[p] - nb[p]);
-          norm += Math.abs(na[p]);
+          normA += Math.abs(na[p]);
+          normB += Math.abs(nb[p]);
         }
+        const norm = Math.max(normA, normB);
         relative[i] = norm > 0 ? diff / norm : Number.NaN;
       }
       const finite = Array.from(relative).filter(Number.isFinite);
@@ -140,7 +143,7 @@ export const explanationManipulation: Check<ExplanationManipulationOptions> =
       const perItem: Record<string, ArrayLike<number>> = { 'relative-difference': relative };
       const warnings: string[] = [];
       if (finite.length < n)
-        warnings.push(`${n - finite.length} item(s) have an all-zero map on the original model`);
+        warnings.push(`${n - finite.length} item(s) have an all-zero map on both models`);
       const f = options.forced;
       if (f.length > 0) {
         const [h, w] =

@@ -15,6 +15,7 @@ import { continuity } from './continuity.js';
 import { dataRandomisation } from './data-randomisation.js';
 import { deletion } from './deletion.js';
 import { energyPointingGame } from './energy-pointing-game.js';
+import { explanationManipulation } from './explanation-manipulation.js';
 import { fragility } from './fragility.js';
 import { hog } from './hog.js';
 import { hyperparameterSensitivity } from './hyperparameter-sensitivity.js';
@@ -137,6 +138,7 @@ export const sanityChecks: readonly AnyCheck[] = [
   implementationInvariance,
   classSensitivity,
   fragility,
+  explanationManipulation,
 ];
 
 /** The aggregation explainers, registered like methods: `new Registry([...aggregationMethods, …])`. */

@@ -1,6 +1,7 @@
 import { explain, reduceChannels } from '@xlens/core';
 import { randomInput, referenceModel, tinyCnn, tinyDense } from '@xlens/core/testing';
 import { gradient, gradientXInput, integratedGradients } from '@xlens/gradients';
+import { deeplift, deepTaylor, lrp } from '@xlens/relevance';
 import { describe, expect, it } from 'vitest';
 import { inputInvariance } from './input-invariance.js';
 
@@ -62,6 +63,28 @@ describe('input-invariance', () => {
       explainerOptions: { steps: 16, baseline: 'black' },
     });
     expect(black.verdict).toBe('pass');
+  });
+
+  it('Deep Taylor (z-box) and DeepLIFT pass only when their bounds / reference move; LRP-ε, having none, fails', async () => {
+    for (const [explainer, explainerOptions] of [
+      [deepTaylor, {}],
+      [deeplift, {}],
+    ] as const) {
+      const moved = await inputInvariance.run({ model, input, explainer, explainerOptions });
+      const kept = await inputInvariance.run(
+        { model, input, explainer, explainerOptions },
+        { reference: 'fixed' },
+      );
+      expect(moved.verdict, explainer.id).toBe('pass');
+      expect(kept.verdict, explainer.id).toBe('fail');
+    }
+    const eps = await inputInvariance.run({
+      model,
+      input,
+      explainer: lrp,
+      explainerOptions: { composite: 'epsilon' },
+    });
+    expect(eps.verdict).toBe('fail');
   });
 
   it('is undecided, saying why, when the first convolution pads with zeros', async () => {

@@ -46,6 +46,20 @@ describe('model-randomisation', () => {
     expect(other.statistics['spearman-abs']).not.toBe(g.statistics['spearman-abs']);
   });
 
+  it('reports one progress unit per explained model and honours abort', async () => {
+    const done: number[] = [];
+    await modelRandomisation.run(
+      { model, input, explainer: gradient },
+      { modes: 'cascading', onProgress: (p) => done.push(p.done) },
+    );
+    expect(done).toEqual([1, 2, 3, 4]);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      modelRandomisation.run({ model, input, explainer: gradient }, { signal: controller.signal }),
+    ).rejects.toThrow(/aborted/);
+  });
+
   it('runs cascading only on a chosen subset of layers, and rejects an unknown layer before computing', async () => {
     const r = await modelRandomisation.run(
       { model, input, explainer: gradient },

@@ -91,6 +91,9 @@ export const integratedGradients = defineExplainer<
     });
     const { alphas, weights } = quadrature(options.scheme, options.steps);
     const sum = new Float64Array(n * per);
+    // x − x̄ once, in float64 (exact for float32 operands): rows and the final product reuse it.
+    const diff = new Float64Array(n * per);
+    for (let e = 0; e < diff.length; e++) diff[e] = input.data[e] - baseline.data[e];
     // Rows are (step k, item i) pairs, step-major (row r = k·n + i): each item meets its steps in
     // order, so its float64 sum does not depend on where the chunks split.
     await ctx.streamGradient(
@@ -102,11 +105,10 @@ export const integratedGradients = defineExplainer<
           for (let r = start; r < end; r++) {
             const a = alphas[Math.floor(r / n)];
             const i = r % n;
-            const o = (r - start) * per;
-            for (let j = 0; j < per; j++) {
-              const b = baseline.data[i * per + j];
-              rows[o + j] = b + a * (input.data[i * per + j] - b);
-            }
+            const from = baseline.data.subarray(i * per, (i + 1) * per);
+            const step = diff.subarray(i * per, (i + 1) * per);
+            const row = rows.subarray((r - start) * per, (r - start + 1) * per);
+            for (let j = 0; j < per; j++) row[j] = from[j] + a * step[j];
           }
           return { data: rows, shape: [end - start, ...itemShape] };
         },
@@ -116,13 +118,14 @@ export const integratedGradients = defineExplainer<
         for (let r = start; r < end; r++) {
           const w = weights[Math.floor(r / n)];
           const i = r % n;
-          const o = (r - start) * per;
-          for (let j = 0; j < per; j++) sum[i * per + j] += w * g[o + j];
+          const into = sum.subarray(i * per, (i + 1) * per);
+          const grad = g.subarray((r - start) * per, (r - start + 1) * per);
+          for (let j = 0; j < per; j++) into[j] += w * grad[j];
         }
       },
     );
     const map = new Float32Array(n * per);
-    for (let e = 0; e < map.length; e++) map[e] = (input.data[e] - baseline.data[e]) * sum[e];
+    for (let e = 0; e < map.length; e++) map[e] = diff[e] * sum[e];
     const ends = await ctx.forward(concatBatch([input, baseline]));
     const scores = ctx.scores(ends, [...Array(n).keys(), ...Array(n).keys()]);
     const gap: number[] = [];

@@ -158,13 +158,18 @@ export class MapAccumulator {
     }
     const per = this.#per;
     const count = ++this.#counts[item];
-    const mean = this.#mean;
+    const values = map.data.subarray(row * per, (row + 1) * per);
+    const mean = this.#mean.subarray(item * per, (item + 1) * per);
+    if (!this.#m2) {
+      for (let j = 0; j < per; j++) mean[j] += (values[j] - mean[j]) / count;
+      return;
+    }
+    const m2 = this.#m2.subarray(item * per, (item + 1) * per);
     for (let j = 0; j < per; j++) {
-      const v = map.data[row * per + j];
-      const e = item * per + j;
-      const delta = v - mean[e];
-      mean[e] += delta / count;
-      if (this.#m2) this.#m2[e] += delta * (v - mean[e]);
+      const v = values[j];
+      const delta = v - mean[j];
+      mean[j] += delta / count;
+      m2[j] += delta * (v - mean[j]);
     }
   }
 
@@ -258,7 +263,10 @@ export async function addNoisySamples(
   /** Writes item i's noisy copy for sample s at `out[offset…]`. */
   const noisyItem = (out: Float32Array, offset: number, s: number, i: number): void => {
     const noise = noiseOf(s);
-    for (let j = 0; j < per; j++) out[offset + j] = input.data[i * per + j] + std[i] * noise[j];
+    const x = input.data.subarray(i * per, (i + 1) * per);
+    const row = out.subarray(offset, offset + per);
+    const scale = std[i];
+    for (let j = 0; j < per; j++) row[j] = x[j] + scale * noise[j];
   };
   if (plan.plain) {
     acc.mapKind = plan.explainer.mapKind;

@@ -98,14 +98,16 @@ async function column(title, tfModel, size, big, { warmup, repeats, batchSize })
 const backend = await initTfjsBackend('wasm');
 // XLENS_BENCH_ONLY=masks runs only the mask-optimisation table below.
 const onlyMasks = process.env.XLENS_BENCH_ONLY === 'masks';
-const columns = onlyMasks ? [] : [
-  await column('small CNN 32²', buildSmallCnn(), 32, false, { warmup: 1, repeats: 3, batchSize: 16 }),
-  await column('ResNet-18-like 224²', buildResNet18Like({ inputSize: 224 }), 224, true, {
-    warmup: 0,
-    repeats: 1,
-    batchSize: 16,
-  }),
-];
+const columns = onlyMasks
+  ? []
+  : [
+      await column('small CNN 32²', buildSmallCnn(), 32, false, { warmup: 1, repeats: 3, batchSize: 16 }),
+      await column('ResNet-18-like 224²', buildResNet18Like({ inputSize: 224 }), 224, true, {
+        warmup: 0,
+        repeats: 1,
+        batchSize: 16,
+      }),
+    ];
 const date = new Date().toISOString().slice(0, 10);
 const total = ((performance.now() - started) / 1000).toFixed(0);
 console.log(
@@ -135,11 +137,19 @@ if (existsSync(`${zoo}shapes/model.onnx`)) {
   const maskColumns = [];
   for (const [title, load] of [
     ['zoo shapes 64², tfjs', () => loadTfjsModel(`${zoo}shapes/model.json`, { inputRange: [0, 1] })],
-    ['zoo shapes 64², onnx', () => fromOnnx(`${zoo}shapes/model.onnx`, { inputRange: [0, 1], intraOpThreads: 1 })],
+    [
+      'zoo shapes 64², onnx',
+      () => fromOnnx(`${zoo}shapes/model.onnx`, { inputRange: [0, 1], intraOpThreads: 1 }),
+    ],
   ]) {
     const model = await load();
     const fwd = await timeIt(() => model.forward(x), { warmup: 3, repeats: 15 });
     const rows = [{ name: 'forward', ms: fwd, ratio: 1 }];
+    // The floor of a step: one forward + backward to the input, as the backend runs it.
+    const seed = { kind: 'output', cotangent: { data: Float32Array.from([1, 0, 0, 0, 0, 0]), shape: [1, 6] } };
+    const grad = await timeIt(() => model.backward({ input: x, seed }), { warmup: 2, repeats: 10 });
+    const nearGrad = await timeIt(() => model.forward(x), { warmup: 1, repeats: 5 });
+    rows.push({ name: 'one input gradient (backend backward)', ms: grad, ratio: grad / nearGrad });
     for (const [name, method, options] of optimisers) {
       const near = await timeIt(() => model.forward(x), { warmup: 1, repeats: 5 });
       const ms = await timeIt(() => method.explain(model, x, 0, options), { warmup: 1, repeats: 2 });
@@ -151,7 +161,10 @@ if (existsSync(`${zoo}shapes/model.onnx`)) {
     }
     if (masker) {
       const near = await timeIt(() => model.forward(x), { warmup: 1, repeats: 5 });
-      const ms = await timeIt(() => realTimeSaliency.explain(model, x, 0, { masker }), { warmup: 2, repeats: 10 });
+      const ms = await timeIt(() => realTimeSaliency.explain(model, x, 0, { masker }), {
+        warmup: 2,
+        repeats: 10,
+      });
       rows.push({ name: 'real-time-saliency (one masker pass, tfjs)', ms, ratio: ms / near });
     }
     maskColumns.push({ title: `${title} (forward ${fwd.toFixed(2)} ms)`, rows });

@@ -26,7 +26,8 @@ describe('extremal-perturbation', () => {
   it('reaches every area target within ±2%, smaller areas inside the region', async () => {
     const areas = [0.05, 0.1, 0.3];
     const a = await extremalPerturbation.explain(model, image, 0, { ...quick, areas });
-    for (let k = 0; k < areas.length; k++) expect(Math.abs(a.extras.maskArea[k] - areas[k])).toBeLessThan(0.02);
+    for (let k = 0; k < areas.length; k++)
+      expect(Math.abs(a.extras.maskArea[k] - areas[k])).toBeLessThan(0.02);
     // The mean map is highest inside the region: every mask covers the region first.
     let inside = 0;
     let outside = 0;

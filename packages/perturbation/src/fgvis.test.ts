@@ -1,5 +1,5 @@
 import { type Tensor, XlensError } from '@xlens/core';
-import { type ToySpec, referenceModel } from '@xlens/core/testing';
+import { referenceModel, type ToySpec } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { iou, squareRegion } from '../test/models.js';
 import { fgvis } from './fgvis.js';

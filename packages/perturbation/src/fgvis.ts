@@ -104,7 +104,10 @@ export const fgvis = defineExplainer<FgvisOptions, MaskGameExtras, 'fgvis'>({
     area: { type: 'number', doc: 'weight of the mask area (L1) term', min: 0 },
     tv: { type: 'number', doc: 'weight of the total-variation term', min: 0 },
     tvBeta: { type: 'number', doc: 'exponent of the total variation', min: 1 },
-    filter: { type: 'boolean', doc: 'filter gradients at ReLU layers (the defence against adversarial evidence)' },
+    filter: {
+      type: 'boolean',
+      doc: 'filter gradients at ReLU layers (the defence against adversarial evidence)',
+    },
     layers: { type: 'json', doc: 'layers to filter (null: every ReLU layer)' },
     fill: fillSpec,
     blurSigma: blurSigmaSpec,
@@ -112,7 +115,10 @@ export const fgvis = defineExplainer<FgvisOptions, MaskGameExtras, 'fgvis'>({
   validate(options, model, input) {
     geometry(model, input, 'fgvis');
     checkFill(options.fill, model, input);
-    if (options.layers !== null && !(Array.isArray(options.layers) && options.layers.every((l) => typeof l === 'string')))
+    if (
+      options.layers !== null &&
+      !(Array.isArray(options.layers) && options.layers.every((l) => typeof l === 'string'))
+    )
       throw new OptionError('invalid-option', 'fgvis: option layers must be null or a list of layer names');
     if (options.filter) {
       checkCapabilities('fgvis (filter)', filterNeeds, model);
@@ -122,7 +128,9 @@ export const fgvis = defineExplainer<FgvisOptions, MaskGameExtras, 'fgvis'>({
   async attribute(ctx) {
     const o = ctx.options;
     const g = geometry(ctx.model, ctx.input, ctx.method);
-    let filter: { layers: string[]; clean: Awaited<ReturnType<typeof ctx.capture>>['activations'] } | undefined;
+    let filter:
+      | { layers: string[]; clean: Awaited<ReturnType<typeof ctx.capture>>['activations'] }
+      | undefined;
     if (o.filter) {
       const layers = filteredLayers(ctx.model, o.layers);
       const clean = (await ctx.capture(ctx.input, layers)).activations;

@@ -10,7 +10,7 @@ const size = 16;
 const region = squareRegion(size, 4, 8, 6);
 const model = referenceModel(regionSpec(size, region), { inputRange: [0, 1] });
 const image: Tensor = {
-  data: Float32Array.from({ length: size * size }, (_, p) => 0.6 + 0.4 * ((p * 7) % 5) / 4),
+  data: Float32Array.from({ length: size * size }, (_, p) => 0.6 + (0.4 * ((p * 7) % 5)) / 4),
   shape: [1, 1, size, size],
 };
 const quick = { steps: 150, cells: 8, fill: 'zero' as const, tv: 0.05 };

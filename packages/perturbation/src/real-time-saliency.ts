@@ -57,7 +57,8 @@ export const realTimeSaliency = defineExplainer<
   title: 'Real-time saliency',
   citation:
     'Dabkowski & Gal, 2017, Real Time Image Saliency for Black Box Classifiers, NeurIPS, arXiv:1705.07857',
-  description: 'A trained masking model predicts the preservation mask of the target class in one forward pass.',
+  description:
+    'A trained masking model predicts the preservation mask of the target class in one forward pass.',
   requires: [],
   mapKind: 'pixel',
   defaults: { masker: null },

@@ -76,6 +76,9 @@ async function column(title, model, repeats, { countTensors = false } = {}) {
       })),
     ],
   );
+  // Pattern fitting (conv geometry probes, one capture pass, the moment sums) on 2 items, against
+  // the same run's forward pass of 1 item.
+  rows.push({ name: 'fitPatterns (2 items)', ms: fitMs, ratio: fitMs / rows[0].ms });
   const leaked = countTensors ? `, tensors leaked: ${tf.memory().numTensors - tensorsBefore}` : '';
   await model.dispose();
   const seconds = ((performance.now() - started) / 1000).toFixed(0);

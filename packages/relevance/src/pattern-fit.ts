@@ -369,6 +369,12 @@ function checkFitCapabilities(model: Model): void {
   }
 }
 
+/**
+ * Conv geometries already probed, per model: a model's layers never change (derive makes a new
+ * model), so PatternNet and PatternAttribution, which fit inside every run, probe each layer once.
+ */
+const measuredGeometry = new WeakMap<Model, Map<string, ConvGeometry>>();
+
 /** Validate the options against the model, read the weights and measure the conv geometry. */
 async function planFit(
   model: Model,
@@ -417,8 +423,14 @@ async function planFit(
       `fitting conv patterns measures the conv geometry with a backward probe, which needs ${probeNeeds.join(', ') || 'gradients'}; ${model.info.name} does not offer it`,
     );
   }
-  for (const p of convs)
-    p.geometry = await probeConvGeometry(model, p.layer, p.source, p.weightShape, sample);
+  const known = measuredGeometry.get(model) ?? new Map<string, ConvGeometry>();
+  measuredGeometry.set(model, known);
+  for (const p of convs) {
+    const key = JSON.stringify([p.layer.name, p.source.layer, sample.shape]);
+    const g = known.get(key) ?? (await probeConvGeometry(model, p.layer, p.source, p.weightShape, sample));
+    known.set(key, g);
+    p.geometry = g;
+  }
   const captured = [
     ...new Set(plans.flatMap((p) => (p.source.layer ? [p.layer.name, p.source.layer] : [p.layer.name]))),
   ];

@@ -1,17 +1,15 @@
 // Benchmark of @xlens/runner on this machine: items per second of a fixed method × metric set on
 // the zoo shapes data set, (a) in one process without the engine, (b) embedded with 1 and 2 worker
 // threads, (c) on a BullMQ queue (a throwaway redis-server) with 2 worker processes of 1 thread,
-// and (d) the queue's overhead per unit: a queue run with 1 worker process of 1 thread minus an
-// embedded run with 1 thread (same units, same compute, same thread start-up), per unit, as a
-// fraction of a unit's compute time. Run after building: `pnpm --filter @xlens/runner bench`.
+// and (d) the queue's overhead per unit (see below), as a fraction of a unit's compute time. Run after building: `pnpm --filter @xlens/runner bench`.
 // Options: --items N (default 200), --unit-size N (default 50).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sampleImages } from '@xlens/zoo';
+import { SAMPLE_SEED, shapesDataset } from '@xlens/zoo';
 import {
   loadRunnerModel,
   makePlan,
@@ -68,10 +66,7 @@ const metricRegistry = runnerMetricRegistry();
 const inProcess = await timed(async () => {
   for (let start = 0; start < items; start += unitSize) {
     const count = Math.min(unitSize, items - start);
-    const s = sampleImages('shapes', start + count);
-    const [, h, w, c] = s.images.shape;
-    const x = { data: s.images.data.slice(start * h * w * c), shape: [count, h, w, c] };
-    const masks = { data: s.masks.data.slice(start * h * w), shape: [count, h, w] };
+    const { images: x, masks } = shapesDataset({ count, seed: SAMPLE_SEED, start });
     for (const m of methods) {
       const maps = (await registry.get(m.id).explain(model.model, x, 'top1', { seed: 0 })).map;
       for (const metric of metrics)
@@ -156,17 +151,47 @@ const e2 = await embedded(2);
 record('embedded, 2 threads', e2.ms);
 const q2 = await queued(2, 'bench-2');
 record('queue, 2 worker processes × 1 thread', q2.ms);
-// Overhead: alternate queue-1 and embedded-1 runs, compare medians.
+// Overhead: many cheap units (600 items, saliency × sparseness, units of 10 items). In each run,
+// the engine's cost per unit is (wall time − the units' compute time measured in their threads) ÷
+// units, so that the compute, which varies with the machine's load, cancels; the queue's overhead
+// is that of a queue run with 1 worker of 1 thread minus that of an embedded run with 1 thread
+// (medians of 2 alternating runs each).
+const cheapPlan = await makePlan({
+  ...plan,
+  dataset: { kind: 'zoo', name: 'shapes', count: 600 },
+  metrics: [{ id: 'sparseness', options: {} }],
+  unitSize: 10,
+});
+const engineCost = (r, store) => (r.ms - store.computeMilliseconds(r.out.run)) / r.out.units;
+const cheapEmbedded = async () => {
+  const store = freshStore();
+  const r = await timed(() => runEmbedded(cheapPlan, store, { threads: 1 }));
+  const cost = engineCost(r, store);
+  store.close();
+  return { ms: r.ms, cost, units: r.out.units };
+};
+const cheapQueued = async (name) => {
+  const store = freshStore();
+  const r = await withWorkers(1, name, () =>
+    timed(() => runOnQueue(cheapPlan, store, { url, name, pollMilliseconds: 50 })),
+  );
+  const cost = engineCost(r, store);
+  store.close();
+  return { ms: r.ms, cost, units: r.out.units };
+};
 const q1s = [];
-const e1s = [e1];
+const e1s = [];
 for (let r = 0; r < 2; r++) {
-  q1s.push(await queued(1, `bench-1-${r}`));
-  e1s.push(await embedded(1));
+  q1s.push(await cheapQueued(`bench-1-${r}`));
+  e1s.push(await cheapEmbedded());
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const units = e1.units;
-const unitCompute = median(e1s.map((e) => e.compute / e.units));
-const overhead = (median(q1s.map((q) => q.ms)) - median(e1s.map((e) => e.ms))) / units;
+const unitCompute = e1.compute / e1.units;
+const cheapUnits = e1s[0].units;
+const queueCost = median(q1s.map((q) => q.cost));
+const embeddedCost = median(e1s.map((e) => e.cost));
+const overhead = queueCost - embeddedCost;
 
 redis.kill('SIGTERM');
 rmSync(tmp, { recursive: true, force: true });
@@ -188,5 +213,7 @@ console.log(
   ),
 );
 console.log(
-  `\nqueue overhead per unit: ${overhead.toFixed(0)} ms against ${unitCompute.toFixed(0)} ms of compute per unit (${((100 * overhead) / unitCompute).toFixed(1)}%; queue 1 worker ${median(q1s.map((q) => q.ms)).toFixed(0)} ms vs embedded 1 thread ${median(e1s.map((e) => e.ms)).toFixed(0)} ms, medians)`,
+  `\nqueue overhead per unit: ${overhead.toFixed(1)} ms (${cheapUnits} cheap units; wall time not spent computing, per unit: queue with 1 worker ${queueCost.toFixed(1)} ms, embedded with 1 thread ${embeddedCost.toFixed(1)} ms, medians) = ${((100 * overhead) / unitCompute).toFixed(2)}% of the ${unitCompute.toFixed(0)} ms a ${unitSize}-item unit of the set above computes\nload average during the run: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ')} on ${availableParallelism()} cores`,
 );

@@ -176,8 +176,14 @@ function upsample(m) {
 
 const tv = (m) =>
   tf.add(
-    tf.mean(tf.square(tf.sub(tf.slice(m, [0, 1, 0], [-1, -1, -1]), tf.slice(m, [0, 0, 0], [-1, CELLS - 1, -1]))), [1, 2]),
-    tf.mean(tf.square(tf.sub(tf.slice(m, [0, 0, 1], [-1, -1, -1]), tf.slice(m, [0, 0, 0], [-1, -1, CELLS - 1]))), [1, 2]),
+    tf.mean(
+      tf.square(tf.sub(tf.slice(m, [0, 1, 0], [-1, -1, -1]), tf.slice(m, [0, 0, 0], [-1, CELLS - 1, -1]))),
+      [1, 2],
+    ),
+    tf.mean(
+      tf.square(tf.sub(tf.slice(m, [0, 0, 1], [-1, -1, -1]), tf.slice(m, [0, 0, 0], [-1, -1, CELLS - 1]))),
+      [1, 2],
+    ),
   );
 
 /** Per-item loss terms of a batch (x, blurred x, true one-hot, fake one-hot). */
@@ -236,13 +242,8 @@ const hotOf = (labels) => tf.oneHot(tf.tensor1d(Array.from(labels), 'int32'), K)
 /** Held-out means: area, preserved probability, deleted probability, fake-class area. */
 function evaluate() {
   return tf.tidy(() => {
-    const t = terms(
-      params,
-      test.x,
-      test.blurred,
-      hotOf(test.labels),
-      hotOf(testFake),
-      (x, w) => tf.conv2d(x, w, 1, 'same'),
+    const t = terms(params, test.x, test.blurred, hotOf(test.labels), hotOf(testFake), (x, w) =>
+      tf.conv2d(x, w, 1, 'same'),
     );
     const mean = (v) => tf.mean(v).dataSync()[0];
     return {
@@ -287,17 +288,18 @@ for (let epoch = 0; epoch < epochs; epoch++) {
   );
 }
 const model = buildLayersModel(params);
-const diff = tf.tidy(() =>
-  tf
-    .max(
-      tf.abs(
-        tf.sub(
-          tf.reshape(model.predict(test.x), [testCount, CELLS, CELLS, K]),
-          masks(params, test.x, (x, w) => tf.conv2d(x, w, 1, 'same')),
+const diff = tf.tidy(
+  () =>
+    tf
+      .max(
+        tf.abs(
+          tf.sub(
+            tf.reshape(model.predict(test.x), [testCount, CELLS, CELLS, K]),
+            masks(params, test.x, (x, w) => tf.conv2d(x, w, 1, 'same')),
+          ),
         ),
-      ),
-    )
-    .dataSync()[0],
+      )
+      .dataSync()[0],
 );
 if (diff > 1e-4) throw new Error(`the LayersModel differs from the trained masker by ${diff}`);
 const final = evaluate();

@@ -39,16 +39,16 @@ const SHAPES_TEST_SEED = 2002;
 
 const SPEC = {
   description:
-    'Shapes architecture trained on 500 shapes images with randomly permuted labels (memorised; the data-randomisation test of Adebayo et al. 2018)',
+    'Shapes architecture trained on 300 shapes images with randomly permuted labels (memorised; the data-randomisation test of Adebayo et al. 2018)',
   inputShape: [64, 64, 3],
   labels: SHAPE_CLASSES,
   layers: [['conv', 16], ['pool'], ['conv', 32], ['pool'], ['conv', 64], ['pool'], ['conv', 64]],
   seed: 21,
   permutationSeed: 22,
-  epochs: 100,
+  epochs: 120,
   batchSize: 16,
   learningRate: 3e-3,
-  trainCount: 500,
+  trainCount: 300,
   testCount: 600,
   checkEvery: 5,
   stopAccuracy: 0.985,

@@ -27,7 +27,7 @@ describe('zoo model catalogue', () => {
     expect(isZooModel('shapes')).toBe(true);
     expect(isZooModel('resnet')).toBe(false);
     expect(() => zooModel('resnet')).toThrow(
-      "unknown zoo model 'resnet'; known: shapes, shapes-shortcut, mnist",
+      "unknown zoo model 'resnet'; known: shapes, shapes-shortcut, mnist, shapes-permuted",
     );
     expect(() => zooModelPath('shapes', 'pt' as never)).toThrow(
       "unknown model format 'pt'; known: tfjs, onnx",

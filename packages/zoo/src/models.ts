@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InputError, type Layout } from '@xlens/core';
 
-/** Names of the bundled models. */
-export const ZOO_MODEL_NAMES = ['shapes', 'shapes-shortcut', 'mnist'] as const;
+/**
+ * Names of the bundled models. `shapes-permuted` is the `shapes` architecture trained on permuted
+ * labels (the data-randomisation model of Adebayo et al. 2018): it predicts nothing useful.
+ */
+export const ZOO_MODEL_NAMES = ['shapes', 'shapes-shortcut', 'mnist', 'shapes-permuted'] as const;
 
 /** A bundled model's name. */
 export type ZooModelName = (typeof ZOO_MODEL_NAMES)[number];

@@ -48,7 +48,7 @@ export function sampleImages(name: string, count = 6): SampleImages {
     return { ...s, names: itemNames(s.labels, s.classNames) };
   }
   const d =
-    model === 'shapes'
+    model === 'shapes' || model === 'shapes-permuted'
       ? shapesDataset({ count, seed: SAMPLE_SEED })
       : shortcutDataset({ count, seed: SAMPLE_SEED });
   return {

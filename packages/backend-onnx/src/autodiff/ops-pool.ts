@@ -81,6 +81,31 @@ function windowSpread(e: Emitter, w: Window, t: string): string {
   });
 }
 
+/**
+ * Kernel and output spatial dims of a MaxPool whose windows tile its input exactly (stride =
+ * kernel, no padding or dilation, sizes divisible), or undefined.
+ */
+function tiling(e: Emitter, node: OnnxNode): { kernel: number[]; ys: number[] } | undefined {
+  const xs = staticDims(e, node.input[0], node);
+  const ys = staticDims(e, node.output[0], node).slice(2);
+  const n = xs.length - 2;
+  const kernel = attrInts(node, 'kernel_shape');
+  const strides = attrInts(node, 'strides') ?? new Array(n).fill(1);
+  const dilations = attrInts(node, 'dilations') ?? new Array(n).fill(1);
+  const pads = attrInts(node, 'pads') ?? new Array(2 * n).fill(0);
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  if (!kernel || kernel.length !== n || (autoPad !== 'NOTSET' && autoPad !== 'VALID')) return undefined;
+  if (attrInt(node, 'storage_order', 0) !== 0) return undefined;
+  const exact = kernel.every(
+    (k, i) =>
+      strides[i] === k &&
+      dilations[i] === 1 &&
+      (autoPad === 'VALID' || (pads[i] === 0 && pads[n + i] === 0)) &&
+      xs[2 + i] === ys[i] * k,
+  );
+  return exact ? { kernel, ys } : undefined;
+}
+
 function maxPoolBackward(e: Emitter, node: OnnxNode, g: string, rule: 'winner' | 'proportional'): string {
   const x = node.input[0];
   if (rule === 'proportional') {
@@ -88,8 +113,21 @@ function maxPoolBackward(e: Emitter, node: OnnxNode, g: string, rule: 'winner' |
     const sums = windowSum(e, w, x);
     return windowSpread(e, w, e.safeDiv(e.mul(node.output[0], g), sums));
   }
-  // Winner takes all: scatter-add the cotangent to the argmax positions (flat over N·C·H·W).
+  // Winner takes all: the cotangent goes to each window's argmax (flat index over N·C·H·W).
   const [, indices] = e.replay({ ...node, output: [] }, [x], 2);
+  const tiles = tiling(e, node);
+  if (tiles) {
+    // The windows tile the input: each input lies in exactly one window. Spreading every window's
+    // cotangent and argmax over its window and keeping the cotangent where the argmax is the
+    // input's own flat index takes element-wise ops only, instead of a full-size scatter.
+    const { kernel, ys } = tiles;
+    const split = e.i64([0, 0, ...ys.flatMap((y) => [y, 1])]);
+    const widen = e.i64([1, 1, ...kernel.flatMap((k) => [1, k])]);
+    const spread = (t: string) => e.reshapeLike(e.op('Expand', [e.op('Reshape', [t, split]), widen]), x);
+    const size = e.op('Size', [x]);
+    const positions = e.reshapeLike(e.op('Range', [e.i64([0], []), size, e.i64([1], [])]), x);
+    return e.where(e.op('Equal', [spread(indices), positions]), spread(g), e.f32(0));
+  }
   const flatIdx = e.op('Reshape', [indices, e.i64([-1])]);
   const flatG = e.op('Reshape', [g, e.i64([-1])]);
   const zeros = e.op('ConstantOfShape', [e.op('Reshape', [e.op('Size', [x]), e.i64([1])])]);

@@ -186,6 +186,13 @@ describe('pooling, reductions, normalization', () => {
       [2, 6, 6],
     );
   });
+  it('MaxPool whose windows tile the input (element-wise, no scatter), 2-D and 1-D', async () => {
+    await checkGradient(
+      (b, x) => b.node('MaxPool', [x], { kernel_shape: [2, 3], strides: [2, 3] }),
+      [3, 4, 6],
+    );
+    await checkGradient((b, x) => b.node('MaxPool', [x], { kernel_shape: [2], strides: [2] }), [2, 8]);
+  });
   it('AveragePool without padding counted, ceil_mode, strides', async () => {
     await checkGradient(
       (b, x) =>

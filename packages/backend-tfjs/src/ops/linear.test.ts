@@ -77,7 +77,8 @@ describe('linearVjp (input-gradient by rotated kernel, stride phases or columns)
       const y = linearForward(g, x, w, null);
       const dy = tfOf(randomTensor(y.shape, 5));
       const want = await reference(c, x, w, dy);
-      const strategies: ConvVjpStrategy[] = c.kind === 'conv' ? ['auto', 'rotated', 'phases', 'columns'] : ['auto'];
+      const strategies: ConvVjpStrategy[] =
+        c.kind === 'conv' ? ['auto', 'rotated', 'phases', 'columns'] : ['auto'];
       for (const strategy of strategies) {
         const before = tf.memory().numTensors;
         const mine = linearVjp(g, dy, w, x.shape, strategy);

@@ -114,8 +114,20 @@ export function framed(
   let [b, r] = [bottom, right];
   if (sh > 1 || sw > 1) {
     const [n, h, w, c] = d.shape;
-    const cols = sw === 1 ? d : tf.pad(d.reshape([n * h * w, c]), [[0, 0], [0, (sw - 1) * c]]);
-    const rows = sh === 1 ? cols : tf.pad(cols.reshape([n * h, w * sw * c]), [[0, 0], [0, (sh - 1) * w * sw * c]]);
+    const cols =
+      sw === 1
+        ? d
+        : tf.pad(d.reshape([n * h * w, c]), [
+            [0, 0],
+            [0, (sw - 1) * c],
+          ]);
+    const rows =
+      sh === 1
+        ? cols
+        : tf.pad(cols.reshape([n * h, w * sw * c]), [
+            [0, 0],
+            [0, (sh - 1) * w * sw * c],
+          ]);
     x = rows.reshape([n, h * sh, w * sw, c]);
     b -= sh - 1;
     r -= sw - 1;
@@ -206,7 +218,11 @@ function phasesApply(g: LinearGeometry): boolean {
  * tfjs-wasm with ResNet-18's 3×3 layers: at 7² (O = 512) `columns` takes about a quarter of
  * `rotated`'s time, at 14² (O = 256) about half, at 28² (O = 128) it is slower.
  */
-function pickConvVjp(g: LinearGeometry, dyShape: readonly number[], wShape: readonly number[]): ConvVjpStrategy {
+function pickConvVjp(
+  g: LinearGeometry,
+  dyShape: readonly number[],
+  wShape: readonly number[],
+): ConvVjpStrategy {
   const [n, oh, ow, o] = dyShape;
   const [kh, kw] = wShape;
   if (kh * kw > 1 && n * oh * ow <= o) return 'columns';
@@ -221,7 +237,10 @@ function rotateSwap(w: tf.Tensor4D): tf.Tensor4D {
   // 180° rotation = reversing the flattened kH·kW index: a tiny permutation-matrix product,
   // which XNNPACK runs far faster than wasm's Reverse or Gather kernels.
   const flip = tf.reverse(tf.eye(taps), [0]);
-  return tf.matMul(flip, w.reshape([taps, -1])).reshape([kh, kw, a, b]).transpose([0, 1, 3, 2]);
+  return tf
+    .matMul(flip, w.reshape([taps, -1]))
+    .reshape([kh, kw, a, b])
+    .transpose([0, 1, 3, 2]);
 }
 
 /** The `rotated` route (see `linearVjp`); also depthwise convolutions. */
@@ -245,7 +264,12 @@ function rotatedVjp(g: LinearGeometry, d: tf.Tensor4D, w: tf.Tensor4D, xShape: r
   const rotated = tf.matMul(flip, w.reshape([taps, -1]));
   const kernel = rotated.reshape([kh, kw, c * m, 1]) as tf.Tensor4D;
   const out = tf.depthwiseConv2d(f.x, kernel, 1, f.pad, 'NHWC', [dh, dw]);
-  return m === 1 ? out : out.reshape([xShape[0] * inH * inW * c, m]).sum(-1).reshape([xShape[0], inH, inW, c]);
+  return m === 1
+    ? out
+    : out
+        .reshape([xShape[0] * inH * inW * c, m])
+        .sum(-1)
+        .reshape([xShape[0], inH, inW, c]);
 }
 
 /**
@@ -333,12 +357,18 @@ function columnsVjp(g: LinearGeometry, d: tf.Tensor4D, w: tf.Tensor4D, xShape: r
   const taps = kh * kw;
   const p = n * outH * outW;
   const colsT = tf.matMul(w.reshape([taps * ci, co]), d.reshape([p, co]).transpose());
-  const cols = colsT.reshape([taps, ci, p]).transpose([2, 1, 0]).reshape([n, outH, outW, ci * taps]) as tf.Tensor4D;
+  const cols = colsT
+    .reshape([taps, ci, p])
+    .transpose([2, 1, 0])
+    .reshape([n, outH, outW, ci * taps]) as tf.Tensor4D;
   const lh = (outH - 1) * sh + 1;
   const lw = (outW - 1) * sw + 1;
   const f = framed(cols, sh, sw, ekh - 1 - pt, inH + pt - lh, ekw - 1 - pl, inW + pl - lw);
   const spread = tf.depthwiseConv2d(f.x, tapKernel(kh, kw, ci), 1, f.pad, 'NHWC', [dh, dw]);
-  return spread.reshape([n * inH * inW * ci, taps]).sum(-1).reshape([n, inH, inW, ci]);
+  return spread
+    .reshape([n * inH * inW * ci, taps])
+    .sum(-1)
+    .reshape([n, inH, inW, ci]);
 }
 
 /** Everything a backward rule sees of one linear layer in one pass. @internal */

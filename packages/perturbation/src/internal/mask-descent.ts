@@ -52,7 +52,7 @@ export class ProjectedAdam {
       this.m[j] = this.beta1 * this.m[j] + (1 - this.beta1) * grad[j];
       this.v[j] = this.beta2 * this.v[j] + (1 - this.beta2) * grad[j] * grad[j];
       const next = this.params[j] - (this.lr * this.m[j]) / c1 / (Math.sqrt(this.v[j] / c2) + this.eps);
-      this.params[j] = next < 0 ? 0 : next > 1 ? 1 : next;
+      this.params[j] = Math.min(1, Math.max(0, next));
     }
   }
 }
@@ -315,7 +315,11 @@ export async function descend(d: Descent): Promise<void> {
                     const per = prior[start].length;
                     const data = new Float32Array((end - start) * per);
                     for (let r = start; r < end; r++) data.set(prior[r], (r - start) * per);
-                    return { kind: 'layer', layer: from, cotangent: { data, shape: [end - start, ...priorShape] } };
+                    return {
+                      kind: 'layer',
+                      layer: from,
+                      cotangent: { data, shape: [end - start, ...priorShape] },
+                    };
                   },
                 }
               : {}),
@@ -359,11 +363,16 @@ export async function descend(d: Descent): Promise<void> {
 /** Check that a number option lies in (0, 1]. */
 export function checkFraction(method: string, key: string, v: number): void {
   if (!(v > 0 && v <= 1))
-    throw new OptionError('invalid-option', `${method}: option ${key} = ${v} is invalid; expected a value in (0, 1]`);
+    throw new OptionError(
+      'invalid-option',
+      `${method}: option ${key} = ${v} is invalid; expected a value in (0, 1]`,
+    );
 }
 
 /** Clean scores of every item (one streamed forward pass), floored away from zero for scaling. */
-export async function cleanScales(ctx: ExplainContext<unknown>): Promise<{ clean: Float32Array; scale: Float64Array }> {
+export async function cleanScales(
+  ctx: ExplainContext<unknown>,
+): Promise<{ clean: Float32Array; scale: Float64Array }> {
   const out = await ctx.forward(ctx.input);
   const clean = ctx.scores(out);
   const scale = Float64Array.from(clean, (s) => Math.max(Math.abs(s), 1e-6));
@@ -371,7 +380,9 @@ export async function cleanScales(ctx: ExplainContext<unknown>): Promise<{ clean
 }
 
 /** Final target scores of masked rows: one streamed forward pass. */
-export async function finalScores(d: Pick<Descent, 'ctx' | 'rows' | 'item' | 'keep' | 'g' | 'fill'>): Promise<Float32Array> {
+export async function finalScores(
+  d: Pick<Descent, 'ctx' | 'rows' | 'item' | 'keep' | 'g' | 'fill'>,
+): Promise<Float32Array> {
   const scores = new Float32Array(d.rows);
   await d.ctx.streamForward(
     {
