@@ -1,6 +1,6 @@
 // Per-method cost on the torchvision-layout models (bench/torchvision.mjs): each method's warm time
-// (fastest of several runs after one warm-up call) as a multiple of one forward pass of the same
-// model and batch (fastest of 7, timed right before the method), and the
+// (fastest of 5 runs, 2 for IG and SmoothGrad, after one warm-up call) as a multiple of one forward
+// pass of the same model and batch (fastest of the forward runs interleaved with them), and the
 // cold first call — a fresh process timed from `fromOnnx(path)` to its first map, with the session
 // cache filled — next to the forward-only load (fresh process, `fromOnnx(path)` to the first
 // forward). Batch 1, 224², 2 intra-op threads. Needs the method packages built
@@ -114,14 +114,17 @@ export async function measureModel(name, bytes, { cold = true, log = () => {} } 
   const rows = [];
   for (const [id, options] of benchMethods) {
     const heavy = id === 'integrated-gradients' || id === 'smoothgrad';
-    // The forward is re-timed next to each method, so that a change of load moves both sides.
-    const fwd = await time(() => model.forward(x), 2, 7);
+    // Forward and method runs alternate, each ratio side the fastest of its runs: a change of load
+    // then reaches both sides instead of one.
+    const run = () => byId.get(id).explain(model, x, target, { ...options, registry });
+    await run();
+    let fwd = Number.POSITIVE_INFINITY;
+    let ms = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < (heavy ? 2 : 5); r++) {
+      fwd = Math.min(fwd, await time(() => model.forward(x), r === 0 ? 2 : 0, 3));
+      ms = Math.min(ms, await time(run, 0, 1));
+    }
     forward = Math.min(forward, fwd);
-    const ms = await time(
-      () => byId.get(id).explain(model, x, target, { ...options, registry }),
-      1,
-      heavy ? 2 : 5,
-    );
     rows.push({ id, ms, ratio: ms / fwd });
     log(`${name} ${id}: ${(ms / fwd).toFixed(2)}× (${ms.toFixed(0)} ms, forward ${fwd.toFixed(1)} ms)`);
   }

@@ -326,13 +326,16 @@ class OnnxRuntimeModel implements Model {
     const hit = await cache.get(cacheKey).catch(() => undefined);
     if (hit?.model) {
       try {
-        const session = await createSessionFromBytes(hit.model, this.options, what, {
-          graphOptimizationLevel: 'disabled',
-        });
-        return { session, meta: hit.meta };
+        const [session, ok] = await Promise.all([
+          createSessionFromBytes(hit.model, this.options, what, { graphOptimizationLevel: 'disabled' }),
+          hit.verified ?? true,
+        ]);
+        if (ok) return { session, meta: hit.meta };
+        // The file did not match its record (the cache removed it): rebuild.
+        await session.release();
       } catch {
-        // A file that passed its checksum but that ONNX Runtime refuses (e.g. written by another
-        // ORT build): drop it and rebuild.
+        // A file ONNX Runtime refuses (damaged, or written by another ORT build): drop it and
+        // rebuild.
         await cache.delete(cacheKey).catch(() => undefined);
       }
     }

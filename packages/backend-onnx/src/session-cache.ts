@@ -1,7 +1,15 @@
 /** One stored entry: ONNX Runtime's optimized model of a session and xlens's metadata for it. */
 export interface CachedEntry {
-  /** The optimized model (absent for entries that hold metadata only, such as probe results). */
-  readonly model?: Uint8Array;
+  /**
+   * The optimized model: its bytes, or a file path the runtime opens itself (onnxruntime-node);
+   * absent for entries that hold metadata only, such as probe results.
+   */
+  readonly model?: Uint8Array | string;
+  /**
+   * Whether the model matches its record, checked while the runtime loads it (absent: already
+   * checked). A mismatch resolves false and removes the entry; the session is then rebuilt.
+   */
+  readonly verified?: Promise<boolean>;
   /** xlens's JSON metadata (graph input/output names, probe facts). */
   readonly meta: string;
 }
@@ -14,7 +22,7 @@ export interface CachedEntry {
  * `sessionCache(dir)` from `@xlens/backend-onnx/node` is the Node.js implementation.
  */
 export interface OnnxSessionCache {
-  /** The verified entry for `key`, or undefined (missing, or corrupt and now removed). */
+  /** The entry for `key`, or undefined (missing, or corrupt and now removed); see `verified`. */
   get(key: string): Promise<CachedEntry | undefined>;
   /**
    * A fresh file path ONNX Runtime writes the optimized model of `key` to while creating the

@@ -25,11 +25,11 @@ export async function createSession(
 }
 
 /**
- * `createSession` from encoded bytes; `extra` overrides xlens's session options (a cached,
+ * `createSession` from encoded bytes (or a model file path, for runtimes that open files); `extra` overrides xlens's session options (a cached,
  * already optimized model loads with `graphOptimizationLevel: 'disabled'`).
  */
 export async function createSessionFromBytes(
-  bytes: Uint8Array,
+  bytes: Uint8Array | string,
   options: SessionOptions,
   what: string,
   extra: OrtSessionOptions = {},
@@ -44,7 +44,13 @@ export async function createSessionFromBytes(
     sessionOptions.executionProviders = [...options.executionProviders];
   Object.assign(sessionOptions, extra);
   try {
-    return await options.runtime.InferenceSession.create(bytes, sessionOptions);
+    // A path (from the session cache, which is Node-only) is opened by the runtime itself:
+    // onnxruntime-node's create takes a path as well as bytes.
+    const create = options.runtime.InferenceSession.create as (
+      model: Uint8Array | string,
+      options: OrtSessionOptions,
+    ) => Promise<ort.InferenceSession>;
+    return await create.call(options.runtime.InferenceSession, bytes, sessionOptions);
   } catch (error) {
     throw new UnsupportedError(
       'invalid-model',

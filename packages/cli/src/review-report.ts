@@ -160,7 +160,7 @@ svg .grid{stroke:#eee}.legend span{margin-right:10px;font-size:12px}.legend i{di
 .forced figcaption{font-size:12px;text-align:center}
 </style></head><body>
 <h1>xlens review suite${s.quick ? ' <small>(quick)</small>' : ''}</h1>
-<p>${models}<br>Table 1: ${s.localisationItems} shapes items · checks: ${s.checkItems} items · seed ${s.seed} · batch size ${s.batchSize} · ${num(r.milliseconds / 1000, 3)} s</p>
+<p>${models}<br>Table 1: ${s.localisationItems} shapes items${s.maskItems ? ` (mask methods: the first ${s.maskItems})` : ''} · checks: ${s.checkItems} items · seed ${s.seed} · batch size ${s.batchSize} · ${num(r.milliseconds / 1000, 3)} s</p>
 <p>Published values: ${esc(publishedSource)}. They were measured on ImageNet (GoogLeNet for Table 1, VGG/Inception for Table 3); xlens measures the same protocols on its own shapes models, so the numbers are not expected to match — the <em>order</em> of methods and the verdicts are what can be compared.</p>
 
 <h2 id="findings">Findings: where xlens disagrees with the review</h2>

@@ -63,6 +63,10 @@ describe('xlens evaluate --suite review --quick', () => {
     // The verdict follows from score and threshold.
     if (cell.verdict !== 'undecided')
       expect(cell.verdict === 'pass').toBe(cell.score < cell.threshold!.value);
+    // The permuted-label zoo model is the data-randomisation model.
+    const data = result.table3.find((c) => c.method === 'saliency' && c.check === 'data-randomisation')!;
+    expect(data.threshold?.statistic).toBe('spearman-abs');
+    expect(result.models['data-randomisation model']).toMatch(/shapes-permuted/);
     const saliencyCurve = result.curves.find((c) => c.method === 'saliency')!.curves[0];
     expect(saliencyCurve.x[0]).toBe('original');
     expect(saliencyCurve.y[0]).toBeCloseTo(1, 6);

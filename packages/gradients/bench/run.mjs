@@ -27,7 +27,7 @@ import {
 const budgetMs = Number(process.env.XLENS_BENCH_BUDGET_S ?? 600) * 1000;
 const started = performance.now();
 
-// [row name, method, options, backward passes per item (for projections)]
+// [row name, method, options, backward passes per item (for projections), no batchSize?]
 const cases = [
   ['gradient', gradient, {}, 1],
   ['saliency', saliency, {}, 1],
@@ -39,6 +39,9 @@ const cases = [
   ['smoothgrad (25 samples)', smoothgrad, { samples: 25 }, 25],
   ['vargrad (25 samples)', vargrad, { samples: 25 }, 25],
   ['integrated-gradients (50 steps)', integratedGradients, { steps: 50 }, 50],
+  // Without batchSize: core picks the rows per pass by timing them (ADR 0011).
+  ['integrated-gradients (50 steps), measured batch size', integratedGradients, { steps: 50 }, 50, true],
+  ['smoothgrad (25 samples), measured batch size', smoothgrad, { samples: 25 }, 25, true],
   ['fusiongrad (10 models × 10 samples)', fusiongrad, { models: 10, samples: 10 }, 100],
 ];
 
@@ -62,7 +65,7 @@ async function column(title, tfModel, size, { warmup, repeats, batchSize }) {
   // One untimed backward first, so the first timed method does not pay the backend's set-up.
   await gradient.explain(model, x, 0);
   let perPass = Number.POSITIVE_INFINITY; // cheapest measured ms per backward pass so far
-  for (const [name, method, options, passes] of cases) {
+  for (const [name, method, options, passes, measured] of cases) {
     const projected = passes * perPass * (warmup + repeats);
     if (Number.isFinite(perPass) && performance.now() - started + projected > budgetMs) {
       skipped.push(
@@ -70,10 +73,13 @@ async function column(title, tfModel, size, { warmup, repeats, batchSize }) {
       );
       continue;
     }
-    const ms = await timeIt(() => method.explain(model, x, 0, { ...options, batchSize }), {
-      warmup,
-      repeats,
-    });
+    const ms = await timeIt(
+      () => method.explain(model, x, 0, measured ? options : { ...options, batchSize }),
+      {
+        warmup,
+        repeats,
+      },
+    );
     perPass = Math.min(perPass, ms / passes);
     rows.push({ name, ms, ratio: ms / fwd });
     console.error(`${title}: ${name} ${ms.toFixed(0)} ms (${(ms / fwd).toFixed(1)}×)`);

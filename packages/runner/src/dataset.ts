@@ -164,14 +164,21 @@ async function readNpz(path: string): Promise<Record<string, Tensor>> {
   return npzCache.arrays;
 }
 
+/** Shard item counts already read by this worker, by file list (a shard is counted once). */
+const countsCache = new Map<string, number[]>();
+
 /** Item count of each shard of an `arrays` data set. */
 async function shardCounts(files: readonly string[]): Promise<number[]> {
+  const key = files.join('\0');
+  const known = countsCache.get(key);
+  if (known) return known;
   const counts: number[] = [];
   for (const f of files) {
     if (extname(f).toLowerCase() === '.npz') counts.push((await readNpz(f)).x.shape[0]);
     else if (extname(f).toLowerCase() === '.npy') counts.push(readNpyHeader(f).shape[0]);
     else throw new InputError('invalid-input', `shard ${f} is neither .npy nor .npz`);
   }
+  countsCache.set(key, counts);
   return counts;
 }
 

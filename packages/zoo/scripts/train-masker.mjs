@@ -16,7 +16,7 @@
 // with p_c the frozen classifier's softmax probability of the true class c, A(m) the mask's mean,
 // TV(m) the mean squared difference of neighbouring mask cells, λ_d = 5 and λ_p = 0.3 as in the
 // paper; and, as the paper does with fake labels, the channel of one other (random) class gets
-// only the area and TV terms, so it learns to stay empty. Gradients flow through the frozen
+// only the area and TV terms, so it learns to stay empty. The masks start small (HEAD_BIAS). Gradients flow through the frozen
 // classifier into the masker (only the masker's weights are trained). Weights, data, fake classes
 // and batch order come from fixed seeds. Needs the package built first.
 import { writeFileSync } from 'node:fs';
@@ -44,7 +44,7 @@ const learningRate = flag('lr', 3e-3);
 const BLUR_SIGMA = 5;
 const LAMBDA = {
   tv: flag('tv', 1),
-  area: flag('area', 3),
+  area: flag('area', 2),
   destroy: 5,
   power: 0.3,
 };
@@ -52,6 +52,14 @@ const SIDE = 64;
 const CELLS = 16;
 const K = 6;
 const FILTERS = [16, 32, 32, 32, 32];
+// Optional: epochs over which the area weights grow linearly from 0 (0: full weight from the start).
+const RAMP_EPOCHS = flag('ramp', 0);
+// The masks start small (sigmoid(−2) ≈ 0.12), so the preservation and deletion terms grow them
+// where the class is. Starting at 0.5 with a strong area weight, the masks of classes whose blurred
+// image the classifier half recognises (circles, triangles) shrank to nothing before the
+// preservation term shaped them and their sigmoid saturated at 0 (a first run lost two classes);
+// with a weak one, every mask saturated at 1.
+const HEAD_BIAS = -2;
 
 const classifier = await loadLayersModel(join(here, '..', 'models', 'shapes'));
 
@@ -103,7 +111,7 @@ function initParams() {
     convs.push({ w: normal([3, 3, cin, cout], 9 * cin), b: tf.variable(tf.zeros([cout])) });
     cin = cout;
   }
-  const head = { w: normal([1, 1, cin, K], cin), b: tf.variable(tf.zeros([K])) };
+  const head = { w: normal([1, 1, cin, K], cin), b: tf.variable(tf.fill([K], HEAD_BIAS)) };
   return { convs, head };
 }
 
@@ -207,11 +215,11 @@ function terms(params, x, blurred, hot, fake, conv) {
   };
 }
 
-function lossOf(t) {
+function lossOf(t, ramp = 1) {
   return tf.mean(
     tf.addN([
       tf.mul(LAMBDA.tv, tf.add(t.tv, t.fakeTv)),
-      tf.mul(LAMBDA.area, tf.add(t.area, t.fakeArea)),
+      tf.mul(LAMBDA.area * ramp, tf.add(t.area, t.fakeArea)),
       tf.neg(t.logKeep),
       tf.mul(LAMBDA.destroy, tf.pow(tf.add(t.pDrop, 1e-6), LAMBDA.power)),
     ]),
@@ -279,7 +287,8 @@ for (let epoch = 0; epoch < epochs; epoch++) {
     const labels = rows.map((r) => train.labels[r]);
     const hot = hotOf(labels);
     const fake = hotOf(labels.map(fakeOf));
-    const loss = optimizer.minimize(() => lossOf(terms(params, x, blurred, hot, fake)), true, vars);
+    const ramp = RAMP_EPOCHS > 0 ? Math.min(1, (epoch * steps + s + 1) / (RAMP_EPOCHS * steps)) : 1;
+    const loss = optimizer.minimize(() => lossOf(terms(params, x, blurred, hot, fake), ramp), true, vars);
     sum += loss.dataSync()[0];
     tf.dispose([idx, x, blurred, hot, fake, loss]);
   }
@@ -320,6 +329,8 @@ const meta = {
   objective:
     'λ_tv·TV(m) + λ_a·mean(m) − log p_c(x·m + blur(x)·(1−m)) + λ_d·p_c(x·(1−m) + blur(x)·m)^λ_p; a random other class: λ_a·mean + λ_tv·TV only',
   lambdas: LAMBDA,
+  areaRampEpochs: RAMP_EPOCHS,
+  headBiasInit: HEAD_BIAS,
   perturbation: { fill: 'blur', blurSigma: BLUR_SIGMA },
   heldOut: {
     count: testCount,

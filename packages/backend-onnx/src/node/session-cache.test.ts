@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +34,8 @@ describe('sessionCache', () => {
     expect(existsSync(staged)).toBe(false);
     const hit = await cache.get('b');
     expect(hit?.meta).toBe('meta-b');
-    expect(Array.from(hit!.model!)).toEqual([1, 2, 3, 4, 5]);
+    expect(await hit?.verified).toBe(true);
+    expect(Array.from(readFileSync(hit!.model as string))).toEqual([1, 2, 3, 4, 5]);
     expect(await cache.get('c')).toBeUndefined();
   });
 
@@ -38,8 +47,10 @@ describe('sessionCache', () => {
     await cache.put('k', 'm', staged);
     const model = readdirSync(dir).find((f) => f.endsWith('.onnx'))!;
     truncateSync(join(dir, model), 10);
-    expect(await cache.get('k')).toBeUndefined();
+    const hit = await cache.get('k');
+    expect(await hit?.verified).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
+    expect(await cache.get('k')).toBeUndefined();
   });
 
   it('swallows write failures, leaving no entry and no staged file', async () => {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -37,9 +38,10 @@ export function defaultCacheDir(): string {
  * A session cache in a folder (Node.js only), for `fromOnnx(source, { cache: sessionCache(dir) })`:
  * each entry is `<hash of key>.onnx` (ONNX Runtime's optimized model) and `<hash of key>.json`
  * (the key, xlens's metadata, and the model file's size and CRC-32). Files are written under
- * temporary names and renamed into place, the `.json` last, so a crashed writer leaves no entry;
- * an entry whose model file does not match its recorded size and CRC-32, or whose record does not
- * parse, is deleted on read and rebuilt by the caller. The folder is created on first write.
+ * temporary names and renamed into place, the `.json` last, so a crashed writer leaves no entry.
+ * A record that does not parse is deleted on read; a model file that does not match its recorded
+ * size and CRC-32 (checked while ONNX Runtime loads it from its path) is deleted and the caller
+ * rebuilds it. The folder is created on first write.
  */
 export function sessionCache(dir: string = defaultCacheDir()): OnnxSessionCache {
   const base = (key: string) => join(dir, createHash('sha256').update(key).digest('hex').slice(0, 40));
@@ -65,18 +67,21 @@ export function sessionCache(dir: string = defaultCacheDir()): OnnxSessionCache 
       // Another key with the same file name (a truncated-hash collision): not this entry.
       if (record.key !== key) return undefined;
       if (record.size === undefined) return { meta: record.meta };
-      let model: Uint8Array;
-      try {
-        model = readFileSync(`${base(key)}.onnx`);
-      } catch {
-        remove(key);
-        return undefined;
-      }
-      if (model.length !== record.size || crc32(model) !== record.crc32) {
-        remove(key);
-        return undefined;
-      }
-      return { model, meta: record.meta };
+      const path = `${base(key)}.onnx`;
+      // ONNX Runtime reads the file itself while it is checked here, in parallel: a cached
+      // session costs about its load time rather than a read, a checksum and a load in a row.
+      const verified = readFile(path).then(
+        (model) => {
+          const ok = model.length === record.size && crc32(model) === record.crc32;
+          if (!ok) remove(key);
+          return ok;
+        },
+        () => {
+          remove(key);
+          return false;
+        },
+      );
+      return { model: path, verified, meta: record.meta };
     },
     stagingPath(key: string): string {
       mkdirSync(dir, { recursive: true });

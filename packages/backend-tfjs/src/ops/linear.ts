@@ -42,27 +42,6 @@ export function linearForward(g: LinearGeometry, x: tf.Tensor, w: tf.Tensor, b: 
   });
 }
 
-/** Stretch `[N, H, W, C]` by inserting `s − 1` zeros between rows/columns (stride dilation). @internal */
-export function dilate(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
-  if (sh === 1 && sw === 1) return dy;
-  const [n, h, w, c] = dy.shape;
-  const spread = dy.reshape([n * h, 1, w, 1 * c]).pad([
-    [0, 0],
-    [0, sh - 1],
-    [0, 0],
-    [0, 0],
-  ]);
-  // rows: [N·H, sh, W, C] → [N, H·sh, W, C]; then the same for columns.
-  const rows = spread.reshape([n, h * sh, w, c]).slice([0, 0, 0, 0], [n, (h - 1) * sh + 1, w, c]);
-  const hh = (h - 1) * sh + 1;
-  const cols = rows.reshape([n * hh * w, 1, c]).pad([
-    [0, 0],
-    [0, sw - 1],
-    [0, 0],
-  ]);
-  return cols.reshape([n, hh, w * sw, c]).slice([0, 0, 0, 0], [n, hh, (w - 1) * sw + 1, c]) as tf.Tensor4D;
-}
-
 /** Zero-pad (or crop, for negative amounts) the two spatial axes. @internal */
 export function padOrCrop(
   t: tf.Tensor4D,

@@ -11,7 +11,9 @@ export interface SmallCnnOptions {
   readonly seed?: number;
 }
 
-const he = (seed: number) => tf.initializers.heNormal({ seed });
+// tfjs treats a seed of 0 as no seed (a fresh random draw each build), so 0 maps to another constant.
+const seedOf = (seed: number) => (seed === 0 ? 0x5eed : seed);
+const he = (seed: number) => tf.initializers.heNormal({ seed: seedOf(seed) });
 const small = (seed: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.05, seed });
 
 /**
