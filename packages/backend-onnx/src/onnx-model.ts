@@ -346,12 +346,21 @@ class OnnxRuntimeModel implements Model {
     } catch {
       staged = undefined;
     }
-    const session = await createSession(
-      model,
-      this.options,
-      what,
-      staged === undefined ? {} : { optimizedModelFilePath: staged },
-    );
+    let session: ort.InferenceSession;
+    try {
+      session = await createSession(
+        model,
+        this.options,
+        what,
+        staged === undefined ? {} : { optimizedModelFilePath: staged },
+      );
+    } catch (error) {
+      if (staged === undefined) throw error;
+      // ONNX Runtime could not write the optimized model (e.g. an unwritable cache folder): the
+      // session itself does not need it.
+      staged = undefined;
+      session = await createSession(model, this.options, what);
+    }
     if (staged !== undefined) await cache.put(cacheKey, meta, staged).catch(() => undefined);
     return { session, meta };
   }

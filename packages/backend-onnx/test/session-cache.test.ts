@@ -137,6 +137,21 @@ describe('the session cache', () => {
     expect(third.created.every(fromCache)).toBe(true);
   });
 
+  it('still runs when the optimized model cannot be written', async () => {
+    const dir = tempDir();
+    const plain = await session(bytes, undefined);
+    const store = sessionCache(dir);
+    const runtime = recordingRuntime();
+    const model = await fromOnnx(bytes, {
+      runtime,
+      cache: { ...store, stagingPath: () => join(dir, 'missing', 'folder', 'model.onnx') },
+    });
+    expectSame(await outputs(model), plain.values);
+    await model.dispose();
+    expect(runtime.created.filter(stored).length).toBeGreaterThan(0);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.onnx'))).toEqual([]);
+  });
+
   it('writes nothing and asks ONNX Runtime for no optimized model when disabled', async () => {
     const dir = tempDir();
     const run = await session(bytes, undefined);

@@ -146,7 +146,10 @@ if (existsSync(`${zoo}shapes/model.onnx`)) {
     const fwd = await timeIt(() => model.forward(x), { warmup: 3, repeats: 15 });
     const rows = [{ name: 'forward', ms: fwd, ratio: 1 }];
     // The floor of a step: one forward + backward to the input, as the backend runs it.
-    const seed = { kind: 'output', cotangent: { data: Float32Array.from([1, 0, 0, 0, 0, 0]), shape: [1, 6] } };
+    const seed = {
+      kind: 'output',
+      cotangent: { data: Float32Array.from([1, 0, 0, 0, 0, 0]), shape: [1, 6] },
+    };
     const grad = await timeIt(() => model.backward({ input: x, seed }), { warmup: 2, repeats: 10 });
     const nearGrad = await timeIt(() => model.forward(x), { warmup: 1, repeats: 5 });
     rows.push({ name: 'one input gradient (backend backward)', ms: grad, ratio: grad / nearGrad });

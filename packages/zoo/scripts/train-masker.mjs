@@ -44,7 +44,7 @@ const learningRate = flag('lr', 3e-3);
 const BLUR_SIGMA = 5;
 const LAMBDA = {
   tv: flag('tv', 1),
-  area: flag('area', 2),
+  area: flag('area', 2.2),
   destroy: 5,
   power: 0.3,
 };
@@ -59,7 +59,7 @@ const RAMP_EPOCHS = flag('ramp', 0);
 // image the classifier half recognises (circles, triangles) shrank to nothing before the
 // preservation term shaped them and their sigmoid saturated at 0 (a first run lost two classes);
 // with a weak one, every mask saturated at 1.
-const HEAD_BIAS = -2;
+const HEAD_BIAS = flag('head-bias', 0);
 
 const classifier = await loadLayersModel(join(here, '..', 'models', 'shapes'));
 
