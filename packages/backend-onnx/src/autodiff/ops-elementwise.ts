@@ -75,13 +75,15 @@ export const elementwiseUnary: Record<string, OpGradient> = {
     const neg = e.mul(g, e.add(y, e.f32(alpha * gamma)));
     return e.where(e.op('Greater', [x, e.f32(0)]), e.mul(g, e.f32(gamma)), neg);
   }),
+  // The mask reads the output (min < y < max exactly where min < x < max), so ORT can still fuse
+  // Conv+Clip (ReLU6) in the forward part of the graph.
   Clip: unary(
-    (ctx, g, x) => {
+    (ctx, g, _x, y) => {
       const { e, node } = ctx;
       let cond: string | undefined;
-      if (node.input[1]) cond = e.op('Greater', [x, node.input[1]]);
+      if (node.input[1]) cond = e.op('Greater', [y, node.input[1]]);
       if (node.input[2]) {
-        const below = e.op('Less', [x, node.input[2]]);
+        const below = e.op('Less', [y, node.input[2]]);
         cond = cond ? e.op('And', [cond, below]) : below;
       }
       return cond ? mask(ctx, cond, g) : g;
