@@ -143,10 +143,15 @@ describe('manipulateGradCam (Viering et al. 2019)', () => {
         expect(
           maxDiff((await inputGradient(original, x)).data, (await inputGradient(fooled, x)).data),
         ).toBeLessThanOrEqual(1e-5);
-        // The layer still looks like the last conv layer, with one channel more.
-        const layer = fooled.layers!().find((l) => l.name === 'conv2')!;
-        expect(layer.kind).toBe('conv');
-        expect(layer.outputShape).toEqual([7, 8, 8]);
+        // The layer keeps its name and gains a channel; the conv behind it keeps its kind.
+        const layers = fooled.layers!();
+        expect(layers.find((l) => l.name === 'conv2')!.outputShape).toEqual([7, 8, 8]);
+        expect(layers.find((l) => l.name === 'conv2/features')).toMatchObject({
+          kind: 'conv',
+          activation: 'relu',
+        });
+        const spatial = layers.filter((l) => l.outputShape.length === 3 && l.outputShape[1] > 1);
+        expect(spatial[spatial.length - 1].name).toBe('conv2');
 
         const classes = [0, 1, 2, 0];
         const before = await gradCam(original, x, classes);

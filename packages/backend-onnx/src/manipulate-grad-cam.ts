@@ -87,7 +87,8 @@ function renameOutput(node: OnnxNode, from: string, to: string): void {
  * fixed spatial input dims, `layer` produced by a `Conv` (optionally followed by its `Relu`) and
  * consumed only by global average pooling (`GlobalAveragePool`, or `ReduceMean` over axes 2, 3),
  * and a single graph output. The new nodes of `P` come before the layer in the graph, so the layer
- * stays the last spatial one. The input model is not modified.
+ * stays the last spatial one; the original conv keeps its weights under the name
+ * `<layer>/features` and `layer` names the concatenation. The input model is not modified.
  */
 export function manipulateGradCam(source: OnnxModel, options: ManipulateGradCamOptions): OnnxModel {
   const model = structuredClone(source) as OnnxModel;
@@ -330,12 +331,12 @@ export function manipulateGradCam(source: OnnxModel, options: ManipulateGradCamO
   });
   nodes.splice(0, nodes.length, ...ordered);
 
-  // The new channel belongs to the layer: list the layer as the conv it was, with one more channel.
+  // The conv (and its ReLU) is now the layer `features`, and `layer` the concatenation CAM methods
+  // pick as the last spatial layer; rules of LRP-like methods still find the conv under its own name.
   const entry = model.metadataProps?.find((e) => e.key === fusedLayersKey);
   const hints: Record<string, string> = entry ? (JSON.parse(entry.value) as Record<string, string>) : {};
-  if (lastNode !== convNode) hints[features] = layer;
-  hints[convNode.output[0]] = layer;
-  b.setMetadata(fusedLayersKey, JSON.stringify(hints));
+  for (const [hidden, named] of Object.entries(hints)) if (named === layer) hints[hidden] = features;
+  if (entry || lastNode !== convNode) b.setMetadata(fusedLayersKey, JSON.stringify(hints));
   b.setMetadata(
     'xlens.manipulation',
     JSON.stringify({ method: 'viering-2019', layer, kind: explanation.kind, strength }),

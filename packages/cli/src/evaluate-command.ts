@@ -244,7 +244,7 @@ export async function evaluateCommand(values: Values, io: Io): Promise<number> {
       targets,
       settings: {
         seed,
-        'batch size': batchSize ?? defaultBatchSize,
+        'batch size': batchSize ?? `measured (from ${defaultBatchSize})`,
         score: score ?? 'per metric',
         target: values.target ?? 'top1',
         ...(dataset ? { dataset, count: n } : {}),

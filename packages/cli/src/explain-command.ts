@@ -169,7 +169,7 @@ export async function explainCommand(values: Values, io: Io): Promise<number> {
 
     const settings: Record<string, string | number | boolean> = {
       seed,
-      'batch size': batchSize ?? defaultBatchSize,
+      'batch size': batchSize ?? `measured (from ${defaultBatchSize})`,
       score,
       target: values.target ?? 'top1',
       normalise: normalize,

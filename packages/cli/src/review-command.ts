@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import type { AnyCheck, Model } from '@xlens/core';
-import * as evalPackage from '@xlens/eval';
+import type { AnyExplainer, Model } from '@xlens/core';
+import { sanityChecks } from '@xlens/eval';
 import { zooModel } from '@xlens/zoo';
 import { choiceFlag, intFlag, type ParsedArgs, UsageError } from './args.js';
 import type { Io } from './explain-command.js';
+import { resolveMaskers } from './masker.js';
 import { checkOutDir, writeOutputs } from './outputs.js';
 import { createRegistry } from './registry.js';
 import { reviewHtml } from './review-report.js';
@@ -12,18 +13,6 @@ import { textTable } from './table.js';
 
 /** Suites `xlens evaluate --suite` runs. */
 export const suites = ['review'] as const;
-
-/**
- * The sanity checks this xlens has: `@xlens/eval`'s `sanityChecks` list plus
- * `explanationManipulation`, read from the package namespace so that a check missing from the
- * installed version is reported as not run instead of failing the suite.
- */
-function availableChecks(): AnyCheck[] {
-  const ns = evalPackage as unknown as Record<string, unknown>;
-  const list = Array.isArray(ns.sanityChecks) ? (ns.sanityChecks as AnyCheck[]) : [];
-  const manipulation = ns.explanationManipulation as AnyCheck | undefined;
-  return manipulation && !list.some((c) => c.id === manipulation.id) ? [...list, manipulation] : list;
-}
 
 /**
  * `xlens evaluate --suite review [--quick]`: the review's Tables 1 and 3 measured on the zoo's
@@ -53,10 +42,27 @@ export async function reviewCommand(values: ParsedArgs['values'], io: Io): Promi
     '@xlens/backend-onnx'
   );
   const shapes = zooModel('shapes');
+  const registry = createRegistry();
+  // real-time-saliency runs with the zoo's masker trained for shapes (when both exist).
+  const extra: Record<string, Record<string, unknown>> = {};
+  if (registry.list().some((e) => e.id === 'real-time-saliency') && !settings.quick) {
+    const [masker] = await resolveMaskers(
+      [
+        {
+          key: 'real-time-saliency',
+          explainer: registry.get('real-time-saliency') as AnyExplainer,
+          options: {},
+        },
+      ],
+      'zoo:shapes',
+    );
+    extra['real-time-saliency'] = masker.options;
+  }
   let shown = -1;
   const result = await runReviewSuite(settings, {
-    registry: createRegistry(),
-    checks: availableChecks(),
+    registry,
+    checks: sanityChecks,
+    methodOptions: extra,
     loadOnnx: (bytes, name): Promise<Model> =>
       fromOnnx(bytes, { name, labels: shapes.labels, inputRange: shapes.meta.inputRange }),
     manipulate: (bytes, explanation) =>

@@ -105,6 +105,8 @@ export interface ReviewSuiteContext {
   readonly loadOnnx: (bytes: Uint8Array, name: string) => Promise<Model>;
   /** `manipulateGradCam` of backend-onnx on decoded bytes, returning encoded bytes. */
   readonly manipulate: (bytes: Uint8Array, explanation: unknown) => Uint8Array;
+  /** Options a method needs from the caller (e.g. `real-time-saliency`'s trained masker). */
+  readonly methodOptions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   readonly onStep?: (label: string, step: number, total: number) => void;
   readonly signal?: AbortSignal;
 }
@@ -274,6 +276,7 @@ export async function runReviewSuite(
       try {
         const a = await explain(explainerOf(id), model, data.images, Array.from(data.labels), {
           ...methodOptions(id, quick),
+          ...ctx.methodOptions?.[id],
           ...run,
         });
         const e = await localisationError.evaluate(
