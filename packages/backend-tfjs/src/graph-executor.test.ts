@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import type { BackwardRequest } from '@xlens/core';
 import { LayerError } from '@xlens/core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';

@@ -250,7 +250,8 @@ export function runProgram(program: Program, x: tf.Tensor, o: RunOptions): tf.Te
     if (o.recordRelu) o.recordRelu.set(site, tf.keep(z.clone()));
     const rule = o.relu ?? 'gradient';
     // On a plain ReLU, passing relevance is the gradient.
-    if (!o.differentiable || rule === 'gradient' || (rule === 'pass' && max === null)) return reluValue(z, max);
+    if (!o.differentiable || rule === 'gradient' || (rule === 'pass' && max === null))
+      return reluValue(z, max);
     return reluWithRule(z, max, rule, o.reluReference?.get(site));
   };
   const activate = (step: Step, z: tf.Tensor): tf.Tensor => {

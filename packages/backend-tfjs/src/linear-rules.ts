@@ -325,7 +325,10 @@ export function compileLinearRule(
         },
       };
     case 'z-plus':
-      return { owned, backward: (p, dy) => alphaBeta(1, 0, seen(p), outRelevance(p, dy), fwd, vjp, nonNegative) };
+      return {
+        owned,
+        backward: (p, dy) => alphaBeta(1, 0, seen(p), outRelevance(p, dy), fwd, vjp, nonNegative),
+      };
     case 'alpha-beta':
       return {
         owned,

@@ -51,7 +51,9 @@ describe('xlens evaluate on the job engine', () => {
     );
     expect(fromShards.stderr).not.toMatch(/error/);
     expect(fromShards.code).toBe(0);
-    expect(fromShards.stdout).toMatch(/units: 4 \(0 from an earlier run, 4 computed, 0 unfinished, 0 retried, 0 duplicate/);
+    expect(fromShards.stdout).toMatch(
+      /units: 4 \(0 from an earlier run, 4 computed, 0 unfinished, 0 retried, 0 duplicate/,
+    );
     const fromZoo = await runCli(
       ['evaluate', '--dataset', 'shapes', '--count', '8', ...common, '-o', 'b'],
       dir,

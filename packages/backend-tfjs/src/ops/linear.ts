@@ -193,7 +193,7 @@ function phasesApply(g: LinearGeometry): boolean {
 /**
  * The route `auto` takes. `columns` writes taps·I values per output position and saves work of
  * the order of the kernel's size (taps·I·O: its rotation, transposition and XNNPACK packing), so
- * it wins when the output positions N·OH·OW are few next to the output channels O. Measured on
+ * it wins when the output positions OH·OW of an item are few next to the output channels O. Measured on
  * tfjs-wasm with ResNet-18's 3×3 layers: at 7² (O = 512) `columns` takes about a quarter of
  * `rotated`'s time, at 14² (O = 256) about half, at 28² (O = 128) it is slower.
  */
@@ -202,9 +202,11 @@ function pickConvVjp(
   dyShape: readonly number[],
   wShape: readonly number[],
 ): ConvVjpStrategy {
-  const [n, oh, ow, o] = dyShape;
+  // Decided per item, never on the batch size: the routes round differently, and a map must not
+  // depend on how many rows share a call (ADR 0003; measured batch sizes vary from run to run).
+  const [, oh, ow, o] = dyShape;
   const [kh, kw] = wShape;
-  if (kh * kw > 1 && n * oh * ow <= o) return 'columns';
+  if (kh * kw > 1 && oh * ow <= o) return 'columns';
   return phasesApply(g) ? 'phases' : 'rotated';
 }
 
