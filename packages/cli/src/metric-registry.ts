@@ -1,10 +1,8 @@
-import { MetricRegistry } from '@xlens/core';
-import { evalMetrics } from '@xlens/eval';
+import type { MetricRegistry } from '@xlens/core';
+import { runnerMetricRegistry } from '@xlens/runner';
 
-/** A fresh registry with every evaluation metric the installed xlens packages export. */
-export function createMetricRegistry(): MetricRegistry {
-  return new MetricRegistry(evalMetrics);
-}
+/** A fresh registry with every evaluation metric the installed xlens packages export (the runner's). */
+export const createMetricRegistry = runnerMetricRegistry;
 
 /**
  * The metrics `xlens evaluate` runs when none is named: everything the data allows except the

@@ -1,20 +1,10 @@
-import { camMethods } from '@xlens/cam';
-import { type AnyExplainer, Registry } from '@xlens/core';
-import { aggregationMethods } from '@xlens/eval';
-import { gradientMethods } from '@xlens/gradients';
-import { perturbationMethods } from '@xlens/perturbation';
-import { relevanceMethods } from '@xlens/relevance';
+import { runnerRegistry } from '@xlens/runner';
 
-/** A fresh registry with every method the installed xlens packages export. */
-export function createRegistry(): Registry {
-  return new Registry([
-    ...gradientMethods,
-    ...camMethods,
-    ...relevanceMethods,
-    ...perturbationMethods,
-    ...aggregationMethods,
-  ] as readonly AnyExplainer[]);
-}
+/**
+ * A fresh registry with every method the installed xlens packages export: the runner's, so that
+ * `xlens explain`, `xlens evaluate` and the runner's worker threads know the same set.
+ */
+export const createRegistry = runnerRegistry;
 
 /**
  * The methods `xlens explain` runs when none is named: a few from every family, cheap enough for

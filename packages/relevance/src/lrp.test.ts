@@ -9,6 +9,28 @@ const allRules = (spec: ToySpec, rule: string): Record<string, string> =>
     spec.layers.filter((l) => l.type === 'conv' || l.type === 'dense').map((l) => [l.name, rule]),
   );
 
+/** x (2) → fc1 (ReLU) → fc2: the hand-computed toy of the LRP-ε/γ and ignoreBias tests. */
+function handSpec(): ToySpec {
+  return {
+    name: 'hand',
+    inputShape: [2, 1, 1],
+    numClasses: 2,
+    layers: [
+      { type: 'flatten', name: 'flat' },
+      {
+        type: 'dense',
+        name: 'fc1',
+        inFeatures: 2,
+        outFeatures: 2,
+        weight: [1, -1, 2, 1],
+        bias: [0.5, -0.5],
+        activation: 'relu',
+      },
+      { type: 'dense', name: 'fc2', inFeatures: 2, outFeatures: 2, weight: [1, 2, -1, 1], bias: [0.1, 0] },
+    ],
+  };
+}
+
 describe('lrp', () => {
   it('conserves relevance with LRP-0 on a bias-free ReLU net: Σ R = logit', async () => {
     const spec = biasFreeCnn();
@@ -71,25 +93,7 @@ describe('lrp', () => {
   it('hand-computed LRP-ε and LRP-γ on a two-layer toy net', async () => {
     // x = [1, 2]; z1 = W1 x + b1 = [1−2+0.5, 2+2−0.5] = [−0.5, 3.5]; a1 = [0, 3.5];
     // z2 = W2 a1 + b2 = [0 + 7 + 0.1, 0 + 3.5] = [7.1, 3.5]. Target 0: R2 = 7.1.
-    const spec: ToySpec = {
-      name: 'hand',
-      inputShape: [2, 1, 1],
-      numClasses: 2,
-      layers: [
-        { type: 'flatten', name: 'flat' },
-        {
-          type: 'dense',
-          name: 'fc1',
-          inFeatures: 2,
-          outFeatures: 2,
-          weight: [1, -1, 2, 1],
-          bias: [0.5, -0.5],
-          activation: 'relu',
-        },
-        { type: 'dense', name: 'fc2', inFeatures: 2, outFeatures: 2, weight: [1, 2, -1, 1], bias: [0.1, 0] },
-      ],
-    };
-    const model = referenceModel(spec);
+    const model = referenceModel(handSpec());
     const x: Tensor = { data: Float32Array.from([1, 2]), shape: [1, 2, 1, 1] };
     // ε = 0.1 on fc2: R1 = a1 ⊙ w2₀ · 7.1 / (7.1 + 0.1) = [0, 7 · 7.1 / 7.2].
     const r1 = (7 * 7.1) / 7.2;
@@ -104,25 +108,7 @@ describe('lrp', () => {
   it('ignoreBias: rules see z − b, share the actual relevance, and LRP-0 conserves the logit (hand-computed)', async () => {
     // The toy above. fc2 without its bias: z' = 7, so R1 = [0, 7 · 7.1 / (7 + ε)]; fc1 unit 1
     // without its bias −0.5: z' = 4, contributions [2, 2].
-    const spec: ToySpec = {
-      name: 'hand',
-      inputShape: [2, 1, 1],
-      numClasses: 2,
-      layers: [
-        { type: 'flatten', name: 'flat' },
-        {
-          type: 'dense',
-          name: 'fc1',
-          inFeatures: 2,
-          outFeatures: 2,
-          weight: [1, -1, 2, 1],
-          bias: [0.5, -0.5],
-          activation: 'relu',
-        },
-        { type: 'dense', name: 'fc2', inFeatures: 2, outFeatures: 2, weight: [1, 2, -1, 1], bias: [0.1, 0] },
-      ],
-    };
-    const model = referenceModel(spec);
+    const model = referenceModel(handSpec());
     const x: Tensor = { data: Float32Array.from([1, 2]), shape: [1, 2, 1, 1] };
     const rules = { fc1: 'epsilon:0.1', fc2: 'epsilon:0.1' };
     const eps = await lrp.explain(model, x, 0, { rules, ignoreBias: true });

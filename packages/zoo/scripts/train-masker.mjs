@@ -63,6 +63,11 @@ const RAMP_EPOCHS = flag('ramp', 0);
 // stars, crosses and rings but leave the circle and triangle channels empty: the classifier half
 // recognises blurred circles and triangles, the area term wins early and the sigmoid saturates at 0.
 const HEAD_BIAS = flag('head-bias', 0);
+// Destroy term: 'prob' is the paper's λ_d·p_c^λ_p; 'margin' is λ_m·max(z_c − max_{j≠c} z_j, −κ) on
+// the logits, which keeps a gradient where the classifier is saturated on the intact image.
+const DESTROY = args.includes('--margin') ? 'margin' : 'prob';
+const MARGIN = { weight: flag('margin-weight', 0.2), kappa: flag('kappa', 2) };
+const OUT = args.includes('--out') ? args[args.indexOf('--out') + 1] : null;
 
 const classifier = await loadLayersModel(join(here, '..', 'models', 'shapes'));
 
@@ -207,12 +212,17 @@ function terms(params, x, blurred, hot, fake, conv) {
   const keep = tf.add(tf.mul(x, up), tf.mul(blurred, tf.sub(1, up)));
   const drop = tf.add(tf.mul(x, tf.sub(1, up)), tf.mul(blurred, up));
   const logKeep = tf.sum(tf.mul(tf.logSoftmax(classify(keep)), hot), 1);
-  const pDrop = tf.exp(tf.sum(tf.mul(tf.logSoftmax(classify(drop)), hot), 1));
+  const dropLogits = classify(drop);
+  const pDrop = tf.exp(tf.sum(tf.mul(tf.logSoftmax(dropLogits), hot), 1));
+  const zc = tf.sum(tf.mul(dropLogits, hot), 1);
+  const zOther = tf.max(tf.sub(dropLogits, tf.mul(hot, 1e4)), 1);
+  const margin = tf.maximum(tf.sub(zc, zOther), -MARGIN.kappa);
   return {
     area: tf.mean(m, [1, 2]),
     tv: tv(m),
     logKeep,
     pDrop,
+    margin,
     fakeArea: tf.mean(mf, [1, 2]),
     fakeTv: tv(mf),
   };
@@ -224,7 +234,9 @@ function lossOf(t, ramp = 1) {
       tf.mul(LAMBDA.tv, tf.add(t.tv, tf.mul(LAMBDA.fake, t.fakeTv))),
       tf.mul(LAMBDA.area * ramp, tf.add(t.area, tf.mul(LAMBDA.fake, t.fakeArea))),
       tf.neg(t.logKeep),
-      tf.mul(LAMBDA.destroy, tf.pow(tf.add(t.pDrop, 1e-6), LAMBDA.power)),
+      DESTROY === 'margin'
+        ? tf.mul(MARGIN.weight, t.margin)
+        : tf.mul(LAMBDA.destroy, tf.pow(tf.add(t.pDrop, 1e-6), LAMBDA.power)),
     ]),
   );
 }
@@ -354,7 +366,7 @@ const meta = {
   date: new Date().toISOString().slice(0, 10),
 };
 if (!args.includes('--dry')) {
-  const dir = join(here, '..', 'models', 'shapes-masker');
+  const dir = OUT ?? join(here, '..', 'models', 'shapes-masker');
   await saveLayersModel(model, dir);
   writeFileSync(join(dir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
   console.log(`[shapes-masker] wrote ${dir}`);
