@@ -87,7 +87,11 @@ export function reviewHtml(r: ReviewSuiteResult): string {
   // Table 1: the published rows first (with the method that implements them), then the other methods.
   const t1Rows = publishedTable1.map((p) => {
     const m = r.table1.find((x) => x.approach === p.approach);
-    return `<tr><td>${esc(p.approach)}</td><td>${m ? esc(m.method) : `<small>${p.methods.length ? `${esc(p.methods.join(' / '))} not registered` : 'not in xlens'}</small>`}</td><td class="n">${p.error.toFixed(1)}</td><td class="n">${m ? `${num(m.error, 3)} <small>± ${num(m.ci95, 2)}</small>` : '–'}</td><td class="n">${m ? num(m.iou, 2) : ''}</td><td class="n">${m ? num(m.boxArea, 2) : ''}</td><td class="n">${m ? m.items : ''}</td></tr>`;
+    // Why a row has no measurement: the suite's skip note for its method, if any.
+    const why = p.methods.length
+      ? (r.skipped.find((x) => x.startsWith(`${p.methods[0]}:`)) ?? `${p.methods.join(' / ')}: not run`)
+      : 'not in xlens';
+    return `<tr><td>${esc(p.approach)}</td><td>${m ? esc(m.method) : `<small>${esc(why)}</small>`}</td><td class="n">${p.error.toFixed(1)}</td><td class="n">${m ? `${num(m.error, 3)} <small>± ${num(m.ci95, 2)}</small>` : '–'}</td><td class="n">${m ? num(m.iou, 2) : ''}</td><td class="n">${m ? num(m.boxArea, 2) : ''}</td><td class="n">${m ? m.items : ''}</td></tr>`;
   });
   const t1Extra = r.table1
     .filter((m) => m.approach === undefined)

@@ -1,5 +1,5 @@
 import { type Check, defineCheck } from '@xlens/core';
-import { finiteMean, similarities, similarityMeasures } from './internal/checks.js';
+import { finiteMean, similaritiesToReference, similarityMeasures } from './internal/checks.js';
 
 /** Options of `dataRandomisation`. */
 export interface DataRandomisationOptions {
@@ -56,7 +56,7 @@ export const dataRandomisation: Check<DataRandomisationOptions> = defineCheck<Da
       ctx.options.secondTarget === 'top1' ? { target: 'top1' } : {},
     );
     ctx.progress(2, 2);
-    const rows = Array.from({ length: n }, (_, i) => similarities(a, second.maps, i));
+    const rows = Array.from({ length: n }, (_, i) => similaritiesToReference(a, second.maps, i));
     const statistics: Record<string, number> = {};
     const perItem: Record<string, number[]> = {};
     for (const m of similarityMeasures) {
@@ -64,6 +64,12 @@ export const dataRandomisation: Check<DataRandomisationOptions> = defineCheck<Da
       statistics[m] = finiteMean(perItem[m]);
     }
     perItem['second-target'] = [...(second.attribution.targets ?? [])];
-    return { statistics, perItem };
+    const constant = rows.filter((r) => r.constant).length;
+    const warnings = constant
+      ? [
+          `${constant} map(s) of the second model are constant (no pixel ranks above another); scored 0 on every measure`,
+        ]
+      : [];
+    return { statistics, perItem, warnings };
   },
 });

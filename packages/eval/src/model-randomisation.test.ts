@@ -1,3 +1,4 @@
+import { defineExplainer } from '@xlens/core';
 import { randomInput, referenceModel, tinyCnn } from '@xlens/core/testing';
 import { gradient } from '@xlens/gradients';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,26 @@ describe('model-randomisation', () => {
     for (const curve of s.curves) for (const y of curve.y) expect(y).toBeCloseTo(1, 10);
     expect(s.score).toBeCloseTo(1, 10);
     expect(s.summary).toBe('spearman-abs = 1 ≥ 0.5: fail');
+  });
+
+  it('scores a map that turns constant on the randomised model 0 on every measure, and warns', async () => {
+    // Edges on the trained model, all zeros on any model the check derives (as Grad-CAM's ReLU can give).
+    const flatWhenRandomised = defineExplainer<Record<never, never>>({
+      ...sobel,
+      id: 'flat-when-randomised',
+      async attribute(ctx) {
+        const r = await sobel.attribute(ctx);
+        if (ctx.model === model) return r;
+        return { ...r, map: { data: new Float32Array(r.map.data.length), shape: r.map.shape } };
+      },
+    });
+    const r = await modelRandomisation.run(
+      { model, input, explainer: flatWhenRandomised },
+      { modes: 'cascading' },
+    );
+    expect(r.verdict).toBe('pass');
+    expect(r.statistics).toMatchObject({ 'spearman-abs': 0, spearman: 0, ssim: 0, hog: 0 });
+    expect(r.warnings.join(' ')).toMatch(/9 map\(s\) of randomised models are constant/);
   });
 
   it('returns a curve per mode and measure, layers top → bottom, starting at 1 for the trained model', async () => {

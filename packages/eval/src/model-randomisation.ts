@@ -13,6 +13,7 @@ import {
   release,
   type SimilarityMeasure,
   similarities,
+  similaritiesToReference,
   similarityMeasures,
 } from './internal/checks.js';
 
@@ -116,9 +117,11 @@ export const modelRandomisation: Check<ModelRandomisationOptions> = defineCheck<
       Object.fromEntries(
         similarityMeasures.map((m) => [m, Array.from({ length: n }, () => [1] as number[])]),
       ) as Record<SimilarityMeasure, number[][]>;
+    let constantMaps = 0;
     const compare = (maps: Tensor, into: Record<SimilarityMeasure, number[][]>): void => {
       for (let i = 0; i < n; i++) {
-        const s = similarities(original, maps, i);
+        const s = similaritiesToReference(original, maps, i);
+        if (s.constant) constantMaps++;
         for (const m of similarityMeasures) into[m][i].push(s[m]);
       }
     };
@@ -170,6 +173,10 @@ export const modelRandomisation: Check<ModelRandomisationOptions> = defineCheck<
     const warnings = original.data.every((v) => v === original.data[0])
       ? ['the trained model’s maps are constant: rank correlations are undefined']
       : [];
+    if (constantMaps > 0)
+      warnings.push(
+        `${constantMaps} map(s) of randomised models are constant (no pixel ranks above another); scored 0 on every measure`,
+      );
     return { statistics, perItem, curves, warnings };
   },
 });

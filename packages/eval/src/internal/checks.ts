@@ -36,6 +36,30 @@ export function similarities(a: Tensor, b: Tensor, i: number): Record<Similarity
   };
 }
 
+/** Whether item `i` of an `N×…` batch holds one value everywhere. */
+export function isConstantItem(t: Tensor, i: number): boolean {
+  const size = t.data.length / t.shape[0];
+  const p = plane(t.data, i, size);
+  return p.every((v) => v === p[0]);
+}
+
+/**
+ * `similarities` of a reference map and a map under test, where a test map that has become
+ * constant while the reference is not scores 0 on every measure (they are undefined there): it
+ * no longer ranks any pixel above another, so it keeps none of the reference's evidence — what the
+ * randomisation tests look for (an all-zero Grad-CAM after a ReLU, say). `constant` says it happened.
+ */
+export function similaritiesToReference(
+  reference: Tensor,
+  maps: Tensor,
+  i: number,
+): Record<SimilarityMeasure, number> & { readonly constant: boolean } {
+  if (isConstantItem(maps, i) && !isConstantItem(reference, i)) {
+    return { 'spearman-abs': 0, spearman: 0, ssim: 0, hog: 0, constant: true };
+  }
+  return { ...similarities(reference, maps, i), constant: false };
+}
+
 /**
  * Σ|a − b| / max(Σ|a|, Σ|b|) of item `i`: 0 for equal maps, at most 2, symmetric (0 when both
  * maps are zero).
