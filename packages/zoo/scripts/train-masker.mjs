@@ -2,7 +2,9 @@
 // "Real Time Image Saliency for Black Box Classifiers", NeurIPS, arXiv:1705.07857) for the zoo
 // `shapes` classifier — and write it under models/shapes-masker/.
 //
-//   node scripts/train-masker.mjs [--dry] [--epochs N] [--train-count N] [--verbose]
+//   node scripts/train-masker.mjs [--dry] [--out DIR] [--epochs N] [--train-count N] [--verbose]
+//     [--lr X] [--area X] [--tv X] [--fake X] [--ramp N] [--head-bias X] [--paper-destroy]
+//     [--margin-weight X] [--kappa X]
 //
 // The masker maps a 64×64×3 image in [0, 1] to one 16×16 mask per class (sigmoid, flattened in
 // NHWC order: 16·16·6 values); `real-time-saliency` in @xlens/perturbation picks the target's
@@ -12,13 +14,18 @@
 // > conv1x1-6 sigmoid > flatten; its receptive field (34 px) covers the largest shape.
 //
 // Objective (the paper's eq. 5, with its perturbation Φ(x, m) = x·m + A·(1−m), A the blurred image):
-//   L(m) = λ_tv·TV(m) + λ_a·A(m) − log p_c(Φ(x, m)) + λ_d·p_c(Φ(x, 1−m))^λ_p
+//   L(m) = λ_tv·TV(m) + λ_a·A(m) − log p_c(Φ(x, m)) + D(Φ(x, 1−m))
 // with p_c the frozen classifier's softmax probability of the true class c, A(m) the mask's mean,
-// TV(m) the mean squared difference of neighbouring mask cells, λ_d = 5 and λ_p = 0.3 as in the
-// paper; and, as the paper does with fake labels, the channel of one other (random) class gets
-// only the area and TV terms (weighted by λ_fake), so it learns to stay empty. Gradients flow through the frozen
-// classifier into the masker (only the masker's weights are trained). Weights, data, fake classes
-// and batch order come from fixed seeds. Needs the package built first.
+// TV(m) the mean squared difference of neighbouring mask cells; and, as the paper does with fake
+// labels, the channel of one other (random) class gets only the area and TV terms (weighted by
+// λ_fake), so it learns to stay empty. The destroy term D is, by default, a logit margin
+// λ_m·max(z_c − max_{j≠c} z_j, −κ) (z the classifier's logits; λ_m = 0.2, κ = 2) — the form the
+// authors' published code uses (a Carlini–Wagner-style margin) — instead of the paper's printed
+// λ_d·p_c^λ_p (λ_d = 5, λ_p = 0.3; `--paper-destroy`): p_c is flat near 1 on intact images, so
+// with it the masker found no gradient out of empty masks for circles and triangles (see below).
+// Gradients flow through the frozen classifier into the masker (only the masker's weights are
+// trained). Weights, data, fake classes and batch order come from fixed seeds. Needs the package
+// built first. `--out DIR` writes elsewhere than models/shapes-masker/.
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,9 +70,9 @@ const RAMP_EPOCHS = flag('ramp', 0);
 // stars, crosses and rings but leave the circle and triangle channels empty: the classifier half
 // recognises blurred circles and triangles, the area term wins early and the sigmoid saturates at 0.
 const HEAD_BIAS = flag('head-bias', 0);
-// Destroy term: 'prob' is the paper's λ_d·p_c^λ_p; 'margin' is λ_m·max(z_c − max_{j≠c} z_j, −κ) on
-// the logits, which keeps a gradient where the classifier is saturated on the intact image.
-const DESTROY = args.includes('--margin') ? 'margin' : 'prob';
+// Destroy term: 'margin' (default) is λ_m·max(z_c − max_{j≠c} z_j, −κ) on the logits, which keeps
+// a gradient where the classifier is saturated on the intact image; 'prob' is the paper's λ_d·p_c^λ_p.
+const DESTROY = args.includes('--paper-destroy') ? 'prob' : 'margin';
 const MARGIN = { weight: flag('margin-weight', 0.2), kappa: flag('kappa', 2) };
 const OUT = args.includes('--out') ? args[args.indexOf('--out') + 1] : null;
 
@@ -341,9 +348,13 @@ const meta = {
   masksFor: { model: 'shapes', numClasses: K },
   architecture: `${FILTERS.map((f, i) => `conv3x3-${f}-relu${i < 2 ? ' > maxpool2' : ''}`).join(' > ')} > conv1x1-${K}-sigmoid > flatten`,
   parameters: model.countParams(),
-  objective:
-    'λ_tv·TV(m) + λ_a·mean(m) − log p_c(x·m + blur(x)·(1−m)) + λ_d·p_c(x·(1−m) + blur(x)·m)^λ_p; a random other class: λ_fake·(λ_a·mean + λ_tv·TV) only',
-  lambdas: LAMBDA,
+  objective: `λ_tv·TV(m) + λ_a·mean(m) − log p_c(x·m + blur(x)·(1−m)) + ${
+    DESTROY === 'margin'
+      ? 'λ_m·max(z_c − max_{j≠c} z_j, −κ) of x·(1−m) + blur(x)·m (z: logits)'
+      : 'λ_d·p_c(x·(1−m) + blur(x)·m)^λ_p'
+  }; a random other class: λ_fake·(λ_a·mean + λ_tv·TV) only`,
+  lambdas: DESTROY === 'margin' ? { ...LAMBDA, destroy: undefined, power: undefined } : LAMBDA,
+  destroyTerm: DESTROY === 'margin' ? { kind: 'logit-margin', ...MARGIN } : { kind: 'probability-power' },
   areaRampEpochs: RAMP_EPOCHS,
   headBiasInit: HEAD_BIAS,
   perturbation: { fill: 'blur', blurSigma: BLUR_SIGMA },
