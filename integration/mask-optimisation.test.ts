@@ -96,12 +96,11 @@ describe('real-time saliency with the zoo shapes-masker', () => {
     await masker.dispose();
   });
 
-  // The issue asks for at least 80% of the per-image optimised masks' SSR score; the shipped masker
-  // reaches about 69% on these six images (its circle and triangle channels are empty, and its
-  // cross and ring masks keep 0.38 where the optimiser keeps 0.8–0.96: see the zoo README). This
-  // test guards the level reached, 60%, and would fail for a masker that predicts empty or random
-  // masks (the blurred image alone keeps about 0.2).
-  it('predicts, in one masker pass, masks whose SSR score on held-out images is at least 60% of per-image optimised masks (80% not reached)', async () => {
+  // The issue asks for at least 80% of the per-image optimised masks' SSR score, which the shipped
+  // masker reaches on these six images (about 80.6%: 0.747 against 0.928; its triangle channel is
+  // still empty, so that image keeps only what its blur keeps: see the zoo README). A masker that
+  // predicts empty or random masks fails (the blurred images alone keep 0.1–0.4).
+  it('predicts, in one masker pass, masks whose SSR score on held-out images is at least 80% of per-image optimised masks', async () => {
     // Held-out: the sample images' seed is neither the masker's training nor its test seed.
     const { images, labels } = sampleImages('shapes', 6);
     const targets = Array.from(labels);
@@ -151,7 +150,7 @@ describe('real-time saliency with the zoo shapes-masker', () => {
     const optScores = await preservedScore({ data: optMaps, shape: rt.map.shape });
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
     const shown = `masker ${rtScores.map((v) => v.toFixed(3))} optimised ${optScores.map((v) => v.toFixed(3))}`;
-    expect(mean(rtScores), shown).toBeGreaterThanOrEqual(0.6 * mean(optScores));
+    expect(mean(rtScores), shown).toBeGreaterThanOrEqual(0.8 * mean(optScores));
     // And the masks are small: a mask of the whole image would keep the score trivially.
     expect(mean(rt.extras.maskArea as number[])).toBeLessThan(0.3);
   });

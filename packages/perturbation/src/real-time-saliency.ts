@@ -40,10 +40,11 @@ function maskerGrid(masker: Model, model: Model): number {
 /**
  * Dabkowski & Gal, 2017, "Real Time Image Saliency for Black Box Classifiers", NeurIPS,
  * arXiv:1705.07857. A masking model, trained once against the classifier, predicts the saliency
- * mask of an image for a class in one forward pass. The paper's objective, which the model was
+ * mask of an image for a class in one forward pass. The paper's objective, which the model is
  * trained on, is λ_tv·TV(m) + λ_a·A(m) − log f_c(Φ(x, m)) + λ_d·f_c(Φ(x, 1−m))^λ_p: the preserved
  * region alone should keep the class (SSR) and its removal should destroy it (SDR), with a small,
- * smooth mask; wrong classes train to empty masks. The class selector is the model's per-class
+ * smooth mask; wrong classes train to empty masks. (The zoo's shapes-masker takes the destroy term
+ * as a hinge on the logit margin instead, as the authors' published code does; see its script.) The class selector is the model's per-class
  * output channel. The map is the target class's mask, upsampled bilinearly to the image. The
  * classifier itself is not run: any model with the masker's input and classes is explained by it.
  */
