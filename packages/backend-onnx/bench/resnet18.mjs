@@ -3,7 +3,8 @@
 // benchmark needs no downloaded model and no Python.
 import { encodeOnnxModel, OnnxGraphBuilder } from '../dist/index.js';
 
-function normals(count, std, seed) {
+/** Seeded normal draws (LCG + Box–Muller), shared by the bench model builders. */
+export function normals(count, std, seed) {
   const out = new Float32Array(count);
   let s = seed >>> 0;
   for (let i = 0; i < count; i += 2) {

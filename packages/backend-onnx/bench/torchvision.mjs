@@ -5,21 +5,7 @@
 // nodes; ReLU6 is Clip with constant min/max inputs; the head is GlobalAveragePool → Flatten → Gemm
 // (transB = 1). The benchmarks therefore measure the graph shapes users load, without torch.
 import { encodeOnnxModel, OnnxGraphBuilder } from '../dist/index.js';
-
-function normals(count, std, seed) {
-  const out = new Float32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < count; i += 2) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    const u = (s + 1) / 2 ** 32;
-    s = (s * 1664525 + 1013904223) >>> 0;
-    const v = s / 2 ** 32;
-    const r = Math.sqrt(-2 * Math.log(u));
-    out[i] = std * r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < count) out[i + 1] = std * r * Math.sin(2 * Math.PI * v);
-  }
-  return out;
-}
+import { normals } from './resnet18.mjs';
 
 /** Shared pieces: a Conv with a folded-BatchNorm bias, unfolded BatchNorm, the classifier head. */
 function parts(b) {

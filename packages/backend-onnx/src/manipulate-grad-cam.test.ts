@@ -1,5 +1,5 @@
 import { type Model, type Tensor, XlensError } from '@xlens/core';
-import type { ToySpec } from '@xlens/core/testing';
+import { gapCnn } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { normals } from '../test/op-check.js';
 import { type ForcedExplanation, manipulateGradCam } from './manipulate-grad-cam.js';
@@ -7,46 +7,8 @@ import { fromOnnx } from './onnx-model.js';
 import { encodeOnnxModel } from './proto/codec.js';
 import { toyOnnxModel } from './toy-onnx.js';
 
-// A GAP-headed CNN: 3×16×16 → conv(4) → max-pool → conv(6) on an 8×8 grid → mean → dense(3).
-const spec: ToySpec = {
-  name: 'gap-cnn',
-  inputShape: [3, 16, 16],
-  numClasses: 3,
-  layers: [
-    {
-      type: 'conv',
-      name: 'conv1',
-      inChannels: 3,
-      outChannels: 4,
-      kernel: 3,
-      padding: 'same',
-      weight: [...normals(108, 1, 0.5)],
-      bias: [...normals(4, 2, 0.1)],
-      activation: 'relu',
-    },
-    { type: 'max-pool', name: 'pool1', size: 2 },
-    {
-      type: 'conv',
-      name: 'conv2',
-      inChannels: 4,
-      outChannels: 6,
-      kernel: 3,
-      padding: 'same',
-      weight: [...normals(216, 3, 0.4)],
-      bias: [...normals(6, 4, 0.1)],
-      activation: 'relu',
-    },
-    { type: 'global-avg-pool', name: 'gap' },
-    {
-      type: 'dense',
-      name: 'logits',
-      inFeatures: 6,
-      outFeatures: 3,
-      weight: [...normals(18, 5)],
-      bias: [0.1, -0.2, 0.3],
-    },
-  ],
-};
+// A GAP-headed CNN with an 8×8 Grad-CAM grid (core's `gapCnn`).
+const spec = gapCnn();
 const GRID = [8, 8] as const;
 const source = toyOnnxModel(spec);
 

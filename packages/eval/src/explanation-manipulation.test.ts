@@ -1,7 +1,7 @@
 import { encodeOnnxModel, fromOnnx, manipulateGradCam } from '@xlens/backend-onnx';
 import { toyOnnxModel } from '@xlens/backend-onnx/testing';
 import { createRng, defineExplainer, type Model, type Tensor } from '@xlens/core';
-import type { ToySpec } from '@xlens/core/testing';
+import { gapCnn } from '@xlens/core/testing';
 import { gradient } from '@xlens/gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explanationManipulation } from './explanation-manipulation.js';
@@ -9,46 +9,8 @@ import { explanationManipulation } from './explanation-manipulation.js';
 const normals = (count: number, seed: number, scale = 1): number[] =>
   Array.from(createRng(seed, 3).fillNormal(new Float32Array(count), 0, scale));
 
-// 3×16×16 → conv(4) → max-pool → conv(6) on an 8×8 grid → spatial mean → dense(3).
-const spec: ToySpec = {
-  name: 'gap-cnn',
-  inputShape: [3, 16, 16],
-  numClasses: 3,
-  layers: [
-    {
-      type: 'conv',
-      name: 'conv1',
-      inChannels: 3,
-      outChannels: 4,
-      kernel: 3,
-      padding: 'same',
-      weight: normals(108, 1, 0.5),
-      bias: normals(4, 2, 0.1),
-      activation: 'relu',
-    },
-    { type: 'max-pool', name: 'pool1', size: 2 },
-    {
-      type: 'conv',
-      name: 'conv2',
-      inChannels: 4,
-      outChannels: 6,
-      kernel: 3,
-      padding: 'same',
-      weight: normals(216, 3, 0.4),
-      bias: normals(6, 4, 0.1),
-      activation: 'relu',
-    },
-    { type: 'global-avg-pool', name: 'gap' },
-    {
-      type: 'dense',
-      name: 'logits',
-      inFeatures: 6,
-      outFeatures: 3,
-      weight: normals(18, 5),
-      bias: [0.1, -0.2, 0.3],
-    },
-  ],
-};
+// A GAP-headed CNN with an 8×8 Grad-CAM grid (core's `gapCnn`).
+const spec = gapCnn();
 
 /**
  * Grad-CAM on `conv2` written out for the test (eval does not depend on @xlens/cam): ReLU of the

@@ -21,6 +21,7 @@ export {
   avgPoolCnn,
   biasFreeCnn,
   cnnWithBatchNorm,
+  gapCnn,
   residualCnn,
   tinyCnn,
   tinyDense,

@@ -148,6 +148,27 @@ export function biasFreeCnn(seed = 4): ToySpec {
 }
 
 /**
+ * `input [3, 16, 16]` → `conv1` 3×3 same (fused ReLU, 4) → `pool1` max 2 → `conv2` 3×3 same (fused
+ * ReLU, 6) on an 8×8 grid → `gap` → `logits` dense 6→3: a GAP-headed CNN whose Grad-CAM layer has a
+ * grid large enough to draw a forced map on (the explanation-manipulation tests).
+ */
+export function gapCnn(seed = 7): ToySpec {
+  const rng = createRng(seed, 107);
+  return {
+    name: 'gap-cnn',
+    inputShape: [3, 16, 16],
+    numClasses: 3,
+    layers: [
+      conv(rng, 'conv1', 3, 4, 3, { activation: 'relu' }),
+      { type: 'max-pool', name: 'pool1', size: 2 },
+      conv(rng, 'conv2', 4, 6, 3, { activation: 'relu' }),
+      { type: 'global-avg-pool', name: 'gap' },
+      denseLayer(rng, 'logits', 6, 3, 'linear'),
+    ],
+  };
+}
+
+/**
  * `input [3, 8, 8]` → `conv1` 3×3 same (ReLU) → `pool1` avg 2 → `conv2` 3×3 valid (ReLU) →
  * `flatten` → `fc1` 20→8 (ReLU) → `fc2` 8→3.
  */
