@@ -26,6 +26,8 @@ export interface OrtSessionOptions {
   executionProviders?: readonly string[];
   /** File ONNX Runtime writes the optimized graph to (onnxruntime-node; used by the session cache). */
   optimizedModelFilePath?: string;
+  /** Session configuration entries, nested by the dots of their keys (`session.intra_op.…`). */
+  extra?: Record<string, unknown>;
 }
 
 /** An inference session (the part of onnxruntime-common's `InferenceSession` xlens uses). */

@@ -1,8 +1,9 @@
 /** One stored entry: ONNX Runtime's optimized model of a session and xlens's metadata for it. */
 export interface CachedEntry {
   /**
-   * The optimized model: its bytes, or a file path the runtime opens itself (onnxruntime-node);
-   * absent for entries that hold metadata only, such as probe results.
+   * The optimized model (ORT format): its bytes, which the session then reads its weights from in
+   * place, so the store must not reuse them; or a file path the runtime opens itself
+   * (onnxruntime-node). Absent for entries that hold metadata only, such as probe results.
    */
   readonly model?: Uint8Array | string;
   /**
@@ -36,7 +37,7 @@ export interface OnnxSessionCache {
 }
 
 /** Version of the cache entries' content: bump when graph building changes what a key yields. */
-export const cacheFormat = 'xlens-onnx-1';
+export const cacheFormat = 'xlens-onnx-2';
 
 /** Hex SHA-256 of byte arrays, in order (Web Crypto: works in Node.js and browsers, off the main thread). */
 export async function sha256Hex(parts: readonly Uint8Array[]): Promise<string> {

@@ -12,6 +12,8 @@ export interface SessionOptions {
   readonly intraOpThreads?: number;
   /** ORT execution providers in order of preference (default: the runtime's own). */
   readonly executionProviders?: readonly string[];
+  /** Whether idle intra-op workers spin-wait (default false; see `OnnxModelOptions.spinWait`). */
+  readonly spinWait?: boolean;
 }
 
 /** An ORT session over an encoded model; ORT's errors become `invalid-model` with the cause kept. */
@@ -20,19 +22,40 @@ export async function createSession(
   options: SessionOptions,
   what: string,
   extra: OrtSessionOptions = {},
+  config: SessionConfig = {},
 ): Promise<ort.InferenceSession> {
-  return createSessionFromBytes(encodeOnnxModel(model), options, what, extra);
+  return createSessionFromBytes(encodeOnnxModel(model), options, what, extra, config);
+}
+
+/** Session configuration entries by their dotted ORT keys, e.g. `session.save_model_format`. */
+export type SessionConfig = Record<string, string>;
+
+/** onnxruntime-common's `extra` object: the dotted keys of `config` as nested objects. */
+function nestedConfig(config: SessionConfig): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const parts = key.split('.');
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]] = value;
+  }
+  return root;
 }
 
 /**
- * `createSession` from encoded bytes (or a model file path, for runtimes that open files); `extra` overrides xlens's session options (a cached,
- * already optimized model loads with `graphOptimizationLevel: 'disabled'`).
+ * `createSession` from encoded bytes (or a model file path, for runtimes that open files); `extra`
+ * overrides xlens's session options (a cached, already optimized model loads with
+ * `graphOptimizationLevel: 'disabled'`) and `config` adds session configuration entries.
  */
 export async function createSessionFromBytes(
   bytes: Uint8Array | string,
   options: SessionOptions,
   what: string,
   extra: OrtSessionOptions = {},
+  config: SessionConfig = {},
 ): Promise<ort.InferenceSession> {
   // Errors only: ORT's warnings (e.g. about unused initializers) are not actionable for users.
   const sessionOptions: OrtSessionOptions = {
@@ -43,6 +66,9 @@ export async function createSessionFromBytes(
   if (options.executionProviders !== undefined)
     sessionOptions.executionProviders = [...options.executionProviders];
   Object.assign(sessionOptions, extra);
+  const entries: SessionConfig = { ...config };
+  if (!options.spinWait) entries['session.intra_op.allow_spinning'] = '0';
+  if (Object.keys(entries).length > 0) sessionOptions.extra = nestedConfig(entries);
   try {
     // A path (from the session cache, which is Node-only) is opened by the runtime itself:
     // onnxruntime-node's create takes a path as well as bytes.

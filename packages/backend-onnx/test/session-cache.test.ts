@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackwardRequest, Model } from '@xlens/core';
@@ -86,11 +86,22 @@ describe('the session cache', () => {
     // Forward, capture and two backward configurations were stored (the probe keeps only its facts).
     expect(first.created.filter(stored)).toHaveLength(4);
     expect(first.created.some(fromCache)).toBe(false);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.onnx'))).toHaveLength(4);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.ort'))).toHaveLength(4);
     const second = await session(bytes, dir);
     // No probe session, nothing rebuilt: the four sessions come from the cache.
     expect(second.created).toHaveLength(4);
     expect(second.created.every(fromCache)).toBe(true);
+    // Written in ORT format, read with the weights used in place; no session spin-waits.
+    const config = (o: OrtSessionOptions) => o.extra as { session: Record<string, unknown> };
+    expect(first.created.filter(stored).every((o) => config(o).session.save_model_format === 'ORT')).toBe(
+      true,
+    );
+    expect(second.created.every((o) => config(o).session.use_ort_model_bytes_directly === '1')).toBe(true);
+    expect(
+      [...first.created, ...second.created].every(
+        (o) => (config(o).session.intra_op as Record<string, string>).allow_spinning === '0',
+      ),
+    ).toBe(true);
     for (const run of [first, second]) {
       expectSame(run.values, plain.values);
     }
@@ -112,7 +123,7 @@ describe('the session cache', () => {
     expectSame(other.values, plainChanged.values);
     const threads = await session(bytes, dir, { intraOpThreads: 1 });
     expect(threads.created.some(fromCache)).toBe(false);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.onnx'))).toHaveLength(12);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.ort'))).toHaveLength(12);
   });
 
   it('detects a corrupt model file or record, rebuilds the entry and gives the same results', async () => {
@@ -120,12 +131,12 @@ describe('the session cache', () => {
     const plain = await session(bytes, undefined);
     await session(bytes, dir);
     // Two session entries: one model file gets a flipped bit, the other entry's record is cut short.
-    const models = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
+    const models = readdirSync(dir).filter((f) => f.endsWith('.ort'));
     const model = join(dir, models[0]);
     const damaged = readFileSync(model);
     damaged[damaged.length >> 1] ^= 0x40;
     writeFileSync(model, damaged);
-    writeFileSync(join(dir, `${models[1].slice(0, -5)}.json`), '{"key": ');
+    writeFileSync(join(dir, `${models[1].slice(0, -4)}.json`), '{"key": ');
     const again = await session(bytes, dir);
     // Both entries were rebuilt and stored again; the other two came from the cache.
     expect(again.created.filter(stored)).toHaveLength(2);
@@ -144,12 +155,12 @@ describe('the session cache', () => {
     const runtime = recordingRuntime();
     const model = await fromOnnx(bytes, {
       runtime,
-      cache: { ...store, stagingPath: () => join(dir, 'missing', 'folder', 'model.onnx') },
+      cache: { ...store, stagingPath: () => join(dir, 'missing', 'folder', 'model.ort') },
     });
     expectSame(await outputs(model), plain.values);
     await model.dispose();
     expect(runtime.created.filter(stored).length).toBeGreaterThan(0);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.onnx'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.ort'))).toEqual([]);
   });
 
   it('writes nothing and asks ONNX Runtime for no optimized model when disabled', async () => {
@@ -160,17 +171,37 @@ describe('the session cache', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('keeps a model file path and its bytes under the same key', async () => {
+  it('keys a model file by its path, size and modification time', async () => {
     const dir = tempDir();
     const path = join(dir, 'model.onnx');
     writeFileSync(path, bytes);
     const cache = join(dir, 'cache');
-    await session(bytes, cache);
-    const runtime = recordingRuntime();
-    const model = await fromOnnx(path, { runtime, cache: sessionCache(cache) });
-    await model.forward(x);
-    await model.dispose();
-    expect(runtime.created).toHaveLength(1);
-    expect(runtime.created.every(fromCache)).toBe(true);
+    const load = async () => {
+      const runtime = recordingRuntime();
+      const model = await fromOnnx(path, { runtime, cache: sessionCache(cache) });
+      const out = await model.forward(x);
+      await model.dispose();
+      return { created: runtime.created, out };
+    };
+    const first = await load();
+    expect(first.created.some(fromCache)).toBe(false);
+    const second = await load();
+    expect(second.created).toHaveLength(1);
+    expect(second.created.every(fromCache)).toBe(true);
+    expect(Array.from(second.out.data)).toEqual(Array.from(first.out.data));
+    // New weights in the same file (a later modification time): nothing stale is loaded.
+    const decoded = decodeOnnxModel(bytes);
+    const weight = decoded.graph.initializer.find((t) => t.dims.length === 4)!;
+    const values = tensorFloat32(weight).map((v) => v * 2);
+    weight.rawData = new Uint8Array(values.buffer);
+    weight.floatData = undefined;
+    const changed = encodeOnnxModel(decoded);
+    writeFileSync(path, changed);
+    utimesSync(path, new Date(), new Date(Date.now() + 5000));
+    const third = await load();
+    expect(third.created.some(fromCache)).toBe(false);
+    const plain = await fromOnnx(changed, { runtime: recordingRuntime() });
+    expect(Array.from(third.out.data)).toEqual(Array.from((await plain.forward(x)).data));
+    await plain.dispose();
   });
 });

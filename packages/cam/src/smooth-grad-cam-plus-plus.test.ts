@@ -52,8 +52,7 @@ describe('smooth-grad-cam-plus-plus', () => {
     expect(got).toHaveLength(2 * samples * per);
     const expected = new Float32Array(got.length);
     for (let s = 0; s < samples; s++) {
-      const rng = createSampleRng(seed, 0, s);
-      const z = Array.from({ length: per }, () => rng.normal());
+      const z = createSampleRng(seed, 0, s).fillNormal(new Float64Array(per));
       for (let b = 0; b < 2; b++) {
         const item = x.data.subarray(b * per, (b + 1) * per);
         const std = sigma * (Math.max(...item) - Math.min(...item));

@@ -103,7 +103,7 @@ export const smoothGradCamPlusPlus = defineExplainer<
     );
     const noiseOf = (sample: number): Float64Array => {
       const rng = ctx.sampleRng(noiseStream, sample);
-      return Float64Array.from({ length: per }, () => rng.normal());
+      return rng.fillNormal(new Float64Array(per));
     };
     // Sample-major rows: row r is sample ⌊r / N⌋ of item r mod N, so one draw of z_s serves every
     // item, and each item's rows arrive in sample order (its sums add up in the same order alone).

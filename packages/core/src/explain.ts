@@ -1,4 +1,4 @@
-import { MeasuredBatchSize, measuredBatchBytes, measuredBatchMax } from './batching.js';
+import { MeasuredBatchSize, measuredBatchBytes, measuredBatchMax, measuredBatchStart } from './batching.js';
 import { capabilityMembers } from './capabilities.js';
 import { CapabilityError, InputError, OptionError, RegistryError, XlensError } from './errors.js';
 import type {
@@ -167,7 +167,7 @@ function measuredSizer(model: Model, m: MeasuredSizing): MeasuredBatchSize {
   const max = Math.min(measuredBatchMax, Math.floor(measuredBatchBytes / (4 * Math.max(1, m.rowFloats))));
   const known = measuredSizes.get(model)?.get(sizingKey(m));
   return known === undefined
-    ? new MeasuredBatchSize(defaultBatchSize, max)
+    ? new MeasuredBatchSize(measuredBatchStart(defaultBatchSize, m.rowFloats), max)
     : new MeasuredBatchSize(known, max, true);
 }
 

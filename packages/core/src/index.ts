@@ -4,7 +4,14 @@
  * descriptor, `explain()`, a registry instance, typed errors. No runtime dependencies.
  */
 
-export { chunkRanges, MeasuredBatchSize, measuredBatchBytes, measuredBatchMax } from './batching.js';
+export {
+  chunkRanges,
+  MeasuredBatchSize,
+  measuredBatchBytes,
+  measuredBatchMax,
+  measuredBatchStart,
+  measuredBatchStartBytes,
+} from './batching.js';
 export { allCapabilities, capabilityMembers, hasCapabilities, type ModelWith } from './capabilities.js';
 export * from './check.js';
 export * from './errors.js';

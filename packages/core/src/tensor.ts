@@ -100,6 +100,11 @@ export function reshape(t: Tensor, shape: readonly number[]): Tensor {
 
 /** Index of the first non-finite value, or -1. */
 export function firstNonFinite(data: Float32Array): number {
+  // v·0 is ±0 for finite v and NaN for NaN or ±∞, so one multiply-add per value answers "all
+  // finite?" (every input is checked, on every call); only a failing array is searched.
+  let probe = 0;
+  for (let i = 0; i < data.length; i++) probe += data[i] * 0;
+  if (probe === 0) return -1;
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
   return -1;
 }

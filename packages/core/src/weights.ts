@@ -60,9 +60,8 @@ export function multiplicativeNoise(
   return (p) => {
     if (names && !names.has(p.layer)) return undefined;
     if (p.role === 'other' || (p.role === 'bias' && !biases)) return undefined;
-    const rng = createRng(paramSeed(seed, p), 11);
-    const out = new Float32Array(p.values.length);
-    for (let i = 0; i < out.length; i++) out[i] = p.values[i] * (1 + sigma * rng.normal());
+    const out = createRng(paramSeed(seed, p), 11).fillNormal(new Float32Array(p.values.length), 1, sigma);
+    for (let i = 0; i < out.length; i++) out[i] *= p.values[i];
     return out;
   };
 }

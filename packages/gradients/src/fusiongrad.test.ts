@@ -60,9 +60,9 @@ describe('fusiongrad', () => {
         multiplicativeNoise(sigma, createSampleRng(seed, 2, m).int(2 ** 31)),
       );
       for (let s = 0; s < samples; s++) {
-        const rng = createSampleRng(seed, 100, m * samples + s);
+        const z = createSampleRng(seed, 100, m * samples + s).fillNormal(new Float64Array(xi.data.length));
         const noisy: Tensor = {
-          data: xi.data.map((v) => v + inputSigma * range * rng.normal()),
+          data: xi.data.map((v, j) => v + inputSigma * range * z[j]),
           shape: xi.shape,
         };
         const g = await gradient.explain(derived, noisy, 4);

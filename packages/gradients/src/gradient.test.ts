@@ -11,16 +11,27 @@ describe('gradient', () => {
     const x = randomTensor([1, 3, 8, 8], 11);
     const target = 2;
     const { map } = await gradient.explain(model, x, target);
+    // The net is piecewise linear: a difference is exact unless a ReLU or max-pool switch lies
+    // within h of the point, which shows as one-sided differences that disagree. Such a point is
+    // skipped (at most one of the six may be).
     const h = 1e-3;
     const score = async (t: Tensor) => (await model.forward(t)).data[target];
+    const at = await score(x);
+    let kinks = 0;
     for (const index of [0, 17, 64, 100, 150, 191]) {
       const plus = { data: x.data.slice(), shape: x.shape };
       const minus = { data: x.data.slice(), shape: x.shape };
       plus.data[index] += h;
       minus.data[index] -= h;
-      const fd = ((await score(plus)) - (await score(minus))) / (2 * h);
-      expect(map.data[index]).toBeCloseTo(fd, 3);
+      const right = ((await score(plus)) - at) / h;
+      const left = (at - (await score(minus))) / h;
+      if (Math.abs(right - left) > 5e-4) {
+        kinks++;
+        continue;
+      }
+      expect(map.data[index]).toBeCloseTo((right + left) / 2, 3);
     }
+    expect(kinks).toBeLessThanOrEqual(1);
   });
 
   it('explains every item with its own target, as one by one', async () => {

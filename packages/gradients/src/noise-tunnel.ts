@@ -254,8 +254,7 @@ export async function addNoisySamples(
   let drawn = -1;
   const noiseOf = (s: number): Float64Array => {
     if (s !== drawn) {
-      const rng = ctx.sampleRng(run.stream, first + s);
-      for (let j = 0; j < per; j++) z[j] = rng.normal();
+      ctx.sampleRng(run.stream, first + s).fillNormal(z);
       drawn = s;
     }
     return z;

@@ -75,9 +75,9 @@ describe('smoothgrad', () => {
       const mean = new Float64Array(per);
       for (let s = 0; s < samples; s++) {
         // The input-noise stream of the SmoothGrad family is 100.
-        const rng = createSampleRng(seed, 100, s);
+        const z = createSampleRng(seed, 100, s).fillNormal(new Float64Array(per));
         const noisy: Tensor = { data: new Float32Array(per), shape: xi.shape };
-        for (let j = 0; j < per; j++) noisy.data[j] = xi.data[j] + sigma * range * rng.normal();
+        for (let j = 0; j < per; j++) noisy.data[j] = xi.data[j] + sigma * range * z[j];
         const g = (await gradient.explain(model, noisy, targets[i])).map;
         for (let j = 0; j < per; j++) mean[j] += g.data[j] / samples;
       }

@@ -1,3 +1,4 @@
+import { realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { XlensError } from '@xlens/core';
 import { readFileChecked, realPathInside } from '@xlens/core/node';
@@ -73,10 +74,26 @@ export async function readOnnxModel(path: string): Promise<OnnxModel> {
 }
 
 /**
- * `readOnnxModel`, also returning the bytes of every file read (the model file first, then its
- * external data files), from which the session cache derives the model's key.
+ * Each file's resolved path, size, modification time (ns), inode and device, one line per file:
+ * what identifies a file's version without reading it (Python keys its bytecode cache the same way).
  */
-export async function readOnnxSource(path: string): Promise<{ model: OnnxModel; files: Uint8Array[] }> {
+function fileIdentity(paths: readonly string[]): string {
+  return paths
+    .map((p) => {
+      const s = statSync(p, { bigint: true });
+      return [realpathSync(p), s.size, s.mtimeNs, s.ino, s.dev].join('\0');
+    })
+    .join('\n');
+}
+
+/**
+ * `readOnnxModel`, also returning the bytes of every file read (the model file first, then its
+ * external data files) and their `identity` (resolved paths, sizes, modification times), from
+ * which the session cache derives the model's key without hashing every byte.
+ */
+export async function readOnnxSource(
+  path: string,
+): Promise<{ model: OnnxModel; files: Uint8Array[]; identity: string }> {
   let bytes: Uint8Array;
   try {
     bytes = readFileChecked(path);
@@ -89,5 +106,9 @@ export async function readOnnxSource(path: string): Promise<{ model: OnnxModel; 
   const model = decodeOnnxModel(bytes);
   const external = new Map<string, Promise<Uint8Array>>();
   await loadExternal(model, dirname(path), external);
-  return { model, files: [bytes, ...(await Promise.all(external.values()))] };
+  return {
+    model,
+    files: [bytes, ...(await Promise.all(external.values()))],
+    identity: fileIdentity([path, ...external.keys()]),
+  };
 }

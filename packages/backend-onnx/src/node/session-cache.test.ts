@@ -34,8 +34,8 @@ describe('sessionCache', () => {
     expect(existsSync(staged)).toBe(false);
     const hit = await cache.get('b');
     expect(hit?.meta).toBe('meta-b');
-    expect(await hit?.verified).toBe(true);
-    expect(Array.from(readFileSync(hit!.model as string))).toEqual([1, 2, 3, 4, 5]);
+    expect(hit?.model).toBeInstanceOf(Uint8Array);
+    expect(Array.from(hit!.model as Uint8Array)).toEqual([1, 2, 3, 4, 5]);
     expect(await cache.get('c')).toBeUndefined();
   });
 
@@ -45,12 +45,25 @@ describe('sessionCache', () => {
     const staged = cache.stagingPath('k');
     writeFileSync(staged, new Uint8Array(64).fill(7));
     await cache.put('k', 'm', staged);
-    const model = readdirSync(dir).find((f) => f.endsWith('.onnx'))!;
+    const model = readdirSync(dir).find((f) => f.endsWith('.ort'))!;
     truncateSync(join(dir, model), 10);
-    const hit = await cache.get('k');
-    expect(await hit?.verified).toBe(false);
+    expect(await cache.get('k')).toBeUndefined();
     expect(readdirSync(dir)).toEqual([]);
     expect(await cache.get('k')).toBeUndefined();
+  });
+
+  it('removes an entry whose model file has a flipped bit (CRC-32 mismatch)', async () => {
+    const dir = tempDir();
+    const cache = sessionCache(dir);
+    const staged = cache.stagingPath('k');
+    writeFileSync(staged, new Uint8Array(64).fill(7));
+    await cache.put('k', 'm', staged);
+    const path = join(dir, readdirSync(dir).find((f) => f.endsWith('.ort'))!);
+    const damaged = readFileSync(path);
+    damaged[20] ^= 0x01;
+    writeFileSync(path, damaged);
+    expect(await cache.get('k')).toBeUndefined();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('swallows write failures, leaving no entry and no staged file', async () => {

@@ -6,8 +6,11 @@ export interface Rng {
   normal(): number;
   /** Integer in [0, n). */
   int(n: number): number;
-  /** Fill `out` with N(mean, std²) draws. */
-  fillNormal(out: Float32Array, mean?: number, std?: number): Float32Array;
+  /**
+   * Fill `out` with N(mean, std²) draws. Same distribution as `normal()`, not the same sequence:
+   * bulk draws use the ziggurat (several times faster than Box–Muller; ADR 0012).
+   */
+  fillNormal<T extends Float32Array | Float64Array>(out: T, mean?: number, std?: number): T;
   /** Fill `out` with U[low, high) draws. */
   fillUniform(out: Float32Array, low?: number, high?: number): Float32Array;
 }
@@ -44,6 +47,68 @@ export function createSampleRng(seed: number, stream: number, sample: number): R
   return rngFromState(h);
 }
 
+/*
+ * Ziggurat tables for standard normals (Marsaglia & Tsang, 2000, "The Ziggurat Method for Generating
+ * Random Variables", J. Stat. Softw. 5(8)): 128 layers of equal area `zigArea` under the density,
+ * the base layer carrying the tail beyond `zigTail`. A draw takes one 32-bit uniform: its low 7 bits
+ * pick the layer, its top 25 bits (sign included) the position, so the layer and the value use
+ * separate bits (the original algorithm reuses the layer bits inside the value, a known bias).
+ * `zigWidth[i]` scales a position to layer i's right edge x_i; `zigInside[i]` is the fraction of
+ * layer i lying wholly under the curve (x_{i−1}/x_i, in position units); `zigDensity[i]` = f(x_i).
+ */
+const zigTail = 3.442619855899;
+const zigArea = 9.91256303526217e-3;
+const zigUnits = 2 ** 24;
+const zigInside = new Float64Array(128);
+const zigWidth = new Float64Array(128);
+const zigDensity = new Float64Array(128);
+{
+  const f = (x: number) => Math.exp(-0.5 * x * x);
+  let x = zigTail;
+  const base = zigArea / f(x);
+  zigInside[0] = Math.floor((x / base) * zigUnits);
+  zigInside[1] = 0;
+  zigWidth[0] = base / zigUnits;
+  zigWidth[127] = x / zigUnits;
+  zigDensity[0] = 1;
+  zigDensity[127] = f(x);
+  for (let i = 126; i >= 1; i--) {
+    const above = x;
+    x = Math.sqrt(-2 * Math.log(zigArea / x + f(x)));
+    zigInside[i + 1] = Math.floor((x / above) * zigUnits);
+    zigDensity[i] = f(x);
+    zigWidth[i] = x / zigUnits;
+  }
+}
+
+/**
+ * The ziggurat's rejection steps for a draw that fell outside layer `layer`'s inner rectangle:
+ * the wedge test against the density, or the tail for the base layer, retrying with fresh draws.
+ */
+function zigguratSlow(layer: number, at: number, uniform: () => number): number {
+  /** Uniform in (0, 1], for logarithms. */
+  const open = () => 1 - uniform();
+  for (;;) {
+    if (layer === 0) {
+      // The tail beyond zigTail (Marsaglia's exponential rejection).
+      let dx: number;
+      let dy: number;
+      do {
+        dx = -Math.log(open()) / zigTail;
+        dy = -Math.log(open());
+      } while (dy + dy < dx * dx);
+      return at >= 0 ? zigTail + dx : -zigTail - dx;
+    }
+    const x = at * zigWidth[layer];
+    if (zigDensity[layer] + uniform() * (zigDensity[layer - 1] - zigDensity[layer]) < Math.exp(-0.5 * x * x))
+      return x;
+    const b = (uniform() * 4294967296) | 0;
+    layer = b & 127;
+    at = b >> 7;
+    if (Math.abs(at) < zigInside[layer]) return at * zigWidth[layer];
+  }
+}
+
 function rngFromState(initial: number): Rng {
   let state = initial >>> 0;
   let spare: number | null = null;
@@ -72,7 +137,28 @@ function rngFromState(initial: number): Rng {
     normal,
     int: (n) => Math.floor(uniform() * n),
     fillNormal(out, mean = 0, std = 1) {
-      for (let i = 0; i < out.length; i++) out[i] = mean + std * normal();
+      // The generator's state is kept in a local on the fast path (a closure variable would be a
+      // memory access per draw); the rare rejections go through `zigguratSlow` with it written back.
+      // Int32 arithmetic throughout (same bits as the uint32 form, no conversions to doubles).
+      let s = state | 0;
+      for (let i = 0; i < out.length; i++) {
+        s = (s + 0x6d2b79f5) | 0;
+        let t = s;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= (t + Math.imul(t ^ (t >>> 7), t | 61)) | 0;
+        const b = t ^ (t >>> 14);
+        const layer = b & 127;
+        const at = b >> 7;
+        let z: number;
+        if (Math.abs(at) < zigInside[layer]) z = at * zigWidth[layer];
+        else {
+          state = s >>> 0;
+          z = zigguratSlow(layer, at, uniform);
+          s = state | 0;
+        }
+        out[i] = mean + std * z;
+      }
+      state = s >>> 0;
       return out;
     },
     fillUniform(out, low = 0, high = 1) {

@@ -20,37 +20,58 @@ export function imageDims(
 /** Collapse channels of an `N×C×H×W` or `N×H×W×C` map to `N×H×W`. */
 export function reduceChannels(t: Tensor, layout: Layout, how: ChannelReduction): Tensor {
   const { n, c, h, w } = imageDims(t.shape, layout);
-  const out = new Float32Array(n * h * w);
   const hw = h * w;
+  const out = new Float32Array(n * hw);
+  const src = t.data;
+  // Channel k of item b at pixel p sits at `base + k·channelStride + p·pixelStride`. One loop per
+  // reduction over whole channel planes keeps the hot loop free of branches (it runs on every
+  // gradient map, 3×224² values per item).
+  const channelStride = layout === 'NCHW' ? hw : 1;
+  const pixelStride = layout === 'NCHW' ? 1 : c;
   for (let b = 0; b < n; b++) {
+    const base = b * c * hw;
+    const o = b * hw;
+    if (c === 0) continue;
+    // Channel 0 initialises the accumulator in the reduction's own terms.
+    const square = how === 'l2';
+    const absolute = how === 'max-abs' || how === 'abs-sum' || how === 'sum-abs';
     for (let p = 0; p < hw; p++) {
-      let acc = how === 'max' || how === 'max-abs' ? Number.NEGATIVE_INFINITY : 0;
-      for (let k = 0; k < c; k++) {
-        const v = layout === 'NCHW' ? t.data[(b * c + k) * hw + p] : t.data[(b * hw + p) * c + k];
-        switch (how) {
-          case 'sum':
-          case 'mean':
-            acc += v;
-            break;
-          case 'max':
-            acc = Math.max(acc, v);
-            break;
-          case 'max-abs':
-            acc = Math.max(acc, Math.abs(v));
-            break;
-          case 'abs-sum':
-          case 'sum-abs':
-            acc += Math.abs(v);
-            break;
-          case 'l2':
-            acc += v * v;
-            break;
-        }
-      }
-      if (how === 'mean') acc /= c;
-      if (how === 'l2') acc = Math.sqrt(acc);
-      out[b * hw + p] = acc;
+      const v = src[base + p * pixelStride];
+      out[o + p] = square ? v * v : absolute ? Math.abs(v) : v;
     }
+    for (let k = 1; k < c; k++) {
+      const at = base + k * channelStride;
+      switch (how) {
+        case 'sum':
+        case 'mean':
+          for (let p = 0; p < hw; p++) out[o + p] += src[at + p * pixelStride];
+          break;
+        case 'max':
+          for (let p = 0; p < hw; p++) {
+            const v = src[at + p * pixelStride];
+            if (v > out[o + p] || Number.isNaN(v)) out[o + p] = v;
+          }
+          break;
+        case 'max-abs':
+          for (let p = 0; p < hw; p++) {
+            const v = Math.abs(src[at + p * pixelStride]);
+            if (v > out[o + p] || Number.isNaN(v)) out[o + p] = v;
+          }
+          break;
+        case 'abs-sum':
+        case 'sum-abs':
+          for (let p = 0; p < hw; p++) out[o + p] += Math.abs(src[at + p * pixelStride]);
+          break;
+        case 'l2':
+          for (let p = 0; p < hw; p++) {
+            const v = src[at + p * pixelStride];
+            out[o + p] += v * v;
+          }
+          break;
+      }
+    }
+    if (how === 'mean') for (let p = 0; p < hw; p++) out[o + p] /= c;
+    if (how === 'l2') for (let p = 0; p < hw; p++) out[o + p] = Math.sqrt(out[o + p]);
   }
   return { data: out, shape: [n, h, w] };
 }

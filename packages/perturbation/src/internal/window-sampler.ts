@@ -59,8 +59,7 @@ export function windowSampler(
     const gauss = fitPatchGaussian(data!, g, window[0] + 2 * padding, window[1] + 2 * padding, fitRng);
     const conditional = conditionalSampler(gauss, g, padding);
     return (win, x, row, rng) => {
-      const z = new Float64Array(g.c * (win.bottom - win.top) * (win.right - win.left));
-      for (let k = 0; k < z.length; k++) z[k] = rng.normal();
+      const z = rng.fillNormal(new Float64Array(g.c * (win.bottom - win.top) * (win.right - win.left)));
       conditional(win, x, row, z);
     };
   }
