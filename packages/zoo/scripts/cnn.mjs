@@ -1,7 +1,7 @@
 // The zoo's small CNNs as tfjs code: seeded parameters, the training forward with batch norm,
 // folding batch norm into plain convs, the shipped LayersModel, and batch helpers.
 import { createRng } from '@xlens/core';
-import { fastConv, initTf } from './tf-setup.mjs';
+import { fastConv, fillBoxMuller, initTf } from './tf-setup.mjs';
 
 const tf = await initTf();
 
@@ -17,7 +17,7 @@ export function initParams(spec) {
   for (const [kind, filters] of spec.layers) {
     if (kind !== 'conv') continue;
     const w = new Float32Array(9 * cin * filters);
-    rng.fillNormal(w, 0, Math.sqrt(2 / (9 * cin)));
+    fillBoxMuller(rng, w, Math.sqrt(2 / (9 * cin)));
     params.push({
       kind,
       w: tf.variable(tf.tensor4d(w, [3, 3, cin, filters])),
@@ -28,7 +28,7 @@ export function initParams(spec) {
   }
   const k = spec.labels.length;
   const w = new Float32Array(cin * k);
-  rng.fillNormal(w, 0, Math.sqrt(1 / cin));
+  fillBoxMuller(rng, w, Math.sqrt(1 / cin));
   params.push({ kind: 'dense', w: tf.variable(tf.tensor2d(w, [cin, k])), b: tf.variable(tf.zeros([k])) });
   return params;
 }

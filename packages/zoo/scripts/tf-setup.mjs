@@ -86,3 +86,12 @@ export async function loadLayersModel(dir) {
     }),
   );
 }
+
+/**
+ * N(0, std²) weights from `rng.normal()` (Box–Muller), the draws the committed models were
+ * initialised with; `fillNormal` switched to the ziggurat (ADR 0012) and would give other weights.
+ */
+export function fillBoxMuller(rng, out, std) {
+  for (let i = 0; i < out.length; i++) out[i] = 0 + std * rng.normal();
+  return out;
+}

@@ -32,7 +32,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng, gaussianBlur, resizeBilinear } from '@xlens/core';
 import { shapesDataset } from '../dist/index.js';
-import { fastConv, initTf, loadLayersModel, saveLayersModel } from './tf-setup.mjs';
+import { fastConv, fillBoxMuller, initTf, loadLayersModel, saveLayersModel } from './tf-setup.mjs';
 
 const tf = await initTf();
 const here = dirname(fileURLToPath(import.meta.url));
@@ -124,7 +124,7 @@ function initParams() {
   const rng = createRng(SEED, 0);
   const normal = (shape, fanIn) => {
     const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    rng.fillNormal(v, 0, Math.sqrt(2 / fanIn));
+    fillBoxMuller(rng, v, Math.sqrt(2 / fanIn));
     return tf.variable(tf.tensor(v, shape));
   };
   const convs = [];
