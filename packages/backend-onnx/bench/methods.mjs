@@ -1,6 +1,6 @@
 // Per-method cost on the torchvision-layout models (bench/torchvision.mjs): each method's warm time
-// (fastest of 5 runs, 2 for IG and SmoothGrad, after one warm-up call) as a multiple of one forward
-// pass of the same model and batch (fastest of the forward runs interleaved with them), and the
+// as a multiple of one forward pass of the same model and batch, the median over 5 runs (3 for IG
+// and SmoothGrad, after one warm-up call) of the run's time over the forward passes just around it, and the
 // cold first call — a fresh process timed from `fromOnnx(path)` to its first map, with the session
 // cache filled — next to the forward-only load (fresh process, `fromOnnx(path)` to the first
 // forward). Batch 1, 224², 2 intra-op threads. Needs the method packages built
@@ -114,19 +114,28 @@ export async function measureModel(name, bytes, { cold = true, log = () => {} } 
   const rows = [];
   for (const [id, options] of benchMethods) {
     const heavy = id === 'integrated-gradients' || id === 'smoothgrad';
-    // Forward and method runs alternate, each ratio side the fastest of its runs: a change of load
-    // then reaches both sides instead of one.
+    // Every method run is bracketed by forward runs (fastest of 3 just before and just after) and
+    // divided by their mean: the machine's speed drifts over seconds when it is shared, and a
+    // ratio against the fastest forward of the whole run would charge a slow phase to the method.
+    // The ratio reported is the median of these per-run ratios (their minimum is biased low: a run
+    // that falls in a fast moment between slow brackets).
     const run = () => byId.get(id).explain(model, x, target, { ...options, registry });
     await run();
-    let fwd = Number.POSITIVE_INFINITY;
-    let ms = Number.POSITIVE_INFINITY;
-    for (let r = 0; r < (heavy ? 2 : 5); r++) {
-      fwd = Math.min(fwd, await time(() => model.forward(x), r === 0 ? 2 : 0, 3));
-      ms = Math.min(ms, await time(run, 0, 1));
+    let before = await time(() => model.forward(x), 2, 3);
+    const runs = [];
+    for (let r = 0; r < (heavy ? 3 : 5); r++) {
+      const ms = await time(run, 0, 1);
+      const after = await time(() => model.forward(x), 0, 3);
+      const fwd = (before + after) / 2;
+      runs.push({ ratio: ms / fwd, ms, fwd });
+      forward = Math.min(forward, before, after);
+      before = after;
     }
-    forward = Math.min(forward, fwd);
-    rows.push({ id, ms, ratio: ms / fwd });
-    log(`${name} ${id}: ${(ms / fwd).toFixed(2)}× (${ms.toFixed(0)} ms, forward ${fwd.toFixed(1)} ms)`);
+    const median = runs.sort((a, b) => a.ratio - b.ratio)[runs.length >> 1];
+    rows.push({ id, ms: median.ms, ratio: median.ratio });
+    log(
+      `${name} ${id}: ${median.ratio.toFixed(2)}× (${median.ms.toFixed(0)} ms, forward ${median.fwd.toFixed(1)} ms)`,
+    );
   }
   await model.dispose();
   const result = { name, forward, rows };

@@ -92,7 +92,17 @@ export function emitLinearRule(
   const biasDims = spatial
     ? [weight.dims[layer.outAxis], ...new Array(weight.dims.length - 2).fill(1)]
     : [weight.dims[layer.outAxis]];
-  const weightName = (values: Float32Array) => e.tensor('rule_weight', values, weight.dims);
+  // One initializer per weight array: a rule that replays the layer with W⁺ and transposes it with
+  // the same W⁺ stores it once (ONNX Runtime does not merge equal initializers).
+  const weightNames = new Map<Float32Array, string>();
+  const weightName = (values: Float32Array) => {
+    let name = weightNames.get(values);
+    if (name === undefined) {
+      name = e.tensor('rule_weight', values, weight.dims);
+      weightNames.set(values, name);
+    }
+    return name;
+  };
   const apply = (x: string, w: Float32Array, b: Float32Array | undefined): string => {
     const wn = weightName(w);
     const out =
