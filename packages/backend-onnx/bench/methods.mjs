@@ -1,6 +1,6 @@
 // Per-method cost on the torchvision-layout models (bench/torchvision.mjs): each method's warm time
-// as a multiple of one forward pass of the same model and batch, the median over 5 runs (3 for IG
-// and SmoothGrad, after one warm-up call) of the run's time over the forward passes just around it, and the
+// as a multiple of one forward pass of the same model and batch measured around it (see
+// `measureModel`), the median of 5 such ratios (3 for IG and SmoothGrad) after one warm-up call, and the
 // cold first call — a fresh process timed from `fromOnnx(path)` to its first map, with the session
 // cache filled — next to the forward-only load (fresh process, `fromOnnx(path)` to the first
 // forward). Batch 1, 224², 2 intra-op threads. Needs the method packages built
@@ -55,20 +55,19 @@ function input() {
   return { data, shape: [1, 3, size, size] };
 }
 
-/**
- * Fastest of `repeats` timed runs after `warmup` runs, in ms: on a machine shared with other jobs,
- * load only ever adds time, so the minimum is the most repeatable estimate of the work itself.
- */
-async function time(fn, warmup, repeats) {
-  for (let i = 0; i < warmup; i++) await fn();
-  let best = Number.POSITIVE_INFINITY;
+/** Times of `repeats` runs of `fn`, in ms. */
+async function times(fn, repeats) {
+  const out = [];
   for (let i = 0; i < repeats; i++) {
     const t0 = performance.now();
     await fn();
-    best = Math.min(best, performance.now() - t0);
+    out.push(performance.now() - t0);
   }
-  return best;
+  return out;
 }
+
+const fastest = (values) => Math.min(...values);
+const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
 
 async function child(path, what, cacheDir) {
   const { fromOnnx } = await import('../dist/index.js');
@@ -114,21 +113,24 @@ export async function measureModel(name, bytes, { cold = true, log = () => {} } 
   const rows = [];
   for (const [id, options] of benchMethods) {
     const heavy = id === 'integrated-gradients' || id === 'smoothgrad';
-    // Every method run is bracketed by forward runs (fastest of 3 just before and just after) and
-    // divided by their mean: the machine's speed drifts over seconds when it is shared, and a
-    // ratio against the fastest forward of the whole run would charge a slow phase to the method.
-    // The ratio reported is the median of these per-run ratios (their minimum is biased low: a run
-    // that falls in a fast moment between slow brackets).
+    // Each measurement compares like with like, between forward runs taken just before and just
+    // after it (the machine's speed drifts over seconds when it is shared): a single-pass method
+    // is the fastest of 3 runs against the fastest of 3 forward runs just before and of 3 just
+    // after it (their mean: equal samples on both sides of the ratio); IG and
+    // SmoothGrad, whose one run spans 25–50 passes, are one run against the mean of the forward
+    // runs around it. The ratio reported is the median over 5 measurements (3 for IG and
+    // SmoothGrad).
     const run = () => byId.get(id).explain(model, x, target, { ...options, registry });
     await run();
-    let before = await time(() => model.forward(x), 2, 3);
+    await times(() => model.forward(x), 2);
+    let before = await times(() => model.forward(x), heavy ? 5 : 3);
     const runs = [];
     for (let r = 0; r < (heavy ? 3 : 5); r++) {
-      const ms = await time(run, 0, 1);
-      const after = await time(() => model.forward(x), 0, 3);
-      const fwd = (before + after) / 2;
+      const ms = fastest(await times(run, heavy ? 1 : 3));
+      const after = await times(() => model.forward(x), heavy ? 5 : 3);
+      const fwd = heavy ? mean([...before, ...after]) : mean([fastest(before), fastest(after)]);
       runs.push({ ratio: ms / fwd, ms, fwd });
-      forward = Math.min(forward, before, after);
+      forward = Math.min(forward, ...before, ...after);
       before = after;
     }
     const median = runs.sort((a, b) => a.ratio - b.ratio)[runs.length >> 1];

@@ -96,12 +96,15 @@ export const integratedGradients = defineExplainer<
     for (let e = 0; e < diff.length; e++) diff[e] = input.data[e] - baseline.data[e];
     // Rows are (step k, item i) pairs, step-major (row r = k·n + i): each item meets its steps in
     // order, so its float64 sum does not depend on where the chunks split.
+    let buffer: Float32Array | undefined;
     await ctx.streamGradient(
       {
         rows: options.steps * n,
         items: (r) => r % n,
         input: (start, end) => {
-          const rows = new Float32Array((end - start) * per);
+          // One chunk is alive at a time (ADR 0003): its buffer is reused for the next chunk.
+          if (buffer?.length !== (end - start) * per) buffer = new Float32Array((end - start) * per);
+          const rows = buffer;
           for (let r = start; r < end; r++) {
             const a = alphas[Math.floor(r / n)];
             const i = r % n;
