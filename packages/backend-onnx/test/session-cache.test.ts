@@ -67,6 +67,15 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** The model with its first 4-D weight multiplied by `k`: same graph, other bytes and outputs. */
+function scaledFirstConv(bytes: Uint8Array, k: number): Uint8Array {
+  const decoded = decodeOnnxModel(bytes);
+  const weight = decoded.graph.initializer.find((t) => t.dims.length === 4)!;
+  weight.rawData = new Uint8Array(tensorFloat32(weight).map((v) => v * k).buffer);
+  weight.floatData = undefined;
+  return encodeOnnxModel(decoded);
+}
+
 /** Load, compute every output and dispose; returns the outputs and the sessions created. */
 async function session(bytes: Uint8Array, dir: string | undefined, extra: { intraOpThreads?: number } = {}) {
   const runtime = recordingRuntime();
@@ -110,12 +119,7 @@ describe('the session cache', () => {
   it('keys entries by the model bytes and by the session options', async () => {
     const dir = tempDir();
     await session(bytes, dir);
-    const decoded = decodeOnnxModel(bytes);
-    const weight = decoded.graph.initializer.find((t) => t.dims.length === 4)!;
-    const values = tensorFloat32(weight).map((v) => v * 1.5);
-    weight.rawData = new Uint8Array(values.buffer);
-    weight.floatData = undefined;
-    const changed = encodeOnnxModel(decoded);
+    const changed = scaledFirstConv(bytes, 1.5);
     const other = await session(changed, dir);
     expect(other.created.some(fromCache)).toBe(false);
     expect(other.created.filter(stored)).toHaveLength(4);
@@ -190,12 +194,7 @@ describe('the session cache', () => {
     expect(second.created.every(fromCache)).toBe(true);
     expect(Array.from(second.out.data)).toEqual(Array.from(first.out.data));
     // New weights in the same file (a later modification time): nothing stale is loaded.
-    const decoded = decodeOnnxModel(bytes);
-    const weight = decoded.graph.initializer.find((t) => t.dims.length === 4)!;
-    const values = tensorFloat32(weight).map((v) => v * 2);
-    weight.rawData = new Uint8Array(values.buffer);
-    weight.floatData = undefined;
-    const changed = encodeOnnxModel(decoded);
+    const changed = scaledFirstConv(bytes, 2);
     writeFileSync(path, changed);
     utimesSync(path, new Date(), new Date(Date.now() + 5000));
     const third = await load();

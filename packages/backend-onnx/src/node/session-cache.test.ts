@@ -22,6 +22,16 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** A cache in a fresh folder holding one 64-byte model entry under key `k`. */
+async function oneEntry() {
+  const dir = tempDir();
+  const cache = sessionCache(dir);
+  const staged = cache.stagingPath('k');
+  writeFileSync(staged, new Uint8Array(64).fill(7));
+  await cache.put('k', 'm', staged);
+  return { dir, cache };
+}
+
 describe('sessionCache', () => {
   it('stores metadata-only and model entries under their key and returns them verified', async () => {
     const cache = sessionCache(join(tempDir(), 'nested'));
@@ -40,11 +50,7 @@ describe('sessionCache', () => {
   });
 
   it('removes an entry whose model file was truncated', async () => {
-    const dir = tempDir();
-    const cache = sessionCache(dir);
-    const staged = cache.stagingPath('k');
-    writeFileSync(staged, new Uint8Array(64).fill(7));
-    await cache.put('k', 'm', staged);
+    const { dir, cache } = await oneEntry();
     const model = readdirSync(dir).find((f) => f.endsWith('.ort'))!;
     truncateSync(join(dir, model), 10);
     expect(await cache.get('k')).toBeUndefined();
@@ -53,11 +59,7 @@ describe('sessionCache', () => {
   });
 
   it('removes an entry whose model file has a flipped bit (CRC-32 mismatch)', async () => {
-    const dir = tempDir();
-    const cache = sessionCache(dir);
-    const staged = cache.stagingPath('k');
-    writeFileSync(staged, new Uint8Array(64).fill(7));
-    await cache.put('k', 'm', staged);
+    const { dir, cache } = await oneEntry();
     const path = join(dir, readdirSync(dir).find((f) => f.endsWith('.ort'))!);
     const damaged = readFileSync(path);
     damaged[20] ^= 0x01;
