@@ -24,6 +24,12 @@ function relativeL2(a: Tensor, b: Tensor): number {
 }
 
 const registry = new Registry([...gradientMethods, ...camMethods, ...relevanceMethods]);
+// Methods that explain noisy copies of the model's weights. Most draws agree to rounding (relative
+// L2 ~2e-7), but a float32 rounding difference between the runtimes can flip a ReLU or a max-pool
+// winner in one noisy model, which moves the whole map (measured on shapes over seeds 1–8:
+// FusionGrad 2 draws at 5e-3 and 2e-2, NoiseGrad 1 at 8e-4). One flip stays far below the
+// O(1) error of a real disagreement such as noise laid out differently on the two backends.
+const noisyWeightTolerance: Record<string, number> = { noisegrad: 5e-2, fusiongrad: 5e-2 };
 // Methods whose maps legitimately differ between runtimes beyond rounding, with the reason.
 const skipped: Record<string, string> = {
   patternnet: 'needs fitted patterns (its own tests fit them on both backends)',
@@ -67,7 +73,7 @@ for (const zoo of ['shapes', 'mnist'] as const) {
         expect(tf.memory().numTensors).toBe(before);
         expect(a.targets).toEqual(b.targets);
         expect(a.map.data.every(Number.isFinite)).toBe(true);
-        expect(relativeL2(a.map, b.map)).toBeLessThan(1e-4);
+        expect(relativeL2(a.map, b.map)).toBeLessThan(noisyWeightTolerance[method.id] ?? 1e-4);
       });
     }
   });
