@@ -99,7 +99,7 @@ describe('xlens explain on an ONNX model', () => {
       expect([r.code, r.stderr]).toEqual([0, '']);
       maps.push(parseNpy(await readFile(join(out, 'saliency.npy'))));
       // Forward and the saliency backward session, with the probe's record.
-      expect((await readdir(cache)).filter((n) => n.endsWith('.onnx'))).toHaveLength(2);
+      expect((await readdir(cache)).filter((n) => n.endsWith('.ort'))).toHaveLength(2);
     }
     expect(Array.from(maps[1].data)).toEqual(Array.from(maps[0].data));
     const off = await runCli(
@@ -121,7 +121,7 @@ describe('xlens explain on an ONNX model', () => {
       { XLENS_CACHE_DIR: cache, XLENS_NO_CACHE: '1' },
     );
     expect(off.code).toBe(0);
-    expect((await readdir(cache)).filter((n) => n.endsWith('.onnx'))).toHaveLength(2);
+    expect((await readdir(cache)).filter((n) => n.endsWith('.ort'))).toHaveLength(2);
   });
 
   it('resizes images to the ONNX input and refuses a tfjs backend for it', async () => {
