@@ -58,6 +58,25 @@ describe('sessionCache', () => {
     expect(await cache.get('k')).toBeUndefined();
   });
 
+  it('removes an entry whose model file grew, and reads a multi-chunk entry whole', async () => {
+    const { dir, cache } = await oneEntry();
+    const path = join(dir, readdirSync(dir).find((f) => f.endsWith('.ort'))!);
+    writeFileSync(path, new Uint8Array(65).fill(7));
+    expect(await cache.get('k')).toBeUndefined();
+    expect(readdirSync(dir)).toEqual([]);
+    // 20 MiB: three 8 MiB reads, each checksummed while the next one runs.
+    const big = new Uint8Array(20 * 2 ** 20).map((_, i) => (i * 2654435761) >>> 24);
+    const staged = cache.stagingPath('big');
+    writeFileSync(staged, big);
+    await cache.put('big', 'm', staged);
+    const hit = await cache.get('big');
+    expect(hit?.model).toBeInstanceOf(Uint8Array);
+    expect(Buffer.compare(hit!.model as Uint8Array, big)).toBe(0);
+    big[big.length - 1] ^= 1;
+    writeFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.ort'))!), big);
+    expect(await cache.get('big')).toBeUndefined();
+  });
+
   it('removes an entry whose model file has a flipped bit (CRC-32 mismatch)', async () => {
     const { dir, cache } = await oneEntry();
     const path = join(dir, readdirSync(dir).find((f) => f.endsWith('.ort'))!);
