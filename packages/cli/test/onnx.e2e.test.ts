@@ -79,47 +79,35 @@ describe('xlens explain on an ONNX model', () => {
     await writeFile(npy, serializeNpy({ data, shape: [1, 3, 8, 8] }));
     const cache = join(f.dir, 'session-cache');
     const maps: Tensor[] = [];
+    const explain = (method: string, out: string, noCache: string) =>
+      runCli(
+        [
+          'explain',
+          '-m',
+          onnxPath,
+          '--input',
+          npy,
+          '--method',
+          method,
+          '--format',
+          'npy',
+          '--out',
+          out,
+          '-q',
+        ],
+        f.dir,
+        { XLENS_CACHE_DIR: cache, XLENS_NO_CACHE: noCache },
+      );
     for (const run of ['first', 'second']) {
       const out = join(f.dir, `cache-${run}`);
-      const args = [
-        'explain',
-        '-m',
-        onnxPath,
-        '--input',
-        npy,
-        '--method',
-        'saliency',
-        '--format',
-        'npy',
-        '--out',
-        out,
-        '-q',
-      ];
-      const r = await runCli(args, f.dir, { XLENS_CACHE_DIR: cache, XLENS_NO_CACHE: '' });
+      const r = await explain('saliency', out, '');
       expect([r.code, r.stderr]).toEqual([0, '']);
       maps.push(parseNpy(await readFile(join(out, 'saliency.npy'))));
       // Forward and the saliency backward session, with the probe's record.
       expect((await readdir(cache)).filter((n) => n.endsWith('.ort'))).toHaveLength(2);
     }
     expect(Array.from(maps[1].data)).toEqual(Array.from(maps[0].data));
-    const off = await runCli(
-      [
-        'explain',
-        '-m',
-        onnxPath,
-        '--input',
-        npy,
-        '--method',
-        'gradient',
-        '--format',
-        'npy',
-        '--out',
-        join(f.dir, 'cache-off'),
-        '-q',
-      ],
-      f.dir,
-      { XLENS_CACHE_DIR: cache, XLENS_NO_CACHE: '1' },
-    );
+    const off = await explain('gradient', join(f.dir, 'cache-off'), '1');
     expect(off.code).toBe(0);
     expect((await readdir(cache)).filter((n) => n.endsWith('.ort'))).toHaveLength(2);
   });

@@ -1,40 +1,20 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry, defaultMethodIds } from '../src/registry.js';
-import { type Fixtures, makeFixtures, runCli } from './fixtures.js';
+import { type Fixtures, launchChromium, makeFixtures, runCli } from './fixtures.js';
 
-/** Debian's chromium; `.ci/run` installs it. */
-const CHROMIUM = process.env.XLENS_CHROMIUM ?? '/usr/bin/chromium';
 const METHODS = ['saliency', 'grad-cam', 'gradient'];
 
 let f: Fixtures;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `headless Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set XLENS_CHROMIUM); the report test cannot run without it`,
-    );
-  }
   f = await makeFixtures();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,15 +1,11 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReviewSuiteResult } from '../src/review-suite.js';
-import { runCli } from './fixtures.js';
-
-/** Debian's chromium; `.ci/run` installs it. */
-const CHROMIUM = process.env.XLENS_CHROMIUM ?? '/usr/bin/chromium';
+import { launchChromium, runCli } from './fixtures.js';
 
 let dir: string;
 let browser: Browser | undefined;
@@ -18,26 +14,14 @@ let stdout = '';
 
 // One `--quick` run of the review suite (about a minute and a half here) shared by the tests below.
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `headless Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set XLENS_CHROMIUM)`,
-    );
+  // Chromium first: a missing browser fails at once, not after the suite's run.
+  browser = await launchChromium();
   dir = await mkdtemp(join(tmpdir(), 'xlens-review-'));
   const run = await runCli(['evaluate', '--suite', 'review', '--quick', '--out', 'review', '--quiet'], dir);
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   stdout = run.stdout;
   result = JSON.parse(await readFile(join(dir, 'review', 'results.json'), 'utf8')) as ReviewSuiteResult;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
 }, 400_000);
 
 afterAll(async () => {

@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '@xlens/core';
-import { SHAPE_CLASSES, shapesDataset } from '../dist/index.js';
+import { permutedLabels, SHAPE_CLASSES, shapesDataset } from '../dist/index.js';
 import {
   accuracy,
   buildLayersModel,
@@ -55,24 +55,13 @@ const SPEC = {
   required: 0.95,
 };
 
-/** `labels` under a seeded Fisher–Yates permutation of the items. */
-function permuteLabels(labels, seed) {
-  const rng = createRng(seed, 0);
-  const out = Array.from(labels);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
 async function main(options) {
   const spec = SPEC;
   const epochs = options.epochs ?? spec.epochs;
   const learningRate = options.lr ?? spec.learningRate;
   const t0 = Date.now();
   const data = shapesDataset({ count: options.trainCount ?? spec.trainCount, seed: SHAPES_TRAIN_SEED });
-  const labels = permuteLabels(data.labels, spec.permutationSeed);
+  const labels = permutedLabels(data.labels, spec.permutationSeed);
   const n = labels.length;
   const k = spec.labels.length;
   const kept = labels.filter((l, i) => l === data.labels[i]).length;

@@ -28,6 +28,7 @@ export {
 } from './models.js';
 export { SAMPLE_SEED, type SampleImages, sampleImages } from './samples.js';
 export {
+  permutedLabels,
   SHAPE_CLASSES,
   SHORTCUT_DEFAULTS,
   type ShapeSample,

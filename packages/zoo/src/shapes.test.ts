@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MARK_BOX, MARK_MARGIN, pasteMark, SHAPES_SIZE } from './mark.js';
-import { SHAPE_CLASSES, SHORTCUT_DEFAULTS, shapeSample, shapesDataset, shortcutDataset } from './shapes.js';
+import {
+  permutedLabels,
+  SHAPE_CLASSES,
+  SHORTCUT_DEFAULTS,
+  shapeSample,
+  shapesDataset,
+  shortcutDataset,
+} from './shapes.js';
 
 const S = SHAPES_SIZE;
 
@@ -266,5 +273,20 @@ describe('pasteMark', () => {
     expect(() => pasteMark({ data: new Float32Array(28 * 28), shape: [1, 28, 28, 1] })).toThrow(
       /\[N, 64, 64, 3\], got \[1, 28, 28, 1\]/,
     );
+  });
+});
+
+describe('permutedLabels', () => {
+  it('permutes the labels (same counts), deterministically per seed, and moves most of them', () => {
+    const labels = Int32Array.from({ length: 300 }, (_, i) => i % 6);
+    const a = permutedLabels(labels, 22);
+    const count = (v: ArrayLike<number>, k: number) => Array.from(v).filter((x) => x === k).length;
+    for (let k = 0; k < 6; k++) expect(count(a, k)).toBe(count(labels, k));
+    expect(permutedLabels(labels, 22)).toEqual(a);
+    expect(permutedLabels(labels, 23)).not.toEqual(a);
+    // A random permutation keeps about 1/6 of the labels where they were.
+    const kept = a.filter((v, i) => v === labels[i]).length;
+    expect(kept).toBeGreaterThan(20);
+    expect(kept).toBeLessThan(80);
   });
 });

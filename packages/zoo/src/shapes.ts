@@ -281,3 +281,18 @@ export function shortcutDataset(options: ShortcutDatasetOptions): ShapesDataset 
   const { count, seed, start, ...shortcut } = options;
   return shapesDataset({ count, seed, start, shortcut });
 }
+
+/**
+ * `labels` under a seeded Fisher–Yates permutation of the items: the training labels of the zoo's
+ * `shapes-permuted` model (Adebayo et al.'s data-randomisation test), from its meta's
+ * `data.permutationSeed`.
+ */
+export function permutedLabels(labels: ArrayLike<number>, seed: number): number[] {
+  const rng = createRng(seed, 0);
+  const out = Array.from(labels);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}

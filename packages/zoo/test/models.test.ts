@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { Tensor } from '@xlens/core';
@@ -17,22 +17,10 @@ import {
   zooModel,
   zooModelPath,
 } from '../src/index.js';
+import { loadTfjs } from './load-tfjs.js';
 
 // Seeds no training or evaluation run used: these items are fresh for every model.
 const FRESH_SEED = 31337;
-
-async function loadTfjs(name: string): Promise<tf.LayersModel> {
-  const file = zooModelPath(name, 'tfjs');
-  const json = JSON.parse(readFileSync(file, 'utf8')) as tf.io.ModelJSON;
-  const bin = readFileSync(join(dirname(file), json.weightsManifest[0].paths[0]));
-  return tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest[0].weights,
-      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
-    }),
-  );
-}
 
 function logits(model: tf.LayersModel, images: Tensor): number[][] {
   return tf.tidy(

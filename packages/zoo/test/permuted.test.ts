@@ -1,40 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { createRng } from '@xlens/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { shapesDataset, zooModel } from '../src/index.js';
+import { permutedLabels, shapesDataset, zooModel } from '../src/index.js';
+import { loadTfjs } from './load-tfjs.js';
 
 // The permuted-label model of the data-randomisation test (scripts/train-permuted.mjs).
 const meta = zooModel('shapes-permuted').meta as ReturnType<typeof zooModel>['meta'] & {
   trainAccuracy: number;
   data: { trainSeed: number; permutationSeed: number };
 };
-
-/** The script's labels: the true labels under a seeded Fisher–Yates permutation. */
-function permuted(labels: Int32Array, seed: number): number[] {
-  const rng = createRng(seed, 0);
-  const out = Array.from(labels);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
-async function load(): Promise<tf.LayersModel> {
-  const file = zooModel('shapes-permuted').tfjs;
-  const json = JSON.parse(readFileSync(file, 'utf8')) as tf.io.ModelJSON;
-  const bin = readFileSync(join(dirname(file), json.weightsManifest[0].paths[0]));
-  return tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest[0].weights,
-      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
-    }),
-  );
-}
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
@@ -43,9 +18,9 @@ beforeAll(async () => {
 
 describe('shapes-permuted', () => {
   it('has memorised its permuted training labels (≥ 95%) and knows nothing of the true classes', async () => {
-    const model = await load();
+    const model = await loadTfjs('shapes-permuted');
     const train = shapesDataset({ count: meta.trainCount, seed: meta.data.trainSeed });
-    const labels = permuted(train.labels, meta.data.permutationSeed);
+    const labels = permutedLabels(train.labels, meta.data.permutationSeed);
     // The permutation really breaks the link: few items keep their label.
     expect(labels.filter((l, i) => l === train.labels[i]).length / labels.length).toBeLessThan(0.3);
     const fresh = shapesDataset({ count: 300, seed: 31337 });
