@@ -20,6 +20,14 @@ describe('integrated-gradients', () => {
     const fine = await ig.explain(model, x, [1, 4], { steps: 128, scheme: 'riemann-middle' });
     for (let i = 0; i < 2; i++) expect(gaps(fine.extras)[i]).toBeLessThan(gaps(coarse.extras)[i]);
     expect(Math.max(...(fine.extras.relativeCompletenessGap as number[]))).toBeLessThan(0.05);
+    // The paper's 5% check: the coarse run names its items, the fine one is silent.
+    const coarseGaps = coarse.extras.relativeCompletenessGap as number[];
+    const off = coarseGaps.flatMap((r, i) => (r > 0.05 ? [i] : []));
+    expect(off.length).toBeGreaterThan(0);
+    expect(coarse.warnings).toHaveLength(1);
+    expect(coarse.warnings[0]).toContain(`on item${off.length > 1 ? 's' : ''} ${off.join(', ')} `);
+    expect(coarse.warnings[0]).toContain('raise steps (now 4)');
+    expect(fine.warnings).toEqual([]);
   });
 
   it('Gauss–Legendre beats Riemann at equal steps on a smooth net (softmax of an affine net)', async () => {

@@ -1,6 +1,12 @@
 import { defineExplainer, type OptionSpecs } from '@xlens/core';
 import { lrpOptionSpecs } from './lrp-options.js';
-import { type ConservationExtras, conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
+import {
+  type ConservationExtras,
+  conservationExtras,
+  conservationWarnings,
+  relevanceRun,
+  scoreWarnings,
+} from './relevance-run.js';
 import { type BoundOption, lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
 
 /** Options of `deep-taylor`. */
@@ -50,7 +56,12 @@ export const deepTaylor = defineExplainer<DeepTaylorOptions, ConservationExtras,
   async attribute(ctx) {
     const rules = resolveLrpRules(ctx.model, ruleOptions(ctx.options), ctx.input, ctx.method);
     const run = await relevanceRun(ctx, rules);
-    return { map: run.map, extras: conservationExtras(run), warnings: scoreWarnings(ctx) };
+    return {
+      map: run.map,
+      extras: conservationExtras(run),
+      // Deep Taylor's z⁺ rule is derived for ReLU layers with non-positive biases (Montavon et al., 2017).
+      warnings: [...scoreWarnings(ctx), ...conservationWarnings(ctx, run, null)],
+    };
   },
 });
 

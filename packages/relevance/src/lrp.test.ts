@@ -123,6 +123,23 @@ describe('lrp', () => {
     expect(sums(absorbed.map)[0]).toBeCloseTo(8, 5);
   });
 
+  it('warns when Σ R misses the logit by more than 10%, and not otherwise (hand-computed toy)', async () => {
+    const model = referenceModel(handSpec());
+    const x: Tensor = { data: Float32Array.from([1, 2]), shape: [1, 2, 1, 1] };
+    const zero = { fc1: 'lrp-0', fc2: 'lrp-0' };
+    // With the biases Σ R = 8 against a logit of 7.1: 113%, 12.7% off.
+    const absorbed = await lrp.explain(model, x, 0, { rules: zero });
+    expect(absorbed.warnings).toHaveLength(1);
+    expect(absorbed.warnings[0]).toMatch(
+      /^lrp: Σ input relevance is 113% of .* on item 0, not within 10%.*ignoreBias: true/,
+    );
+    expect((await lrp.explain(model, x, 0, { rules: zero, ignoreBias: true })).warnings).toEqual([]);
+    // ε = 0.5 on fc1 only: its unit 1 hands out 7 · 4 / 4.0 = 7 of 7 → 7/7.1 = 98.6%, within 10%.
+    const close = await lrp.explain(model, x, 0, { rules: { fc1: 'epsilon:0.5', fc2: 'lrp-0' } });
+    expect(sums(close.map)[0] / 7.1).toBeGreaterThan(0.9);
+    expect(close.warnings).toEqual([]);
+  });
+
   it('passes relevance through activations by default, which is the gradient on plain ReLUs', async () => {
     const model = referenceModel(cnnWithBatchNorm());
     const x = randomInput(model, 2, 7);

@@ -1,6 +1,12 @@
 import { defineExplainer } from '@xlens/core';
 import { type LrpMethodOptions, lrpOptionSpecs } from './lrp-options.js';
-import { type ConservationExtras, conservationExtras, relevanceRun, scoreWarnings } from './relevance-run.js';
+import {
+  type ConservationExtras,
+  conservationExtras,
+  conservationWarnings,
+  relevanceRun,
+  scoreWarnings,
+} from './relevance-run.js';
 import { deferRuleFile, lrpRuleDefaults, resolveLrpRules } from './resolve-rules.js';
 
 /** Options of `lrp`. */
@@ -15,7 +21,8 @@ export type LrpOptions = LrpMethodOptions;
  * The target's logit is redistributed layer by layer down to the input, with a rule per linear
  * layer chosen by a composite (default `epsilon-plus`) and overridden by a rule map. Runs as one
  * modified backward pass: the backend compiles the rules. `extras.conservationGap` is
- * Σ relevance − logit per item (zero for LRP-0 on bias-free ReLU nets; biases and ε absorb some).
+ * Σ relevance − logit per item (zero for LRP-0 on bias-free ReLU nets; biases and ε absorb some);
+ * a warning says when it exceeds 10% of the logit.
  */
 export const lrp = defineExplainer<LrpOptions, ConservationExtras, 'lrp'>({
   id: 'lrp',
@@ -34,6 +41,11 @@ export const lrp = defineExplainer<LrpOptions, ConservationExtras, 'lrp'>({
   async attribute(ctx) {
     const rules = resolveLrpRules(ctx.model, ctx.options, ctx.input, ctx.method, ctx.files);
     const run = await relevanceRun(ctx, rules);
-    return { map: run.map, extras: conservationExtras(run), warnings: scoreWarnings(ctx) };
+    const hint = ctx.options.ignoreBias ? null : 'ignoreBias: true keeps what biases take';
+    return {
+      map: run.map,
+      extras: conservationExtras(run),
+      warnings: [...scoreWarnings(ctx), ...conservationWarnings(ctx, run, hint)],
+    };
   },
 });

@@ -92,6 +92,39 @@ export function conservationExtras(run: RelevanceRun): ConservationExtras {
   };
 }
 
+/** How far Σ input relevance may sit from the relevance put in before a run warns (10% of it). */
+export const conservationTolerance = 0.1;
+
+/**
+ * A warning when Σ input relevance misses the relevance put in by more than
+ * `conservationTolerance` of it on some item, so the map is not read as a decomposition of the
+ * logit. Biases (every convolution with a folded BatchNorm has one), stabilisers and units driven by
+ * their bias alone take or add relevance (ADR 0010); `hint` says what the method can do about it.
+ */
+export function conservationWarnings(
+  ctx: ExplainContext<unknown>,
+  run: RelevanceRun,
+  hint: string | null,
+): string[] {
+  const off: number[] = [];
+  const shares: number[] = [];
+  run.seeded.forEach((s, i) => {
+    if (s !== 0 && Math.abs(run.total[i] - s) > conservationTolerance * Math.abs(s)) {
+      off.push(i);
+      shares.push(run.total[i] / s);
+    }
+  });
+  if (off.length === 0) return [];
+  const percent = (v: number) =>
+    `${Math.abs(v) >= 0.1 ? Math.round(100 * v) : Number((100 * v).toPrecision(2))}%`;
+  const [low, high] = [Math.min(...shares), Math.max(...shares)];
+  const range = low === high ? percent(low) : `${percent(low)} to ${percent(high)}`;
+  const items = off.length > 8 ? `${off.length} items` : `item${off.length > 1 ? 's' : ''} ${off.join(', ')}`;
+  return [
+    `${ctx.method}: Σ input relevance is ${range} of the relevance put in (the target logit) on ${items}, not within ${percent(conservationTolerance)}: biases (a folded BatchNorm gives every convolution one), stabilisers and units driven by their bias alone took or added the rest${hint ? `; ${hint}` : ''}. extras.conservationGap has it per item`,
+  ];
+}
+
 /**
  * An output cotangent whose relevance `z ⊙ c` equals the wanted output relevance `r`:
  * `c = r ⊘ z` (0 where z is 0, which carries no relevance under the gradient convention).
