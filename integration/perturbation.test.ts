@@ -9,19 +9,8 @@ import { fromFunction, type Model, Registry, type Tensor } from '@xlens/core';
 import { perturbationMethods } from '@xlens/perturbation';
 import { sampleImages, zooModelPath } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { relativeL2 } from './compare.js';
 import { maskerFor, quickOptions } from './quick-options.js';
-
-/** ‖a − b‖ / ‖b‖ over the whole map. */
-function relativeL2(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < a.data.length; i++) {
-    d += (a.data[i] - b.data[i]) ** 2;
-    n += b.data[i] ** 2;
-  }
-  return Math.sqrt(d / (n || 1));
-}
 
 let data: Tensor;
 

@@ -11,6 +11,7 @@ import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import { type Model, parseNpy, type Tensor } from '@xlens/core';
 import { lrp } from '@xlens/relevance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relativeL2 } from './compare.js';
 
 const fixture = new URL('../packages/backend-tfjs/test/fixtures/mobilenet-softmax/', import.meta.url);
 const dir = new URL('./fixtures/zennit-mobilenet/', import.meta.url);
@@ -26,17 +27,7 @@ const items = (t: Tensor): Float32Array[] => {
   return Array.from({ length: t.shape[0] }, (_, i) => t.data.subarray(i * m, (i + 1) * m));
 };
 
-/** ‖a − b‖ / ‖b‖. */
-function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n += b[i] ** 2;
-  }
-  return Math.sqrt(d / n);
-}
-
+const item = (data: Float32Array): Tensor => ({ data, shape: [data.length] });
 const sum = (a: Float32Array): number => a.reduce((s, v) => s + v, 0);
 
 describe('lrp ε-plus on the trained MobileNetV2-style fixture agrees with zennit 0.5.1', () => {
@@ -70,7 +61,7 @@ describe('lrp ε-plus on the trained MobileNetV2-style fixture agrees with zenni
       const logit = meta.logits[i][meta.targets[i]];
       // Measured: relative L2 ≤ 7e-6 with biases, ≤ 1.6e-4 without (float32 on small z⁺ denominators);
       // shares within 5e-5.
-      expect(relativeL2(ours, theirs[i]), `item ${i}: relative L2`).toBeLessThan(1e-3);
+      expect(relativeL2(item(ours), item(theirs[i])), `item ${i}: relative L2`).toBeLessThan(1e-3);
       const share = sum(ours) / logit;
       expect(Math.abs(share - meta.relevanceShare[name][i]), `item ${i}: Σ R ÷ logit`).toBeLessThan(1e-4);
       // zennit 0.14–0.33 with biases, 0.47–0.71 without: far from the logit, in both libraries.
