@@ -4,8 +4,8 @@
 import { fileURLToPath } from 'node:url';
 import { initTfjsBackend, loadTfjsModel } from '@xlens/backend-tfjs';
 import type { Model, Tensor } from '@xlens/core';
-import { gradient } from '@xlens/gradients';
-import { lrp, lrpRuleDefaults, resolveLrpRules } from '@xlens/relevance';
+import { fullgrad, gradient } from '@xlens/gradients';
+import { lrp, lrpRuleDefaults, patternAttribution, resolveLrpRules } from '@xlens/relevance';
 import { sampleImages } from '@xlens/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -110,6 +110,15 @@ describe('MobileNetV2-style model with a softmax head', () => {
       expect(sums[i] / logits[i * 6 + t]).toBeGreaterThan(0.8);
       expect(sums[i] / logits[i * 6 + t]).toBeLessThan(1.05);
     });
+  });
+
+  it('methods that read fused activations see the head without its softmax', async () => {
+    // FullGrad counts the head's bias (it skipped it, with a warning, while the layer list still
+    // named the removed softmax); PatternAttribution fits the head on its pre-activations (it refused).
+    const full = await fullgrad.explain(model, images, 'top1');
+    expect(full.warnings).toEqual([]);
+    const pattern = await patternAttribution.explain(model, images, 'top1');
+    expect(pattern.map.data.some((v) => v !== 0)).toBe(true);
   });
 
   it('has unsaturated saliency; score softmax still gives the probability’s gradient', async () => {

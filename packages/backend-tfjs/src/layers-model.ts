@@ -122,9 +122,16 @@ class LayersModelAdapter extends SubBatchingAdapter {
   }
 
   layers(): readonly LayerInfo[] {
-    this.layerList ??= this.origin
-      ? graphLayerInfos(this.program, this.origin.translation)
-      : layerInfos(this.program);
+    if (!this.layerList) {
+      const all = this.origin
+        ? graphLayerInfos(this.program, this.origin.translation)
+        : layerInfos(this.program);
+      // A removed fused softmax is no longer part of what its layer computes (ADR 0007): methods that
+      // read fused activations (FullGrad's bias terms, PatternNet's pre-activations) see logits.
+      this.layerList = all.map((l) =>
+        l.name === this.strip?.name && l.activation === 'softmax' ? withoutActivation(l) : l,
+      );
+    }
     return this.layerList;
   }
 
@@ -400,4 +407,10 @@ class LayersModelAdapter extends SubBatchingAdapter {
       if (this.options.disposeModel !== false) this.origin.source.dispose();
     }
   }
+}
+
+/** A layer's info without its fused activation. */
+function withoutActivation(layer: LayerInfo): LayerInfo {
+  const { activation: _removed, ...rest } = layer;
+  return rest;
 }

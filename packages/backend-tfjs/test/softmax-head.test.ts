@@ -50,6 +50,10 @@ describe('a trained MobileNetV2-style Keras model with a softmax head', () => {
       outputActivation: { kind: 'softmax', layer: 'predictions', removed: true },
     });
     expect(probs.info.outputKind).toBe('probabilities');
+    // The layer list says what the layer now computes: methods reading fused activations see logits.
+    const head = (m: TfjsModel) => m.layers!().find((l) => l.name === 'predictions')!;
+    expect(head(logits).activation).toBeUndefined();
+    expect(head(probs).activation).toBe('softmax');
     for (let i = 0; i < 6; i++) {
       const row = Array.from(z.subarray(i * 6, i * 6 + 6));
       const e = row.map((v) => Math.exp(v - Math.max(...row)));

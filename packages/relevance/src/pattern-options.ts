@@ -4,6 +4,7 @@ import {
   type ExplainContext,
   type LinearRule,
   type Model,
+  OptionError,
   type OptionSpec,
   type Tensor,
 } from '@xlens/core';
@@ -76,6 +77,14 @@ export function validatePatterns(model: Model, options: PatternOptions, input: T
   if (missing.length > 0) {
     throw new CapabilityError(
       `${method} without patterns fits them on the batch, which needs ${missing.join(', ')} (${model.info.name} lacks them); pass patterns from fitPatterns`,
+    );
+  }
+  // A dense layer's units get one sample per item, and a pattern fitted on one sample is zero.
+  const dense = linearLayers(layersOf(model, method)).find((l) => l.layer.kind === 'dense');
+  if (dense && input.shape[0] < 2) {
+    throw new OptionError(
+      'invalid-option',
+      `${method} without patterns fits them on the explained batch, where the dense layer ${dense.layer.name} gets one sample per item: on ${input.shape[0]} item its patterns, and the map, would be zero; explain 2 or more items at once, or fit patterns on a data set with fitPatterns and pass them as patterns`,
     );
   }
 }

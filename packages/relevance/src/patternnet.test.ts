@@ -93,6 +93,22 @@ describe('patternnet', () => {
     expectClose(a.map.data, b.map.data, 1e-6);
   });
 
+  it('refuses to fit on one item, where dense patterns and so the map are zero', async () => {
+    const model = referenceModel(tinyCnn());
+    const one = randomInput(model, 1, 9);
+    // What it would give: fitted on the item alone, the dense layer's pattern is all zeros.
+    const fitted = await fitPatterns(model, one);
+    expect(fitted.layers.fc.pattern.data.every((v) => v === 0)).toBe(true);
+    for (const method of [patternnet, patternAttribution]) {
+      await expect(method.explain(model, one, 1)).rejects.toMatchObject({
+        code: 'invalid-option',
+        message: expect.stringMatching(/dense layer fc gets one sample per item: on 1 item .*explain 2 or more/),
+      });
+    }
+    const patterns = await fitPatterns(model, randomInput(model, 4, 9));
+    expect((await patternnet.explain(model, one, 1, { patterns })).map.data.some((v) => v !== 0)).toBe(true);
+  });
+
   it('refuses patterns that do not fit the model, before compute', async () => {
     const model = referenceModel(tinyCnn());
     const x = randomInput(model, 1);
