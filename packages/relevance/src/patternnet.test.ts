@@ -102,7 +102,9 @@ describe('patternnet', () => {
     for (const method of [patternnet, patternAttribution]) {
       await expect(method.explain(model, one, 1)).rejects.toMatchObject({
         code: 'invalid-option',
-        message: expect.stringMatching(/dense layer fc gets one sample per item: on 1 item .*explain 2 or more/),
+        message: expect.stringMatching(
+          /dense layer fc gets one sample per item: on 1 item .*explain 2 or more/,
+        ),
       });
     }
     const patterns = await fitPatterns(model, randomInput(model, 4, 9));
