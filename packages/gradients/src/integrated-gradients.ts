@@ -151,7 +151,7 @@ export const integratedGradients = defineExplainer<
 });
 
 /**
- * Sundararajan et al. (§3) check the approximation by completeness and find 20–300 steps enough to
+ * Sundararajan et al. check the approximation by completeness and find 20–300 steps enough to
  * bring it within 5%: past that, say so instead of returning a map that silently under-integrates.
  */
 function completenessWarnings(relative: readonly number[], steps: number): string[] {
