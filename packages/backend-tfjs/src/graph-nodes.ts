@@ -74,8 +74,11 @@ export function inputDependence(view: GraphView): (name: string) => boolean {
     if (known !== undefined) return known;
     memo.set(nodeName, false); // cycles (control flow) count as independent
     const node = view.nodes[nodeName];
+    // A constant's inputs can only be control inputs (tfjs drops their `^`): graphs exported from
+    // TF Hub modules give their preprocessing constants a control input on the image placeholder.
     const result =
-      nodeName === view.inputName || node?.inputNames.some((i) => depends(splitPort(i)[0])) === true;
+      nodeName === view.inputName ||
+      (node?.op !== 'Const' && node?.inputNames.some((i) => depends(splitPort(i)[0])) === true);
     memo.set(nodeName, result);
     return result;
   };

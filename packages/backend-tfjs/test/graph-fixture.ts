@@ -131,7 +131,7 @@ export async function buildGraphFixture(): Promise<GraphFixture> {
 
 /**
  * A second hand-written GraphDef, for the translation of ops a Keras model does not produce:
- * input 5×5×2 → `Sub` a constant mean → `Mul` by 2 → `_FusedConv2D` 3×3×2→3 with EXPLICIT
+ * input 5×5×2 → `Sub` a constant mean → `Mul` by 2 (both constants with a control input on the image) → `_FusedConv2D` 3×3×2→3 with EXPLICIT
  * padding and a fused `LeakyRelu` (α 0.1) → `Square` (an op the translation does not interpret)
  * → `Mean` over H, W with `keep_dims` → `Squeeze` → `MatMul` with `transpose_b` → `BiasAdd` →
  * `Softmax` → `Identity`. Outputs are named by a signature with `:0` ports.
@@ -146,8 +146,9 @@ export function opsGraphArtifacts(): tf.io.ModelArtifacts {
   const axes = new Int32Array([1, 2]);
   const nodes = [
     { name: 'pixels', op: 'Placeholder', attr: { dtype: float, shape: { shape: shape([-1, 5, 5, 2]) } } },
-    constNode('pre/mean', [2]),
-    constNode('pre/two', []),
+    // Control inputs on the image, as TF Hub exports give their preprocessing constants.
+    { ...constNode('pre/mean', [2]), input: ['^pixels'] },
+    { ...constNode('pre/two', []), input: ['^pixels'] },
     constNode('conv/kernel', [3, 3, 2, 3]),
     constNode('conv/bias', [3]),
     constNode('head/kernel_t', [4, 3]),

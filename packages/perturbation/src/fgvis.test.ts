@@ -1,4 +1,4 @@
-import { type Tensor, XlensError } from '@xlens/core';
+import { type Model, type Tensor, XlensError } from '@xlens/core';
 import { referenceModel, type ToySpec } from '@xlens/core/testing';
 import { describe, expect, it } from 'vitest';
 import { iou, squareRegion } from '../test/models.js';
@@ -63,6 +63,16 @@ describe('fgvis', () => {
     expect(iou(a.map.data, A)).toBeGreaterThan(0.7);
     // And deleting A alone still destroys the score.
     expect(a.extras.maskedScore[0]).toBeLessThan(0.2 * a.extras.cleanScore[0]);
+  });
+
+  it('filters layers with a fused ReLU6 as well (converted GraphModels fuse Relu6 into convolutions)', async () => {
+    // Inputs in [0, 1] keep every unit below 6, so the toy computes the same with ReLU6.
+    const relu6: Model = {
+      ...model,
+      layers: () => model.layers!().map((l) => (l.name === 'conv' ? { ...l, activation: 'relu6' } : l)),
+    };
+    const a = await fgvis.explain(relu6, image, 0, quick);
+    expect(meanOver(a.map.data, B)).toBeLessThan(0.1);
   });
 
   it('checks the filtered layers before any pass', async () => {

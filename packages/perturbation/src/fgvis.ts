@@ -38,9 +38,9 @@ export interface FgvisOptions {
 
 const filterNeeds: Capability[] = ['layers', 'capture', 'layer-gradients'];
 
-/** Whether a layer's output has passed a ReLU. */
+/** Whether a layer's output has passed a ReLU (or ReLU6, fused into convolutions by converted graphs). */
 function isRelu(l: LayerInfo): boolean {
-  return (l.kind === 'activation' && /relu/i.test(l.op)) || l.activation === 'relu';
+  return (l.kind === 'activation' && /relu/i.test(l.op)) || /^relu6?$/.test(l.activation ?? '');
 }
 
 /** The filtered layers from the output towards the input, checked against the model's layers. */
