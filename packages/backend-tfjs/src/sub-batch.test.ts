@@ -9,9 +9,11 @@ import {
   activationFloats,
   batchBudget,
   itemBytes,
+  itemsPerCall,
   memoryFactor,
   sliceRequest,
   wasmBatchBytes,
+  wasmItemCeiling,
 } from './sub-batch.js';
 import { buildResNet18Like } from './testing/nets.js';
 import { buildToyModel } from './testing/toy.js';
@@ -177,6 +179,27 @@ describe('memory-bounded sub-batches', () => {
     expect((err as Error).message).toContain(`${(bytes / 2 ** 20).toFixed(1)} MiB`);
     expect(calls).not.toHaveBeenCalled();
     model.dispose();
+  });
+
+  it('under the default wasm budget runs an item over it alone, up to the heap ceiling', () => {
+    const plan = (gib: number, option?: number) => ({
+      name: 'big',
+      kind: 'backward' as const,
+      n: 4,
+      floats: (gib * 2 ** 30) / (4 * memoryFactor.backward),
+      option,
+    });
+    expect(itemsPerCall(plan(0.2))).toBe(4);
+    expect(itemsPerCall(plan(0.4))).toBe(2);
+    // InceptionV3 at 299²: estimated 1.24 GiB per item, measured about 530 MB of heap.
+    expect(itemsPerCall(plan(1.24))).toBe(1);
+    expect(itemsPerCall(plan(3))).toBe(1);
+    expect(() => itemsPerCall(plan(3.1))).toThrow(
+      /one item of big .* more than the 3072\.0 MiB one item may take/,
+    );
+    // An explicit budget is a hard cap.
+    expect(() => itemsPerCall(plan(1.24, 2 ** 30))).toThrow(/more than maxBatchBytes = 1024\.0 MiB/);
+    expect(wasmItemCeiling).toBe(3 * 2 ** 30);
   });
 
   it('rejects an invalid maxBatchBytes and defaults by backend', async () => {

@@ -19,6 +19,15 @@ import type { Program } from './graph.js';
 export const wasmBatchBytes = 2 ** 30;
 
 /**
+ * Largest single-item estimate that still runs (alone) under the default wasm budget: the wasm heap
+ * ends at 4 GiB, and 1 GiB of it is left to the weights, inputs, outputs and fragmentation. The
+ * estimate is an upper bound: the backward factor was measured at 9 on a ResNet-18 at 224² but 4.3
+ * on InceptionV3 at 299² (about 530 MB of heap per item against an estimate of 1.24 GiB).
+ * @internal
+ */
+export const wasmItemCeiling = 3 * 2 ** 30;
+
+/**
  * Working memory per byte of activations, by kind of call. Forward-only calls keep every
  * activation alive until the end of the call (one `tidy`); a backward pass also keeps what the
  * tape saves, the cotangents, and each conv's padded, dilated cotangent. Measured on tfjs-wasm's
@@ -106,8 +115,10 @@ export function itemBytes(floats: number, kind: CallKind): number {
 }
 
 /**
- * Items per underlying call so that their estimated working memory stays within the budget.
- * Throws `UnsupportedError` (before any compute) when a single item exceeds it.
+ * Items per underlying call so that their estimated working memory stays within the budget. Under
+ * the default budget an item over it runs alone while its estimate is within `wasmItemCeiling`;
+ * otherwise (and over an explicit `maxBatchBytes`) a single item over the budget throws
+ * `UnsupportedError` before any compute.
  * @internal
  */
 export function itemsPerCall(plan: SubBatchPlan): number {
@@ -115,9 +126,14 @@ export function itemsPerCall(plan: SubBatchPlan): number {
   if (plan.floats === null || !Number.isFinite(budget)) return Math.max(plan.n, 1);
   const perItem = itemBytes(plan.floats, plan.kind);
   if (perItem > budget) {
+    if (plan.option === undefined && perItem <= wasmItemCeiling) return 1;
+    const limit =
+      plan.option === undefined
+        ? `more than the ${mib(wasmItemCeiling)} one item may take of tfjs-wasm's 4 GiB heap; use a smaller input, or try with fromTfjs(model, { maxBatchBytes })`
+        : `more than maxBatchBytes = ${mib(budget)}; raise it with fromTfjs(model, { maxBatchBytes }) or use a smaller input`;
     throw new UnsupportedError(
       'unsupported',
-      `one item of ${plan.name} needs an estimated ${mib(perItem)} for a ${plan.kind} pass (${plan.floats} activation values × 4 bytes × ${memoryFactor[plan.kind]}), more than maxBatchBytes = ${mib(budget)}; raise it with fromTfjs(model, { maxBatchBytes }) or use a smaller input`,
+      `one item of ${plan.name} needs an estimated ${mib(perItem)} for a ${plan.kind} pass (${plan.floats} activation values × 4 bytes × ${memoryFactor[plan.kind]}), ${limit}`,
     );
   }
   return Math.max(1, Math.min(plan.n, Math.floor(budget / perItem)));
