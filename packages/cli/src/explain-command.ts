@@ -200,7 +200,7 @@ export async function explainCommand(values: Values, io: Io): Promise<number> {
                 ...outputNotes(session),
                 ...Object.fromEntries(
                   Object.entries(session.preprocessing).map(([k, v]) => [
-                    `input ${k}`,
+                    k.startsWith('input ') ? k : `input ${k}`,
                     Array.isArray(v) ? v.join(', ') : (v as string | number | boolean),
                   ]),
                 ),

@@ -25,7 +25,8 @@ describe('integrated-gradients', () => {
     const off = coarseGaps.flatMap((r, i) => (r > 0.05 ? [i] : []));
     expect(off.length).toBeGreaterThan(0);
     expect(coarse.warnings).toHaveLength(1);
-    expect(coarse.warnings[0]).toContain(`on item${off.length > 1 ? 's' : ''} ${off.join(', ')} `);
+    const items = off.length === 2 ? 'all 2 items' : `item ${off[0]}`;
+    expect(coarse.warnings[0]).toContain(`on ${items} (the paper checks for 5%)`);
     expect(coarse.warnings[0]).toContain('raise steps (now 4)');
     expect(fine.warnings).toEqual([]);
   });

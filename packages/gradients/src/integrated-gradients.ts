@@ -158,8 +158,16 @@ function completenessWarnings(relative: readonly number[], steps: number): strin
   const off = relative.flatMap((r, i) => (r > 0.05 ? [i] : []));
   if (off.length === 0) return [];
   const worst = Math.max(...off.map((i) => relative[i]));
-  const items = off.length > 8 ? `${off.length} items` : `item${off.length > 1 ? 's' : ''} ${off.join(', ')}`;
+  const n = relative.length;
+  const items =
+    off.length === n
+      ? n === 1
+        ? 'the item'
+        : `all ${n} items`
+      : off.length > 8
+        ? `${off.length} of ${n} items`
+        : `item${off.length > 1 ? 's' : ''} ${off.join(', ')}`;
   return [
-    `integrated-gradients: Σ attribution misses f(x) − f(x̄) by up to ${Number((100 * worst).toPrecision(2))}% on ${items} (the paper checks for 5%): raise steps (now ${steps}). extras.relativeCompletenessGap has it per item`,
+    `integrated-gradients: Σ attribution is off f(x) − f(x̄) by up to ${Number((100 * worst).toPrecision(2))}% on ${items} (the paper checks for 5%): raise steps (now ${steps}); extras.relativeCompletenessGap has it per item`,
   ];
 }
