@@ -70,4 +70,5 @@ export * from './rules.js';
 export * from './stream.js';
 export { argmaxRows, checkScoreKind, resolveTarget, scoreCotangent, scoreOf, topK } from './targets.js';
 export * from './tensor.js';
+export { itemList } from './text.js';
 export { multiplicativeNoise, randomizeLayers } from './weights.js';

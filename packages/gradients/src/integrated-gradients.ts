@@ -5,6 +5,7 @@ import {
   concatBatch,
   defineExplainer,
   isBaselinePath,
+  itemList,
   makeBaseline,
   sizeOf,
   type Tensor,
@@ -158,15 +159,7 @@ function completenessWarnings(relative: readonly number[], steps: number): strin
   const off = relative.flatMap((r, i) => (r > 0.05 ? [i] : []));
   if (off.length === 0) return [];
   const worst = Math.max(...off.map((i) => relative[i]));
-  const n = relative.length;
-  const items =
-    off.length === n
-      ? n === 1
-        ? 'the item'
-        : `all ${n} items`
-      : off.length > 8
-        ? `${off.length} of ${n} items`
-        : `item${off.length > 1 ? 's' : ''} ${off.join(', ')}`;
+  const items = itemList(off, relative.length);
   return [
     `integrated-gradients: Σ attribution is off f(x) − f(x̄) by up to ${Number((100 * worst).toPrecision(2))}% on ${items} (the paper checks for 5%): raise steps (now ${steps}); extras.relativeCompletenessGap has it per item`,
   ];

@@ -1,5 +1,5 @@
 import type { BackwardRules, ExplainContext, Tensor } from '@xlens/core';
-import { sizeOf } from '@xlens/core';
+import { itemList, sizeOf } from '@xlens/core';
 
 /** A relevance map and the bookkeeping of where its relevance came from. */
 export interface RelevanceRun {
@@ -119,15 +119,7 @@ export function conservationWarnings(
     `${Math.abs(v) >= 0.1 ? Math.round(100 * v) : Number((100 * v).toPrecision(2))}%`;
   const [low, high] = [Math.min(...shares), Math.max(...shares)];
   const range = low === high ? percent(low) : `${percent(low)} to ${percent(high)}`;
-  const n = run.seeded.length;
-  const items =
-    off.length === n
-      ? n === 1
-        ? 'the item'
-        : `all ${n} items`
-      : off.length > 8
-        ? `${off.length} of ${n} items`
-        : `item${off.length > 1 ? 's' : ''} ${off.join(', ')}`;
+  const items = itemList(off, run.seeded.length);
   return [
     `${ctx.method}: Σ input relevance is ${range} of the target logit on ${items} (more than ${percent(conservationTolerance)} off): biases, stabilisers and units driven by their bias alone took or added the rest${hint ? `; ${hint}` : ''}; extras.conservationGap has it per item`,
   ];
