@@ -5,25 +5,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { main } from '../dist/index.js';
+import { launchChromium } from './chromium.mjs';
 
 const out = await mkdtemp(join(tmpdir(), 'xlens-shot-'));
 const code = await main(['explain', '--out', join(out, 'report'), '-q']);
 if (code !== 0) process.exit(code);
-const browser = await chromium.launch({
-  executablePath: process.env.XLENS_CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1400, height: 1100 }, deviceScaleFactor: 1 });
 await page.goto(pathToFileURL(join(out, 'report', 'index.html')).href, { waitUntil: 'load' });
 const target = fileURLToPath(new URL('../docs/report-screenshot.png', import.meta.url));

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,6 @@ import { initTfjsBackend } from '@xlens/backend-tfjs';
 import { buildSmallCnn } from '@xlens/backend-tfjs/testing';
 import { serializeNpy, type Tensor, toChannelsFirst } from '@xlens/core';
 import { encodePng, imageFromBytes } from '@xlens/viz';
-import { type Browser, chromium } from 'playwright-core';
 
 /** The built CLI entry point. */
 export const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -165,27 +163,4 @@ export function preprocessed(f: Fixtures, mean = 0, std = 1): Tensor {
   return { data: t.data.map((v) => (v - mean) / std), shape: t.shape };
 }
 
-/** Debian's chromium (`.ci/run` installs it), or `XLENS_CHROMIUM`. */
-const CHROMIUM = process.env.XLENS_CHROMIUM ?? '/usr/bin/chromium';
-
-/** Headless Chromium for the report tests; a clear error when it is not installed. */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `headless Chromium not found at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set XLENS_CHROMIUM); the report tests cannot run without it`,
-    );
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
+export { launchChromium } from '../scripts/chromium.mjs';
